@@ -1,0 +1,56 @@
+"""Growable structure-of-arrays storage for entities with dense integer ids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["GrowingColumns"]
+
+
+class GrowingColumns:
+    """Named NumPy columns that grow by doubling; row ``i`` is the entity with id ``i``.
+
+    Parameters
+    ----------
+    dtypes : dict
+        Column name to NumPy dtype.
+    capacity : int
+        Initial capacity.
+
+    Examples
+    --------
+    >>> cols = GrowingColumns({"x": "float64"})
+    >>> cols.extend(x=[1.0, 2.0])
+    array([0, 1])
+    >>> cols["x"]
+    array([1., 2.])
+    """
+
+    def __init__(self, dtypes: dict, capacity: int = 1024):
+        self._data = {name: np.empty(max(capacity, 1), dtype=dt) for name, dt in dtypes.items()}
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """View of the first ``n`` rows of a column (writable, shares memory)."""
+        return self._data[name][: self.n]
+
+    def extend(self, **values) -> np.ndarray:
+        """Append rows (every column given, scalars broadcast); returns their ids."""
+        k = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
+        if set(values) != set(self._data):
+            raise KeyError(f"columns mismatch: {sorted(set(values) ^ set(self._data))}")
+        cap = len(next(iter(self._data.values())))
+        if self.n + k > cap:
+            new = max(self.n + k, 2 * cap)
+            for name, old in self._data.items():
+                arr = np.empty(new, dtype=old.dtype)
+                arr[: self.n] = old[: self.n]
+                self._data[name] = arr
+        for name, value in values.items():
+            self._data[name][self.n : self.n + k] = value
+        ids = np.arange(self.n, self.n + k)
+        self.n += k
+        return ids

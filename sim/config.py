@@ -1,0 +1,402 @@
+"""Experiment configuration: TOML files validated by frozen pydantic models.
+
+An experiment file states only what differs from ``sim/defaults.toml``; the two are
+deep-merged (tables merge, values and lists replace), ``--set dotted.key=value`` overrides
+are applied, and the result is validated.  Unknown keys are rejected, ranges are checked,
+and every problem is reported as one :class:`ConfigError` line naming the dotted key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import tomli_w
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .distributions import Distribution
+from .numbering import BLOCK, exchange_codes, is_us_area_code
+
+__all__ = [
+    "ConfigError",
+    "ExperimentConfig",
+    "SUBSCRIBER_TYPES",
+    "load_config",
+    "parse_config",
+    "sweep_points",
+]
+
+SUBSCRIBER_TYPES = ("residential", "business", "call_centre")
+"""Subscriber types, in the order of their integer codes."""
+
+AGING_FLOOR_DAYS = 45.0
+"""FCC 18-177: a disconnected number ages at least 45 days."""
+AGING_CAP_DAYS = {"residential": 90.0, "business": 365.0, "call_centre": 365.0}
+"""47 CFR 52.15(f)(1)(ii): at most 90 days residential, 365 days business."""
+
+
+class ConfigError(ValueError):
+    """A configuration problem, as one line that names the key path."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _diurnal(values: list[float]) -> list[float]:
+    if len(values) != 24:
+        raise ValueError(f"needs 24 hourly weights, got {len(values)}")
+    if any(v < 0 for v in values) or sum(values) <= 0:
+        raise ValueError("weights must be non-negative and not all zero")
+    return values
+
+
+Diurnal = Annotated[list[float], AfterValidator(_diurnal)]
+"""24 hour-of-day weights of a rate (any scale; the world normalises them to mean 1)."""
+
+
+class Scenario(_Model):
+    """Horizon and time slicing of one run."""
+
+    days: float = Field(gt=0, le=3650)
+    slice_seconds: int = Field(ge=60, le=3600)
+    warm_start: bool
+
+    @field_validator("slice_seconds")
+    @classmethod
+    def _divides_hour(cls, v: int) -> int:
+        if 3600 % v:
+            raise ValueError("must divide 3600 (diurnal profiles are hourly)")
+        return v
+
+
+class Inventory(_Model):
+    """The carrier's numbers: thousands-blocks in real area codes."""
+
+    area_codes: list[int] = Field(min_length=1)
+    blocks_per_area_code: int = Field(ge=1, le=1000)
+    assignment: str
+
+    @field_validator("area_codes")
+    @classmethod
+    def _real(cls, v: list[int]) -> list[int]:
+        for npa in v:
+            if not is_us_area_code(npa):
+                raise ValueError(f"{npa} is not a US area code")
+        if len(set(v)) != len(v):
+            raise ValueError("area codes repeat")
+        return v
+
+    @field_validator("blocks_per_area_code")
+    @classmethod
+    def _fits(cls, v: int) -> int:
+        if v > len(exchange_codes()) * 10:
+            raise ValueError(f"an area code has only {len(exchange_codes()) * 10} blocks")
+        return v
+
+    @field_validator("assignment")
+    @classmethod
+    def _policy(cls, v: str) -> str:
+        if v not in ("random", "fifo"):
+            raise ValueError("must be 'random' or 'fifo'")
+        return v
+
+    @property
+    def size(self) -> int:
+        """Number of telephone numbers in the inventory."""
+        return len(self.area_codes) * self.blocks_per_area_code * BLOCK
+
+
+class Record(_Model):
+    """What a run writes beyond the always-kept tables."""
+
+    calls: bool
+
+
+class SubscriberType(_Model):
+    """Population, lifecycle and calling behaviour of one subscriber type."""
+
+    initial: int = Field(ge=0, le=50_000_000)
+    arrivals_per_day: float | None = Field(default=None, ge=0)
+    tenure: Distribution
+    calls_per_day: float = Field(ge=0)
+    rate_cv: float = Field(ge=0, le=10)
+    contacts_mean: float = Field(ge=1)
+    on_net_share: float = Field(ge=0, le=1)
+    answer_prob: float = Field(ge=0, le=1)
+    duration: Distribution
+    aging_days: tuple[float, float]
+    port_out_share: float = Field(ge=0, le=1)
+    diurnal: Diurnal
+
+    @field_validator("aging_days")
+    @classmethod
+    def _aging_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < AGING_FLOOR_DAYS:
+            raise ValueError(f"minimum {v[0]} is below the {AGING_FLOOR_DAYS:g}-day FCC floor")
+        if v[1] < v[0]:
+            raise ValueError("maximum is below minimum")
+        return v
+
+    @property
+    def steady_arrivals_per_day(self) -> float:
+        """Arrival rate: as configured, or the steady-state rate ``initial / E[tenure]``."""
+        if self.arrivals_per_day is not None:
+            return self.arrivals_per_day
+        return self.initial / self.tenure.mean
+
+
+class Subscribers(_Model):
+    """The three subscriber types."""
+
+    residential: SubscriberType
+    business: SubscriberType
+    call_centre: SubscriberType
+
+    @model_validator(mode="after")
+    def _caps(self):
+        for name in SUBSCRIBER_TYPES:
+            cap = AGING_CAP_DAYS[name]
+            if getattr(self, name).aging_days[1] > cap:
+                raise ValueError(
+                    f"{name}.aging_days: maximum exceeds the {cap:g}-day regulatory cap"
+                )
+        return self
+
+    def by_code(self) -> list[SubscriberType]:
+        """Types in code order (see :data:`SUBSCRIBER_TYPES`)."""
+        return [getattr(self, name) for name in SUBSCRIBER_TYPES]
+
+
+class Spam(_Model):
+    """History-independent background spam received by every number."""
+
+    calls_per_line_per_day: float = Field(ge=0)
+    heterogeneity_shape: float = Field(gt=0)
+    answer_prob: float = Field(ge=0, le=1)
+    duration: Distribution
+    diurnal: Diurnal
+
+
+class ExperimentConfig(_Model):
+    """A whole experiment: the world, how it is recorded, and the sweep over it."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str
+    seed: int = Field(ge=0, lt=2**63)
+    replications: int = Field(ge=1, le=10_000)
+    scenario: Scenario
+    inventory: Inventory
+    record: Record
+    subscribers: Subscribers
+    spam: Spam
+    sweep: dict[str, list[Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict, as it would be written in TOML."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_toml(self) -> str:
+        """The fully resolved configuration as TOML text."""
+        return tomli_w.dumps(self.to_dict())
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved configuration (canonical JSON)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+_DIST_KINDS = {"exponential", "lognormal", "gamma", "weibull", "uniform"}
+
+
+def _defaults() -> dict[str, Any]:
+    return tomllib.loads((Path(__file__).parent / "defaults.toml").read_text())
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "kind" not in value:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_path(raw: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
+    keys = dotted.split(".")
+    if not all(keys):
+        raise ConfigError(f"{origin}: {dotted!r} is not a dotted key path")
+    node = raw
+    for i, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(keys[: i + 1])}: is a value, not a table ({origin})")
+        node = child
+    node[keys[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``"a.b=3"`` into the key path and its value (TOML syntax, else a string)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. scenario.days=2")
+    return key, _parse_value(value.strip())
+
+
+def _format_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"] if str(p) not in _DIST_KINDS]
+    path = ".".join(loc) or "config"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "missing":
+        msg = "required key is missing"
+    elif "input" in first and not isinstance(first["input"], (dict, list)):
+        msg = f"{msg} (got {first['input']!r})"
+    return f"{path}: {msg}"
+
+
+def parse_config(
+    raw: dict[str, Any], overrides: Iterable[str] = (), *, check_sweep: bool = True
+) -> ExperimentConfig:
+    """Validate an experiment given as a nested dict.
+
+    Parameters
+    ----------
+    raw : dict
+        The experiment's own keys (merged over the defaults).
+    overrides : iterable of str
+        ``"dotted.key=value"`` strings applied after merging.
+    check_sweep : bool
+        Also check that every sweep point validates.
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    ConfigError
+        One line naming the key path and what is wrong.
+    """
+    merged = _merge(_defaults(), raw)
+    if isinstance(merged.get("sweep"), dict):
+        merged["sweep"] = _flatten(merged["sweep"])
+    for text in overrides:
+        key, value = parse_override(text)
+        _set_path(merged, key, value, f"--set {text}")
+    try:
+        config = ExperimentConfig.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+    if check_sweep:
+        for key, values in config.sweep.items():
+            if not values:
+                raise ConfigError(f"sweep.{key}: needs at least one value")
+            if key.split(".")[0] in ("sweep", "seed", "replications", "name"):
+                raise ConfigError(f"sweep.{key}: cannot be swept")
+            for value in values:
+                try:
+                    point = _merge(merged, {})
+                    _set_path(point, key, value, f"sweep.{key}")
+                    point["sweep"] = {}
+                    ExperimentConfig.model_validate(point)
+                except ValidationError as err:
+                    raise ConfigError(f"sweep.{key} = {value!r}: {_format_error(err)}") from None
+    return config
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:
+    """Read, merge over the defaults, override and validate an experiment TOML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The experiment file, e.g. ``"experiments/quickstart.toml"``.
+    overrides : iterable of str
+        ``"dotted.key=value"`` strings, as given to ``--set``.
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, malformed TOML, unknown key, wrong type, value out of
+        range, or bad override -- as one line naming the key path.
+
+    Examples
+    --------
+    >>> cfg = load_config("experiments/quickstart.toml", ["scenario.days=2"])  # doctest: +SKIP
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read ({err.__class__.__name__})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    return parse_config(raw, overrides)
+
+
+def sweep_points(config: ExperimentConfig) -> Iterator[tuple[dict[str, Any], ExperimentConfig]]:
+    """Every point of the config's sweep grid, in a fixed order.
+
+    Yields
+    ------
+    params : dict
+        The swept keys and their values at this point (empty when there is no sweep).
+    point : ExperimentConfig
+        The configuration of this point, with an empty sweep.
+    """
+    keys = list(config.sweep)
+    base = config.to_dict()
+    base["sweep"] = {}
+    for values in itertools.product(*(config.sweep[k] for k in keys)):
+        params = dict(zip(keys, values))
+        raw = copy.deepcopy(base)
+        for key, value in params.items():
+            _set_path(raw, key, value, f"sweep.{key}")
+        yield params, ExperimentConfig.model_validate(raw)

@@ -1,0 +1,77 @@
+"""NANP numbering: area codes, exchange codes, thousands-blocks and their geography.
+
+Area codes are checked, and described, with Google's ``phonenumbers`` metadata; exchange
+codes (NXX) follow the NANP rules: the first digit is 2-9, the N11 service codes and 555
+(directory and fictional use) are excluded.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import phonenumbers
+from phonenumbers import geocoder
+
+__all__ = ["area_code_region", "is_us_area_code", "exchange_codes", "random_external_numbers"]
+
+BLOCK = 1000
+"""Numbers per thousands-block (NPA-NXX-X), the unit of US number pooling."""
+
+
+def _sample_number(npa: int) -> phonenumbers.PhoneNumber:
+    return phonenumbers.parse(f"+1{npa}2345678")
+
+
+@lru_cache(maxsize=None)
+def is_us_area_code(npa: int) -> bool:
+    """Whether ``npa`` is an assigned US geographic area code in ``phonenumbers``' metadata."""
+    if not 200 <= npa <= 999:
+        return False
+    number = _sample_number(npa)
+    return phonenumbers.is_valid_number(number) and (
+        phonenumbers.region_code_for_number(number) == "US"
+    )
+
+
+@lru_cache(maxsize=None)
+def area_code_region(npa: int) -> str:
+    """Plain-language geography of an area code, e.g. ``"New York, NY"`` for 212."""
+    return geocoder.description_for_number(_sample_number(npa), "en") or "United States"
+
+
+@lru_cache(maxsize=1)
+def us_area_codes() -> np.ndarray:
+    """All US area codes known to ``phonenumbers``, ascending (int64)."""
+    return np.array([npa for npa in range(200, 1000) if is_us_area_code(npa)], dtype=np.int64)
+
+
+def exchange_codes() -> np.ndarray:
+    """Valid central-office codes NXX (int64, ascending)."""
+    nxx = np.arange(200, 1000, dtype=np.int64)
+    n11 = (nxx % 100) == 11
+    return nxx[~n11 & (nxx != 555) & (nxx != 950) & (nxx != 958) & (nxx != 959) & (nxx != 976)]
+
+
+def random_external_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Random 10-digit US numbers outside any inventory: contacts off the network, spoofed IDs.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random stream.
+    size : int
+        How many numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 numbers ``NPA NXX XXXX`` with a real US area code and a valid exchange code.
+    """
+    npas = us_area_codes()
+    nxx = exchange_codes()
+    return (
+        npas[rng.integers(0, len(npas), size)] * 10_000_000
+        + nxx[rng.integers(0, len(nxx), size)] * 10_000
+        + rng.integers(0, 10_000, size)
+    )

@@ -1,0 +1,209 @@
+"""Subscribers: arrivals, tenures, contacts, departures and the aging of their numbers.
+
+Lifecycle events are SimPy events: one Poisson arrival process per subscriber type, and one
+timeout per departure and per release that falls inside the horizon.  Everything about a
+subscriber lives in flat arrays indexed by its dense id; its outbound calls are a Poisson
+source (``sim.clock``) with the same index.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .clock import PoissonSources
+from .columns import GrowingColumns
+from .distributions import Uniform
+from .inventory import ASSIGNED
+from .numbering import random_external_numbers
+from .recorder import END_REASONS
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["Population", "DAY", "hourly_rates"]
+
+DAY = 86400.0
+_ACTIVE, _DISCONNECT, _PORT_OUT = range(len(END_REASONS))
+
+
+def hourly_rates(per_day: float, diurnal) -> np.ndarray:
+    """Per-second rate in each hour of the day: ``per_day`` shaped by a 24-hour profile."""
+    weights = np.asarray(diurnal, dtype=np.float64)
+    return per_day / DAY * weights / weights.mean()
+
+
+def gamma_multipliers(rng: np.random.Generator, cv: float, size: int) -> np.ndarray:
+    """Rate multipliers with mean 1 and coefficient of variation ``cv`` (gamma; 1 if cv=0)."""
+    if cv == 0:
+        return np.ones(size)
+    shape = 1.0 / cv**2
+    return rng.gamma(shape, 1.0 / shape, size)
+
+
+class Population:
+    """All subscribers of a world, past and present.
+
+    Attributes
+    ----------
+    subs : GrowingColumns
+        ``type, number_id, initial, start, end, end_reason, mult, contact_off, contact_deg``
+        by subscriber id (``end`` is NaN while active).
+    contacts : GrowingColumns
+        ``number``: every subscriber's contacts, ``contact_deg`` of them from ``contact_off``.
+    sources : PoissonSources
+        Outbound calling of each subscriber (same index as the subscriber id).
+    """
+
+    def __init__(self, world: "World"):
+        self.world = world
+        self.types = world.config.subscribers.by_code()
+        self.rng = world.rng("subscribers")
+        self.rng_contacts = world.rng("contacts")
+        self.subs = GrowingColumns({
+            "type": "int8", "number_id": "int32", "initial": "bool", "start": "float64",
+            "end": "float64", "end_reason": "int8", "mult": "float64",
+            "contact_off": "int64", "contact_deg": "int32",
+        })
+        self.contacts = GrowingColumns({"number": "int64"})
+        self._next_id = 0  # subscriber ids are handed out with numbers, in joining order
+        profiles = np.stack([hourly_rates(t.calls_per_day, t.diurnal) for t in self.types])
+        self.sources = PoissonSources(profiles, world.config.scenario.slice_seconds)
+        self._aging = [Uniform(kind="uniform", low=t.aging_days[0], high=t.aging_days[1])
+                       for t in self.types]
+
+    # -- set-up ---------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the initial population, warm-start aging, start the arrival processes."""
+        numbers = [self._assign(0.0, code, spec.initial, "initial")
+                   for code, spec in enumerate(self.types)]
+        for code, got in enumerate(numbers):  # contacts drawn once every type holds numbers
+            self._join(0.0, code, got, initial=True)
+        if self.world.config.scenario.warm_start:
+            for code, spec in enumerate(self.types):
+                self._warm_aging(code, spec)
+        for code, spec in enumerate(self.types):
+            rate = spec.steady_arrivals_per_day / DAY
+            if rate > 0:
+                self.world.process(self._arrivals(code, rate))
+
+    def _warm_aging(self, code: int, spec) -> None:
+        dist = self._aging[code]
+        stock = spec.initial * (1 - spec.port_out_share) * dist.mean / spec.tenure.mean
+        k = int(self.rng.poisson(stock))
+        if k == 0:
+            return
+        remaining = dist.sample_residual(self.rng, k) * DAY
+        ids = self.world.inventory.warm_age(remaining)
+        for i, r in zip(ids, remaining):
+            self._schedule(r, self._release, int(i))
+
+    def _arrivals(self, code: int, rate: float):
+        while True:
+            yield self.world.timeout(self.rng.exponential(1.0 / rate))
+            self.add(self.world.now, code, 1)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _assign(self, t: float, code: int, k: int, reason: str) -> np.ndarray:
+        """Numbers for ``k`` joining subscribers of type ``code``; shortfall is exhaustion."""
+        world = self.world
+        owners = np.arange(self._next_id, self._next_id + k)
+        numbers = world.inventory.assign(t, owners, reason)
+        got = numbers[numbers >= 0]
+        self._next_id += len(got)
+        if len(got) < k:
+            world.counters["exhaustion"] += k - len(got)
+            world.recorder["exhaustion"].append(t=np.full(k - len(got), t), type=code)
+        return got
+
+    def add(self, t: float, code: int, k: int) -> np.ndarray:
+        """``k`` subscribers of type ``code`` arrive at ``t``; returns the ids of those joining.
+
+        Arrivals that find no available number are recorded as exhaustion events.
+        """
+        self.world.counters["arrivals"] += k
+        return self._join(t, code, self._assign(t, code, k, "assign"), initial=False)
+
+    def _join(self, t: float, code: int, numbers: np.ndarray, initial: bool) -> np.ndarray:
+        world, spec = self.world, self.types[code]
+        got = len(numbers)
+        if got == 0:
+            return np.empty(0, dtype=np.int64)
+        deg = 1 + self.rng_contacts.poisson(spec.contacts_mean - 1, got)
+        offsets = len(self.contacts) + np.concatenate([[0], np.cumsum(deg)[:-1]])
+        self.contacts.extend(number=self._draw_contacts(int(deg.sum()), spec.on_net_share))
+        mult = gamma_multipliers(self.rng, spec.rate_cv, got)
+        ids = self.subs.extend(
+            type=code, number_id=numbers, initial=initial, start=t, end=np.nan,
+            end_reason=_ACTIVE, mult=mult, contact_off=offsets, contact_deg=deg,
+        )
+        self.sources.add(t, np.full(got, code), mult, self.rng)
+        tenure = (spec.tenure.sample_residual(self.rng, got) if initial
+                  else spec.tenure.sample(self.rng, got)) * DAY
+        for j in np.flatnonzero(t + tenure < world.horizon):
+            self._schedule(tenure[j], self._depart, int(ids[j]))
+        return ids
+
+    def _draw_contacts(self, n: int, on_net_share: float) -> np.ndarray:
+        """Contacts: currently assigned numbers of this network, else outside numbers."""
+        rng, inv = self.rng_contacts, self.world.inventory
+        on_net = rng.random(n) < on_net_share
+        out = random_external_numbers(rng, n)
+        need = int(on_net.sum())
+        if need and inv.counts[ASSIGNED] > 0:
+            picked = []
+            while need > 0:
+                cand = rng.integers(0, len(inv), 2 * need + 16)
+                cand = cand[inv.state[cand] == ASSIGNED][:need]
+                picked.append(cand)
+                need -= len(cand)
+            out[on_net] = inv.numbers[np.concatenate(picked)]
+        return out
+
+    def _schedule(self, delay: float, action, arg: int) -> None:
+        self.world.timeout(delay).callbacks.append(lambda _event: action(arg))
+
+    def _depart(self, sub: int) -> None:
+        world = self.world
+        t, code = world.now, int(self.subs["type"][sub])
+        spec, number = self.types[code], int(self.subs["number_id"][sub])
+        self.subs["end"][sub] = t
+        self.sources.end(sub, t)
+        if self.rng.random() < spec.port_out_share:
+            self.subs["end_reason"][sub] = _PORT_OUT
+            world.counters["port_outs"] += 1
+            world.inventory.port_out(t, number)
+            world.number_left(number, t)
+        else:
+            self.subs["end_reason"][sub] = _DISCONNECT
+            world.counters["disconnects"] += 1
+            aging = float(self._aging[code].sample(self.rng, 1)[0]) * DAY
+            world.inventory.disconnect(t, np.array([number]), np.array([t + aging]))
+            self._schedule(aging, self._release, number)
+
+    def _release(self, number: int) -> None:
+        self.world.counters["releases"] += 1
+        self.world.inventory.release(self.world.now, number)
+
+    # -- results --------------------------------------------------------------------------
+    @property
+    def active(self) -> int:
+        """Subscribers holding a number now."""
+        return int(np.isnan(self.subs["end"]).sum())
+
+    def contacts_of(self, subs: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A contact of each subscriber, chosen uniformly with the uniforms ``u``."""
+        deg = self.subs["contact_deg"][subs]
+        pick = self.subs["contact_off"][subs] + (u * deg).astype(np.int64)
+        return self.contacts["number"][pick]
+
+    def write_table(self) -> None:
+        """Append every subscriber to the ``subscribers`` table."""
+        s, inv = self.subs, self.world.inventory
+        self.world.recorder["subscribers"].append(
+            subscriber=np.arange(len(s)), type=s["type"], number=inv.numbers[s["number_id"]],
+            number_id=s["number_id"], initial=s["initial"], start=s["start"], end=s["end"],
+            end_reason=s["end_reason"], rate_multiplier=s["mult"], contacts=s["contact_deg"],
+        )
+
