@@ -38,8 +38,8 @@ def _advance(next_c, inv_mult, end_t, group, clock, clock_end, rate, t0, start, 
         ``1 / m_i`` (``inf`` for a source that never calls).
     end_t : float64[n]
         Time each source stops (``inf`` while active).
-    group : int64[n]
-        Group of each source.
+    group : int8[n]
+        Group of each source (int8 keeps the per-slice sweep over idle sources lean).
     clock, clock_end, rate : float64[G]
         Each group's integrated intensity at the slice start and end, and its rate (1/s).
     t0 : float
@@ -112,7 +112,7 @@ class PoissonSources:
         self.t0 = 0.0
         self.rate = self.profiles[:, 0].copy()
         self.cols = GrowingColumns(
-            {"next_c": "float64", "inv_mult": "float64", "end_t": "float64", "group": "int64"},
+            {"next_c": "float64", "inv_mult": "float64", "end_t": "float64", "group": "int8"},
             capacity,
         )
         self._out_t = np.empty(4096)
@@ -127,7 +127,7 @@ class PoissonSources:
 
         Returns their indices.  A multiplier of 0 makes a source that never fires.
         """
-        group = np.asarray(group, dtype=np.int64)
+        group = np.asarray(group, dtype=np.int8)
         mult = np.asarray(mult, dtype=np.float64)
         live = mult > 0
         safe = np.where(live, mult, 1.0)

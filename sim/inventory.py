@@ -18,14 +18,37 @@ minimum aging.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .numbering import BLOCK, exchange_codes
 from .recorder import REASONS, STATES, Table
 
-__all__ = ["Inventory", "InventoryError", "make_numbers", "AVAILABLE", "ASSIGNED", "AGING"]
+__all__ = ["Inventory", "InventoryError", "make_numbers", "lookup_ids", "AVAILABLE", "ASSIGNED",
+           "AGING", "PORTED_OUT"]
 
 AVAILABLE, ASSIGNED, AGING, PORTED_OUT = range(len(STATES))
 _REASON = {name: code for code, name in enumerate(REASONS)}
+
+
+def _lookup_ids(numbers, npa_slot, block_of):
+    """Dense ids of ``numbers`` (-1 outside the inventory) by two table look-ups.
+
+    ``npa_slot[npa]`` numbers the inventory's area codes (-1 for others) and
+    ``block_of[slot * 10000 + NXX-X]`` gives a thousands-block's index (-1 if not held).
+    """
+    out = np.empty(numbers.shape[0], dtype=np.int32)
+    for j in range(numbers.shape[0]):
+        number = numbers[j]
+        npa = number // 10_000_000
+        out[j] = -1
+        if 0 <= npa < 1000 and npa_slot[npa] >= 0:
+            block = block_of[npa_slot[npa] * 10_000 + (number // BLOCK) % 10_000]
+            if block >= 0:
+                out[j] = block * BLOCK + number % BLOCK
+    return out
+
+
+lookup_ids = njit(cache=True, nogil=True)(_lookup_ids)
 
 
 class InventoryError(RuntimeError):
@@ -151,9 +174,18 @@ class Inventory:
         self.counts = np.zeros(len(STATES), dtype=np.int64)
         self.counts[AVAILABLE] = n
         self._pool = _AvailablePool(n, fifo=assignment == "fifo")
-        self._blocks = numbers[::BLOCK] // BLOCK
-        self._contiguous = n % BLOCK == 0 and np.array_equal(
-            numbers, (self._blocks[:, None] * BLOCK + np.arange(BLOCK)).ravel()
+        # Number -> id without searching: area code -> slot, then (slot, NXX-X) -> block.
+        blocks = numbers[::BLOCK] // BLOCK
+        if n % BLOCK or not np.array_equal(
+            numbers, (blocks[:, None] * BLOCK + np.arange(BLOCK)).ravel()
+        ):
+            raise ValueError("numbers must be whole thousands-blocks NPA-NXX-X000..X999")
+        npas = np.unique(blocks // 10_000)
+        self._npa_slot = np.full(1000, -1, dtype=np.int64)
+        self._npa_slot[npas] = np.arange(len(npas))
+        self._block_of = np.full(len(npas) * 10_000, -1, dtype=np.int64)
+        self._block_of[self._npa_slot[blocks // 10_000] * 10_000 + blocks % 10_000] = np.arange(
+            len(blocks)
         )
 
     def __len__(self) -> int:
@@ -167,13 +199,7 @@ class Inventory:
     def ids_of(self, numbers: np.ndarray) -> np.ndarray:
         """Dense ids of the given numbers, -1 for numbers outside the inventory (vectorized)."""
         numbers = np.asarray(numbers, dtype=np.int64)
-        if self._contiguous:
-            prefix = numbers // BLOCK
-            j = np.minimum(np.searchsorted(self._blocks, prefix), len(self._blocks) - 1)
-            ids = j * BLOCK + numbers % BLOCK
-            return np.where(self._blocks[j] == prefix, ids, -1).astype(np.int32)
-        j = np.minimum(np.searchsorted(self.numbers, numbers), len(self.numbers) - 1)
-        return np.where(self.numbers[j] == numbers, j, -1).astype(np.int32)
+        return lookup_ids(numbers, self._npa_slot, self._block_of)
 
     def state_at(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
         """State of each number at times ``t`` within the current slice.

@@ -46,11 +46,18 @@ def us_area_codes() -> np.ndarray:
     return np.array([npa for npa in range(200, 1000) if is_us_area_code(npa)], dtype=np.int64)
 
 
+@lru_cache(maxsize=1)
 def exchange_codes() -> np.ndarray:
     """Valid central-office codes NXX (int64, ascending)."""
     nxx = np.arange(200, 1000, dtype=np.int64)
     n11 = (nxx % 100) == 11
     return nxx[~n11 & (nxx != 555) & (nxx != 950) & (nxx != 958) & (nxx != 959) & (nxx != 976)]
+
+
+@lru_cache(maxsize=1)
+def _external_prefixes() -> np.ndarray:
+    """Every ``NPA NXX 0000`` of a US area code and valid exchange code (int64)."""
+    return (us_area_codes()[:, None] * 10_000_000 + exchange_codes()[None, :] * 10_000).ravel()
 
 
 def random_external_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -68,10 +75,6 @@ def random_external_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
     numpy.ndarray
         int64 numbers ``NPA NXX XXXX`` with a real US area code and a valid exchange code.
     """
-    npas = us_area_codes()
-    nxx = exchange_codes()
-    return (
-        npas[rng.integers(0, len(npas), size)] * 10_000_000
-        + nxx[rng.integers(0, len(nxx), size)] * 10_000
-        + rng.integers(0, 10_000, size)
-    )
+    prefixes = _external_prefixes()
+    line = rng.integers(0, 10_000, size, dtype=np.uint32)
+    return prefixes[rng.integers(0, len(prefixes), size, dtype=np.uint32)] + line

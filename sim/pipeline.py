@@ -9,10 +9,11 @@ engine, and they act on the batch of the slice just ended -- the lag of real ana
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
+from numba import njit
 
 from .inventory import ASSIGNED, PORTED_OUT, Inventory
 from .recorder import OUTCOMES
@@ -60,10 +61,6 @@ class CallBatch:
     def __len__(self) -> int:
         return len(self.t)
 
-    def take(self, order: np.ndarray) -> "CallBatch":
-        """The batch with rows reordered or selected by ``order``."""
-        return CallBatch(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
-
 
 @dataclass
 class CallTruth:
@@ -75,14 +72,19 @@ class CallTruth:
         Code into ``recorder.CALL_KINDS``: who really placed the call.
     campaign : int32
         Robocall campaign, -1 for none.
+    would_answer : bool
+        Whether the called party answers if the call reaches them.
+    talk_time : float32
+        How long they talk if it is answered (s).
+
+    The last two are drawn at origination, so blocking one call never changes what
+    happens to another: runs with and without a policy share their random numbers.
     """
 
     kind: np.ndarray
     campaign: np.ndarray
-
-    def take(self, order: np.ndarray) -> "CallTruth":
-        """The truth with rows reordered or selected by ``order``."""
-        return CallTruth(self.kind[order], self.campaign[order])
+    would_answer: np.ndarray
+    talk_time: np.ndarray
 
 
 class Policy(Protocol):
@@ -103,6 +105,35 @@ def new_batch(t, caller, callee, caller_id) -> CallBatch:
     )
 
 
+def _route_outcomes(callee_id, t, blocked, state, prev_state, changed_at):
+    """Outcome code of each call from the called line's state at the call's time.
+
+    Blocked by a policy; off the network (not ours, or ported out); delivered to an
+    assigned line; vacant (available or aging: "not in service").  A line that changed
+    state after the call's time is judged by its previous state.
+    """
+    out = np.empty(callee_id.shape[0], dtype=np.int8)
+    for j in range(callee_id.shape[0]):
+        i = callee_id[j]
+        if blocked[j]:
+            out[j] = BLOCKED
+            continue
+        if i < 0:
+            out[j] = OFF_NET
+            continue
+        s = prev_state[i] if changed_at[i] > t[j] else state[i]
+        if s == PORTED_OUT:
+            out[j] = OFF_NET
+        elif s == ASSIGNED:
+            out[j] = DELIVERED
+        else:
+            out[j] = VACANT
+    return out
+
+
+route_outcomes = njit(cache=True, nogil=True)(_route_outcomes)
+
+
 class Pipeline:
     """Policies, routing and termination of originated calls.
 
@@ -110,22 +141,12 @@ class Pipeline:
     ----------
     inventory : Inventory
         Resolves called numbers to lines and their state at call time.
-    answer_prob : numpy.ndarray
-        Probability that a delivered call is answered, by caller kind.
-    durations : sequence
-        Talk-time distribution (``sim.distributions``) by caller kind.
-    rng : numpy.random.Generator
-        The ``termination`` stream.
     policies : sequence of Policy
         Applied in order; a call is blocked if any policy blocks it.
     """
 
-    def __init__(self, inventory: Inventory, answer_prob: np.ndarray, durations: Sequence,
-                 rng: np.random.Generator, policies: Sequence[Policy] = ()):
+    def __init__(self, inventory: Inventory, policies: Sequence[Policy] = ()):
         self.inventory = inventory
-        self.answer_prob = np.asarray(answer_prob, dtype=np.float64)
-        self.durations = list(durations)
-        self.rng = rng
         self.policies = list(policies)
 
     def process(self, batch: CallBatch, truth: CallTruth) -> None:
@@ -136,23 +157,12 @@ class Pipeline:
         self._terminate(batch, truth)
 
     def _route(self, batch: CallBatch) -> None:
-        ids = self.inventory.ids_of(batch.callee)
-        batch.callee_id = ids
-        on_net = ids >= 0
-        state = np.full(len(batch), PORTED_OUT, dtype=np.int8)
-        state[on_net] = self.inventory.state_at(ids[on_net], batch.t[on_net])
-        outcome = np.where(state == ASSIGNED, DELIVERED, VACANT)
-        outcome[state == PORTED_OUT] = OFF_NET
-        outcome[batch.blocked] = BLOCKED
-        batch.outcome = outcome.astype(np.int8)
+        inv = self.inventory
+        batch.callee_id = inv.ids_of(batch.callee)
+        batch.outcome = route_outcomes(batch.callee_id, batch.t, batch.blocked, inv.state,
+                                       inv.prev_state, inv.changed_at)
 
     def _terminate(self, batch: CallBatch, truth: CallTruth) -> None:
         reached = (batch.outcome == DELIVERED) | (batch.outcome == OFF_NET)
-        answered = reached & (self.rng.random(len(batch)) < self.answer_prob[truth.kind])
-        duration = np.zeros(len(batch), dtype=np.float32)
-        for kind, dist in enumerate(self.durations):
-            sel = np.flatnonzero(answered & (truth.kind == kind))
-            if sel.size:
-                duration[sel] = dist.sample(self.rng, sel.size)
-        batch.answered = answered
-        batch.duration = duration
+        batch.answered = reached & truth.would_answer
+        batch.duration = np.where(batch.answered, truth.talk_time, np.float32(0))

@@ -61,15 +61,20 @@ class Population:
         self.types = world.config.subscribers.by_code()
         self.rng = world.rng("subscribers")
         self.rng_contacts = world.rng("contacts")
+        days = world.config.scenario.days
+        expected = [t.initial + t.steady_arrivals_per_day * days for t in self.types]
+        capacity = int(1.05 * sum(expected)) + 64  # sized up front: no regrowth copies
         self.subs = GrowingColumns({
             "type": "int8", "number_id": "int32", "initial": "bool", "start": "float64",
             "end": "float64", "end_reason": "int8", "mult": "float64",
             "contact_off": "int64", "contact_deg": "int32",
-        })
-        self.contacts = GrowingColumns({"number": "int64"})
+        }, capacity)
+        self.contacts = GrowingColumns({"number": "int64"}, int(1.05 * sum(
+            e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024)
         self._next_id = 0  # subscriber ids are handed out with numbers, in joining order
         profiles = np.stack([hourly_rates(t.calls_per_day, t.diurnal) for t in self.types])
-        self.sources = PoissonSources(profiles, world.config.scenario.slice_seconds)
+        self.sources = PoissonSources(profiles, world.config.scenario.slice_seconds,
+                                      capacity)
         self._aging = [Uniform(kind="uniform", low=t.aging_days[0], high=t.aging_days[1])
                        for t in self.types]
 
@@ -148,12 +153,11 @@ class Population:
     def _draw_contacts(self, n: int, on_net_share: float) -> np.ndarray:
         """Contacts: currently assigned numbers of this network, else outside numbers."""
         rng, inv = self.rng_contacts, self.world.inventory
-        on_net = rng.random(n) < on_net_share
         out = random_external_numbers(rng, n)
-        need = int(on_net.sum())
-        if need and inv.counts[ASSIGNED] > 0:
-            picked = []
-            while need > 0:
+        on_net = np.flatnonzero(rng.random(n) < on_net_share)
+        if len(on_net) and inv.counts[ASSIGNED] > 0:
+            picked, need = [], len(on_net)
+            while need > 0:  # uniform over assigned lines, by rejection
                 cand = rng.integers(0, len(inv), 2 * need + 16)
                 cand = cand[inv.state[cand] == ASSIGNED][:need]
                 picked.append(cand)
@@ -191,12 +195,6 @@ class Population:
     def active(self) -> int:
         """Subscribers holding a number now."""
         return int(np.isnan(self.subs["end"]).sum())
-
-    def contacts_of(self, subs: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """A contact of each subscriber, chosen uniformly with the uniforms ``u``."""
-        deg = self.subs["contact_deg"][subs]
-        pick = self.subs["contact_off"][subs] + (u * deg).astype(np.int64)
-        return self.contacts["number"][pick]
 
     def write_table(self) -> None:
         """Append every subscriber to the ``subscribers`` table."""

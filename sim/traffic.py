@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from .clock import PoissonSources
 from .pipeline import BLOCKED, OFF_NET, VACANT, CallTruth, Pipeline, new_batch
 from .population import DAY, gamma_multipliers, hourly_rates
-from .recorder import CALL_KINDS, STATES
+from .recorder import CALL_KINDS, OUTCOMES, STATES
 from .numbering import random_external_numbers
+from .timesort import time_order
 
 if TYPE_CHECKING:
     from .world import World
@@ -24,6 +26,50 @@ if TYPE_CHECKING:
 __all__ = ["Traffic"]
 
 SPAM = CALL_KINDS.index("spam")
+
+
+def _assemble_calls(subs, u, sub_line, sub_type, contact_off, contact_deg, contacts, numbers,
+                    lines, spam_callers, spam_kind):
+    """Build a slice's calls from the sources' raw events, in the order they were emitted.
+
+    Emission order follows the source ids, so the look-ups into the subscriber and contact
+    arrays run nearly sequentially; sorting by time comes after, on the small outputs.
+
+    Events ``0..len(subs)-1`` are subscribers' outbound calls: the caller is the
+    subscriber's line, the callee the contact picked by the uniform ``u``.  The rest are
+    background spam from ``spam_callers`` to the inventory lines ``lines``.
+
+    Returns
+    -------
+    caller, callee : int64
+    caller_id : int32
+        The calling line, -1 for calls from outside.
+    kind : int8
+        Ground-truth caller kind.
+    """
+    n_sub = subs.shape[0]
+    n = n_sub + lines.shape[0]
+    caller = np.empty(n, dtype=np.int64)
+    callee = np.empty(n, dtype=np.int64)
+    caller_id = np.empty(n, dtype=np.int32)
+    kind = np.empty(n, dtype=np.int8)
+    for j in range(n_sub):
+        sub = subs[j]
+        line = sub_line[sub]
+        caller[j] = numbers[line]
+        caller_id[j] = line
+        callee[j] = contacts[contact_off[sub] + int(u[j] * contact_deg[sub])]
+        kind[j] = sub_type[sub]
+    for k in range(lines.shape[0]):
+        j = n_sub + k
+        caller[j] = spam_callers[k]
+        caller_id[j] = -1
+        callee[j] = numbers[lines[k]]
+        kind[j] = spam_kind
+    return caller, callee, caller_id, kind
+
+
+assemble_calls = njit(cache=True, nogil=True)(_assemble_calls)
 
 
 class Traffic:
@@ -41,13 +87,13 @@ class Traffic:
         mult = gamma_multipliers(self.rng_spam, 1 / np.sqrt(spam.heterogeneity_shape), n)
         self.spam.add(0.0, np.zeros(n, dtype=np.int64), mult, self.rng_spam)
         types = cfg.subscribers.by_code()
-        self.pipeline = Pipeline(
-            world.inventory,
-            answer_prob=[t.answer_prob for t in types] + [spam.answer_prob],
-            durations=[t.duration for t in types] + [spam.duration],
-            rng=world.rng("termination"),
-            policies=policies,
-        )
+        self.rng_answer = world.rng("answer")
+        self.answer_prob = np.array([t.answer_prob for t in types] + [spam.answer_prob])
+        self.talk_time = [t.duration for t in types] + [spam.duration]
+        self.pipeline = Pipeline(world.inventory, policies)
+        # Rows are put in time order only when someone looks at them; values never depend
+        # on the order, because all per-call randomness is drawn in emission order.
+        self.sort = bool(policies) or "calls" in world.recorder
         # per kind: attempts, blocked, vacant, off_net, answered, minutes
         self._day = np.zeros((len(CALL_KINDS), 6))
 
@@ -59,7 +105,7 @@ class Traffic:
         while t0 < world.horizon:
             t1 = min(t0 + step, world.horizon)
             yield world.timeout(t1 - t0)
-            self._slice(t1)
+            self._slice(t0, t1)
             world.recorder["states"].append(
                 t=t1, **{name: world.inventory.counts[i] for i, name in enumerate(STATES)}
             )
@@ -68,29 +114,35 @@ class Traffic:
             world.progress(t1 - t0)
             t0 = t1
 
-    def _originate(self, t1: float):
-        world = self.world
-        pop = world.population
+    def _originate(self, t0: float, t1: float):
+        pop = self.world.population
         t_sub, subs = pop.sources.emit(t1, self.rng_calls)
         t_spam, lines = self.spam.emit(t1, self.rng_spam)
-        inv = world.inventory
-        caller_line = pop.subs["number_id"][subs]
-        callee_sub = pop.contacts_of(subs, self.rng_calls.random(len(subs)))
+        s = pop.subs
+        columns = assemble_calls(
+            subs, self.rng_calls.random(len(subs)), s["number_id"], s["type"],
+            s["contact_off"], s["contact_deg"], pop.contacts["number"],
+            self.world.inventory.numbers, lines, random_external_numbers(self.rng_spam, len(lines)),
+            SPAM,
+        )
         t = np.concatenate([t_sub, t_spam])
-        order = np.argsort(t, kind="stable")
-        batch = new_batch(
-            t=t,
-            caller=np.concatenate([inv.numbers[caller_line],
-                                   random_external_numbers(self.rng_spam, len(lines))]),
-            callee=np.concatenate([callee_sub, inv.numbers[lines]]),
-            caller_id=np.concatenate([caller_line, np.full(len(lines), -1, dtype=np.int32)]),
-        ).take(order)
-        kind = np.concatenate([pop.subs["type"][subs], np.full(len(lines), SPAM, dtype=np.int8)])
-        truth = CallTruth(kind=kind, campaign=np.full(len(t), -1, dtype=np.int32)).take(order)
-        return batch, truth
+        kind = columns[-1]
+        would_answer = self.rng_answer.random(len(t)) < self.answer_prob[kind]
+        talk_time = np.empty(len(t), dtype=np.float32)
+        for code, dist in enumerate(self.talk_time):
+            sel = np.flatnonzero(kind == code)
+            talk_time[sel] = dist.sample(self.rng_answer, len(sel))
+        columns = (t, *columns, would_answer, talk_time)
+        if self.sort:
+            order = time_order(t, t0, t1)
+            columns = tuple(c[order] for c in columns)
+        t, caller, callee, caller_id, kind, would_answer, talk_time = columns
+        truth = CallTruth(kind=kind, campaign=np.full(len(t), -1, dtype=np.int32),
+                          would_answer=would_answer, talk_time=talk_time)
+        return new_batch(t, caller, callee, caller_id), truth
 
-    def _slice(self, t1: float) -> None:
-        batch, truth = self._originate(t1)
+    def _slice(self, t0: float, t1: float) -> None:
+        batch, truth = self._originate(t0, t1)
         self.pipeline.process(batch, truth)
         rec = self.world.recorder
         if "calls" in rec:
@@ -99,11 +151,11 @@ class Traffic:
                 callee_id=batch.callee_id, outcome=batch.outcome, answered=batch.answered,
                 duration=batch.duration, kind=truth.kind, campaign=truth.campaign,
             )
-        k = len(CALL_KINDS)
-        kind = truth.kind
-        self._day[:, 0] += np.bincount(kind, minlength=k)
-        for col, code in enumerate((BLOCKED, VACANT, OFF_NET), start=1):
-            self._day[:, col] += np.bincount(kind, weights=batch.outcome == code, minlength=k)
+        k, kind = len(CALL_KINDS), truth.kind
+        by_outcome = np.bincount(kind.astype(np.int64) * len(OUTCOMES) + batch.outcome,
+                                 minlength=k * len(OUTCOMES)).reshape(k, len(OUTCOMES))
+        self._day[:, 0] += by_outcome.sum(axis=1)
+        self._day[:, 1:4] += by_outcome[:, [BLOCKED, VACANT, OFF_NET]]
         self._day[:, 4] += np.bincount(kind, weights=batch.answered, minlength=k)
         self._day[:, 5] += np.bincount(kind, weights=batch.duration, minlength=k) / 60.0
 
