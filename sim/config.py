@@ -12,6 +12,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -284,6 +285,9 @@ def _format_error(err: ValidationError) -> str:
     loc = [str(p) for p in first["loc"] if str(p) not in _DIST_KINDS]
     path = ".".join(loc) or "config"
     msg = first["msg"].removeprefix("Value error, ")
+    relative = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg)
+    if relative:  # a model-level check naming the key below it, e.g. "business.aging_days: ..."
+        path, msg = f"{path}.{relative[1]}" if loc else relative[1], relative[2]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "missing":

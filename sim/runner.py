@@ -72,7 +72,11 @@ class SimResult:
         if name not in self.frames:
             if self.out is None or not (self.out / f"{name}.parquet").exists():
                 raise KeyError(f"no table {name!r} in this run")
-            self.frames[name] = pd.read_parquet(self.out / f"{name}.parquet")
+            frame = pd.read_parquet(self.out / f"{name}.parquet")
+            for col in SCHEMAS[name]:  # an empty table's Parquet file loses its categories
+                if col.categories is not None:
+                    frame[col.name] = pd.Categorical(frame[col.name], categories=col.categories)
+            self.frames[name] = frame
         return self.frames[name]
 
     def __getattr__(self, name: str) -> pd.DataFrame:

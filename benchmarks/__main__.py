@@ -1,0 +1,210 @@
+"""``make bench``: throughput of each hot path next to its baseline, in one process.
+
+Run with ``python -m benchmarks [--quick]``.  Nothing here is asserted; the numbers are
+printed for people (and pasted into closing notes).  The 1 M-subscriber run goes in a
+child process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .naive import naive_world
+
+from sim.clock import PoissonSources, advance
+from sim.config import parse_config
+from sim.inventory import lookup_ids, make_numbers
+from sim.pipeline import route_outcomes
+from sim.runner import simulate
+from sim.timesort import time_order
+from sim.traffic import assemble_calls
+
+
+def _rate(n: float, fn, repeat: int = 3) -> float:
+    """Best-of-``repeat`` items per second of ``fn()`` processing ``n`` items."""
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def _row(name: str, fast: float, base: float, base_name: str, unit: str = "events/s") -> None:
+    print(f"  {name:<34} {fast / 1e6:10.2f} M {unit:<9} {base_name:<24} {base / 1e6:9.3f} M"
+          f"   x{fast / base:8.1f}")
+
+
+SMALL = {
+    "name": "bench-small",
+    "seed": 1,
+    "scenario": {"days": 7},
+    "record": {"calls": False},
+    "inventory": {"area_codes": [212], "blocks_per_area_code": 25},
+    "spam": {"calls_per_line_per_day": 0.0},
+    "subscribers": {
+        "residential": {"initial": 20_000, "arrivals_per_day": 0, "rate_cv": 0},
+        "business": {"initial": 0, "arrivals_per_day": 0},
+        "call_centre": {"initial": 0, "arrivals_per_day": 0},
+    },
+}
+
+BIG = {
+    "name": "bench-1m",
+    "seed": 1,
+    "scenario": {"days": 7},
+    "record": {"calls": False},
+    "inventory": {"area_codes": [212, 646, 718, 917, 347, 929, 415, 628, 510, 312, 773, 872],
+                  "blocks_per_area_code": 100},
+    "subscribers": {"residential": {"initial": 840_000}, "business": {"initial": 155_000},
+                    "call_centre": {"initial": 5_000}},
+}
+
+
+def bench_world() -> None:
+    """Hybrid world against one SimPy process per subscriber, same scenario."""
+    cfg = parse_config(SMALL)
+    simulate(cfg, progress=False)  # compile / warm caches
+    start = time.perf_counter()
+    res = simulate(cfg, progress=False)
+    hybrid_s = time.perf_counter() - start
+    hybrid_calls = int(res.daily_calls["attempts"].sum())
+    start = time.perf_counter()
+    naive_calls = naive_world(cfg)
+    naive_s = time.perf_counter() - start
+    print("World, 20,000 subscribers x 7 days, calls generated, routed and answered:")
+    _row("hybrid (SimPy + slices)", hybrid_calls / hybrid_s, naive_calls / naive_s,
+         "SimPy process/caller", "calls/s")
+    print(f"  ({hybrid_calls:,} vs {naive_calls:,} calls; expected "
+          f"{20_000 * 3.0 * 7:,.0f})")
+
+
+def bench_big() -> None:
+    """1 M subscribers over 7 days, end to end, in a child process."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "--big-child"],
+                         capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print("World, 1 M subscribers x 7 days, events not kept (one core):")
+    print(f"  {r['calls']:,} calls in {r['seconds']:.1f} s = {r['calls'] / r['seconds'] / 1e6:.2f}"
+          f" M calls/s end to end (target 5); set-up {r['setup_s']:.1f} s, so "
+          f"{r['calls'] / (r['seconds'] - r['setup_s']) / 1e6:.2f} M calls/s once running; "
+          f"peak memory {r['peak_mb']:,.0f} MB")
+
+
+def _big_child() -> None:
+    from sim.recorder import Recorder
+    from sim.seeding import Streams
+    from sim.world import World
+
+    cfg = parse_config(BIG)
+    simulate(parse_config({**BIG, "scenario": {"days": 0.05},
+                           "subscribers": {"residential": {"initial": 1000}}}), progress=False)
+    names = ["ledger", "subscribers", "exhaustion", "states", "daily", "daily_calls"]
+    start = time.perf_counter()
+    world = World(cfg, Streams(cfg.seed), Recorder(None, names))
+    world.population.setup()
+    setup = time.perf_counter() - start
+    world.run(until=world.process(world.traffic.run()))
+    world.population.write_table()
+    seconds = time.perf_counter() - start
+    calls = int(world.recorder["daily_calls"].to_frame()["attempts"].sum())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"calls": calls, "seconds": seconds, "setup_s": setup, "peak_mb": peak}))
+
+
+def bench_kernels(quick: bool) -> None:
+    """Each Numba kernel against its Python twin (and a NumPy/pandas equivalent)."""
+    rng = np.random.default_rng(0)
+    print("Kernels (Numba vs plain-Python twin on the same input; NumPy where it applies):")
+
+    n_src = 200_000 if quick else 1_000_000
+    src = PoissonSources(np.full((1, 24), 3 / 86400), 3600, capacity=n_src)
+    src.add(0.0, np.zeros(n_src, dtype=np.int8), rng.gamma(1, 1, n_src), rng)
+    state = src.cols["next_c"].copy(), src.clock.copy(), src.t0, src.rate.copy()
+
+    def emit(kernel, hours):
+        src.cols["next_c"][:] = state[0]
+        src.clock, src.t0, src.rate = state[1].copy(), state[2], state[3].copy()
+        return sum(len(src.emit(3600.0 * h, np.random.default_rng(1), kernel)[0])
+                   for h in range(1, hours + 1))
+
+    events = emit(advance, 24)
+    fast = _rate(events, lambda: emit(advance, 24))
+    small = emit(advance.py_func, 1)
+    slow = _rate(small, lambda: emit(advance.py_func, 1), repeat=1)
+    _row(f"Poisson clocks ({n_src:,} sources)", fast, slow, "Python twin")
+
+    t = rng.random(240_000) * 3600
+    fast = _rate(len(t), lambda: time_order(t, 0.0, 3600.0), 5)
+    base = _rate(len(t), lambda: np.argsort(t, kind="stable"), 5)
+    slow = _rate(20_000, lambda: time_order.py_func(t[:20_000], 0.0, 3600.0), 1)
+    _row("time sort (240k calls)", fast, base, "np.argsort stable")
+    _row("", fast, slow, "Python twin")
+
+    numbers = make_numbers([212, 646, 415], 100, rng)
+    from sim.inventory import Inventory
+    from sim.recorder import Table
+
+    inv = Inventory(numbers, Table("ledger"), rng)
+    mixed = np.where(rng.random(1_000_000) < 0.3, numbers[rng.integers(0, len(numbers), 1_000_000)],
+                     rng.integers(2_000_000_000, 9_999_999_999, 1_000_000))
+    fast = _rate(len(mixed), lambda: lookup_ids(mixed, inv._npa_slot, inv._block_of), 5)
+    base = _rate(len(mixed), lambda: np.searchsorted(numbers, mixed), 5)
+    slow = _rate(20_000, lambda: lookup_ids.py_func(mixed[:20_000], inv._npa_slot,
+                                                     inv._block_of), 1)
+    _row("number -> id lookup (1 M)", fast, base, "np.searchsorted")
+    _row("", fast, slow, "Python twin")
+
+    ids = rng.integers(-1, len(numbers), 1_000_000).astype(np.int32)
+    st = rng.integers(0, 4, len(numbers)).astype(np.int8)
+    ch = rng.random(len(numbers)) * 3600
+    tt = rng.random(1_000_000) * 3600
+    blocked = rng.random(1_000_000) < 0.01
+    args = (ids, tt, blocked, st, st, ch)
+    fast = _rate(len(ids), lambda: route_outcomes(*args), 5)
+    slow = _rate(20_000, lambda: route_outcomes.py_func(*(a[:20_000] if a is ids or a is tt or
+                                                          a is blocked else a for a in args)), 1)
+    _row("routing outcomes (1 M)", fast, slow, "Python twin")
+
+    n_sub, n_calls = 100_000, 1_000_000
+    deg = rng.integers(1, 50, n_sub).astype(np.int32)
+    off = np.concatenate([[0], np.cumsum(deg)[:-1]])
+    contacts = rng.integers(2_000_000_000, 9_999_999_999, int(deg.sum()))
+    subs = np.sort(rng.integers(0, n_sub, n_calls))
+    u = rng.random(n_calls)
+    line = rng.integers(0, len(numbers), n_sub).astype(np.int32)
+    typ = rng.integers(0, 3, n_sub).astype(np.int8)
+    lines = rng.integers(0, len(numbers), 1000)
+    spam = rng.integers(2_000_000_000, 9_999_999_999, 1000)
+    a = (subs, u, line, typ, off, deg, contacts, numbers, lines, spam, 3)
+    fast = _rate(n_calls + 1000, lambda: assemble_calls(*a), 5)
+    slow = _rate(20_000, lambda: assemble_calls.py_func(subs[:20_000], u[:20_000], *a[2:]), 1)
+    _row("call assembly (1 M)", fast, slow, "Python twin")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, no 1 M run")
+    parser.add_argument("--big-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.big_child:
+        _big_child()
+        return
+    print(f"tnlab benchmarks (numpy {np.__version__}); best of repeated runs, one core\n")
+    bench_kernels(args.quick)
+    print()
+    bench_world()
+    if not args.quick:
+        print()
+        bench_big()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The call-control pipeline: policies plug in, see no ground truth, and act on calls."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from sim.pipeline import CallBatch
+from sim.runner import simulate
+
+
+class BlockNumbers:
+    """A test policy: block every call from a fixed set of numbers; remember what it saw."""
+
+    def __init__(self, numbers):
+        self.numbers = np.asarray(numbers)
+        self.seen_fields: set[str] = set()
+        self.batches = 0
+        self.times_sorted = True
+
+    def screen(self, batch: CallBatch) -> np.ndarray:
+        self.seen_fields |= {f.name for f in dataclasses.fields(batch)}
+        self.batches += 1
+        self.times_sorted &= bool(np.all(np.diff(batch.t) >= 0))
+        return np.isin(batch.caller, self.numbers)
+
+
+def test_policy_blocks_only_its_calls_and_leaves_the_rest_unchanged(tiny_config):
+    """Blocked calls are not answered; every other call is exactly as in the run without policy."""
+    free = simulate(tiny_config, progress=False).calls
+    heavy = free[free["kind"] == "call_centre"]["caller"].unique()[:2]
+    policy = BlockNumbers(heavy)
+    limited = simulate(tiny_config, policies=[policy], progress=False).calls
+    hit = limited["caller"].isin(heavy)
+    assert hit.sum() > 0
+    assert (limited.loc[hit, "outcome"] == "blocked").all()
+    assert not limited.loc[hit, "answered"].any()
+    assert (limited.loc[hit, "duration"] == 0).all()
+    keep = ["t", "caller", "callee", "outcome", "answered", "duration", "kind"]
+    assert limited.loc[~hit, keep].reset_index(drop=True).equals(
+        free.loc[~free["caller"].isin(heavy), keep].reset_index(drop=True))
+
+
+def test_policy_sees_time_ordered_batches_without_truth(tiny_config):
+    """A policy gets one batch per slice, in time order, and no ground-truth field."""
+    policy = BlockNumbers([])
+    simulate(tiny_config.model_copy(update={"record": tiny_config.record.model_copy(
+        update={"calls": False})}), policies=[policy], progress=False)
+    assert policy.batches == int(tiny_config.scenario.days * 24)
+    assert policy.times_sorted
+    assert not policy.seen_fields & {"kind", "campaign", "would_answer", "talk_time"}
+
+
+def test_daily_aggregates_match_the_call_table(tiny_config):
+    """daily_calls is the per-day, per-kind sum of the calls table."""
+    res = simulate(tiny_config, progress=False)
+    calls = res.calls.assign(day=(res.calls["t"] // 86400).astype(int))
+    agg = calls.groupby(["day", "kind"], observed=True).agg(
+        attempts=("t", "size"), answered=("answered", "sum"),
+        minutes=("duration", lambda d: d.astype(float).sum() / 60))
+    daily = res.daily_calls.set_index(["day", "kind"]).loc[agg.index]
+    assert (daily["attempts"].to_numpy() == agg["attempts"].to_numpy()).all()
+    assert (daily["answered"].to_numpy() == agg["answered"].to_numpy()).all()
+    assert np.allclose(daily["minutes"], agg["minutes"], rtol=1e-6)
+
+
+def test_calls_to_aging_numbers_are_vacant(tiny_config):
+    """A call is delivered only to an assigned line; calls to aging or free numbers are vacant."""
+    res = simulate(tiny_config, progress=False)
+    calls, ledger = res.calls, res.ledger
+    on_net = calls[calls["callee_id"] >= 0]
+    assert set(on_net["outcome"].unique()) <= {"delivered", "vacant", "off_net"}
+    never = set(range(3000)) - set(ledger["number_id"])  # never changed state: still available
+    vacant_ids = set(on_net.loc[on_net["outcome"] == "vacant", "callee_id"])
+    delivered_ids = set(on_net.loc[on_net["outcome"] == "delivered", "callee_id"])
+    assert never & vacant_ids
+    assert not never & delivered_ids
