@@ -21,5 +21,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+lab: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,notebook]'
+	$(BIN)/jupyter lab notebooks/
+
 clean:
 	rm -rf $(VENV) reports/quickstart .pytest_cache .hypothesis

@@ -100,7 +100,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
         for p, (params, point_cfg) in enumerate(points):
             for r in range(config.replications):
                 result = simulate(point_cfg, run_dir(out, p, r), point=p, replication=r,
-                                  progress=progress)
+                                  progress=progress and total == 1)
                 for metric, value in world_metrics(result).items():
                     rows.append({"point": p, "replication": r, **params, "metric": metric,
                                  "value": float(value)})
