@@ -297,9 +297,7 @@ def _format_error(err: ValidationError) -> str:
     return f"{path}: {msg}"
 
 
-def parse_config(
-    raw: dict[str, Any], overrides: Iterable[str] = (), *, check_sweep: bool = True
-) -> ExperimentConfig:
+def parse_config(raw: dict[str, Any], overrides: Iterable[str] = ()) -> ExperimentConfig:
     """Validate an experiment given as a nested dict.
 
     Parameters
@@ -308,8 +306,6 @@ def parse_config(
         The experiment's own keys (merged over the defaults).
     overrides : iterable of str
         ``"dotted.key=value"`` strings applied after merging.
-    check_sweep : bool
-        Also check that every sweep point validates.
 
     Returns
     -------
@@ -330,20 +326,19 @@ def parse_config(
         config = ExperimentConfig.model_validate(merged)
     except ValidationError as err:
         raise ConfigError(_format_error(err)) from None
-    if check_sweep:
-        for key, values in config.sweep.items():
-            if not values:
-                raise ConfigError(f"sweep.{key}: needs at least one value")
-            if key.split(".")[0] in ("sweep", "seed", "replications", "name"):
-                raise ConfigError(f"sweep.{key}: cannot be swept")
-            for value in values:
-                try:
-                    point = _merge(merged, {})
-                    _set_path(point, key, value, f"sweep.{key}")
-                    point["sweep"] = {}
-                    ExperimentConfig.model_validate(point)
-                except ValidationError as err:
-                    raise ConfigError(f"sweep.{key} = {value!r}: {_format_error(err)}") from None
+    for key, values in config.sweep.items():  # each swept value must validate on its own
+        if not values:
+            raise ConfigError(f"sweep.{key}: needs at least one value")
+        if key.split(".")[0] in ("sweep", "seed", "replications", "name"):
+            raise ConfigError(f"sweep.{key}: cannot be swept")
+        for value in values:
+            point = copy.deepcopy(merged)
+            _set_path(point, key, value, f"sweep.{key}")
+            point["sweep"] = {}
+            try:
+                ExperimentConfig.model_validate(point)
+            except ValidationError as err:
+                raise ConfigError(f"sweep.{key} = {value!r}: {_format_error(err)}") from None
     return config
 
 

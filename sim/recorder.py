@@ -245,9 +245,16 @@ class Recorder:
         return self.tables[name]
 
     def finish(self) -> None:
-        """Finish every table (atomic rename when writing to disk)."""
+        """Finish every table (atomic rename when writing to disk).
+
+        A table that an earlier run left in the folder but this run did not record (say
+        ``calls`` when ``record.calls`` is now false) is removed, so the folder holds one run.
+        """
         for table in self.tables.values():
             table.finish()
+        if self.out is not None:
+            for name in set(SCHEMAS) - set(self.tables):
+                (self.out / f"{name}.parquet").unlink(missing_ok=True)
 
     def abandon(self) -> None:
         """Remove partial files after a failed or interrupted run."""

@@ -98,3 +98,13 @@ def test_console_script_runs_in_a_fresh_process(tiny_file):
                          capture_output=True, text=True, env={**os.environ})
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_rerun_into_same_folder_leaves_one_consistent_run(tiny_file, tmp_path):
+    """Re-running without the calls table removes the stale calls file of the earlier run."""
+    out = tmp_path / "run"
+    assert main(["simulate", str(tiny_file), "--out", str(out)]) == 0
+    assert (out / "calls.parquet").exists()
+    assert main(["simulate", str(tiny_file), "--out", str(out), "--set", "record.calls=false"]) == 0
+    assert not (out / "calls.parquet").exists()
+    assert json.loads((out / "manifest.json").read_text())["tables"].get("calls") is None
