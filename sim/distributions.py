@@ -64,16 +64,18 @@ class _Dist(BaseModel):
         density ``S(x) / E[T]`` (the equilibrium distribution), with mean
         ``E[T^2] / (2 E[T])``.  Used to start a world already in steady state: subscribers
         already part-way through their tenure, numbers already part-way through aging.
-        The CDF ``F_e(x) = (1/E[T]) * integral_0^x S(u) du`` is tabulated on a fine grid and
-        inverted by interpolation.
+
+        The CDF is ``F_e(x) = (x S(x) + E[T; T <= x]) / E[T]``.  It is tabulated at quantiles
+        ``x = F^-1(u)`` on a grid of ``u`` that is geometric towards 1 (so heavy tails are
+        resolved), with the partial mean ``E[T; T <= x] = integral_0^u F^-1(v) dv`` by the
+        trapezoid rule, and inverted by interpolation.
         """
-        dist = self.frozen()
-        top = float(dist.isf(1e-9))
-        grid = np.linspace(0.0, top, 20001)
-        sf = dist.sf(grid)
-        cdf = np.concatenate([[0.0], np.cumsum((sf[1:] + sf[:-1]) * 0.5 * np.diff(grid))])
-        cdf /= cdf[-1]
-        return np.interp(rng.random(size), cdf, grid)
+        u = np.r_[np.linspace(0.0, 0.99, 4001)[:-1], 1.0 - np.geomspace(1e-2, 1e-12, 8001)]
+        x = self.frozen().ppf(u)
+        partial = np.concatenate([[0.0], np.cumsum((x[1:] + x[:-1]) * 0.5 * np.diff(u))])
+        cdf = np.maximum.accumulate((x * (1.0 - u) + partial) / self.mean)
+        # below the support's lower end S = 1, so F_e rises linearly from (0, 0)
+        return np.interp(rng.random(size), np.r_[0.0, cdf], np.r_[0.0, x])
 
 
 class Exponential(_Dist):
