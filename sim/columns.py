@@ -42,6 +42,13 @@ class GrowingColumns:
         k = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
         if set(values) != set(self._data):
             raise KeyError(f"columns mismatch: {sorted(set(values) ^ set(self._data))}")
+        ids = self.grow(k)
+        for name, value in values.items():
+            self._data[name][ids[0] : ids[0] + k] = value
+        return ids
+
+    def grow(self, k: int) -> np.ndarray:
+        """Append ``k`` rows left for the caller to fill in place; returns their ids."""
         cap = len(next(iter(self._data.values())))
         if self.n + k > cap:
             new = max(self.n + k, 2 * cap)
@@ -49,8 +56,6 @@ class GrowingColumns:
                 arr = np.empty(new, dtype=old.dtype)
                 arr[: self.n] = old[: self.n]
                 self._data[name] = arr
-        for name, value in values.items():
-            self._data[name][self.n : self.n + k] = value
         ids = np.arange(self.n, self.n + k)
         self.n += k
         return ids

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Population", "DAY", "hourly_rates"]
 
 DAY = 86400.0
+_CHUNK = 1 << 18
 _ACTIVE, _DISCONNECT, _PORT_OUT = range(len(END_REASONS))
 
 
@@ -137,7 +138,8 @@ class Population:
             return np.empty(0, dtype=np.int64)
         deg = 1 + self.rng_contacts.poisson(spec.contacts_mean - 1, got)
         offsets = len(self.contacts) + np.concatenate([[0], np.cumsum(deg)[:-1]])
-        self.contacts.extend(number=self._draw_contacts(int(deg.sum()), spec.on_net_share))
+        start = int(self.contacts.grow(int(deg.sum()))[0])  # every subscriber has >= 1
+        self._draw_contacts(self.contacts["number"][start:], spec.on_net_share)
         mult = gamma_multipliers(self.rng, spec.rate_cv, got)
         ids = self.subs.extend(
             type=code, number_id=numbers, initial=initial, start=t, end=np.nan,
@@ -150,20 +152,26 @@ class Population:
             self._schedule(tenure[j], self._depart, int(ids[j]))
         return ids
 
-    def _draw_contacts(self, n: int, on_net_share: float) -> np.ndarray:
-        """Contacts: currently assigned numbers of this network, else outside numbers."""
+    def _draw_contacts(self, out: np.ndarray, on_net_share: float) -> None:
+        """Fill ``out`` with contacts: assigned numbers of this network, else outside numbers.
+
+        Works in chunks so that the temporaries stay small (set-up of a million subscribers
+        draws tens of millions of contacts).
+        """
         rng, inv = self.rng_contacts, self.world.inventory
-        out = random_external_numbers(rng, n)
-        on_net = np.flatnonzero(rng.random(n) < on_net_share)
-        if len(on_net) and inv.counts[ASSIGNED] > 0:
+        for start in range(0, len(out), _CHUNK):
+            chunk = out[start : start + _CHUNK]
+            chunk[:] = random_external_numbers(rng, len(chunk))
+            on_net = np.flatnonzero(rng.random(len(chunk)) < on_net_share)
+            if len(on_net) == 0 or inv.counts[ASSIGNED] == 0:
+                continue
             picked, need = [], len(on_net)
             while need > 0:  # uniform over assigned lines, by rejection
                 cand = rng.integers(0, len(inv), 2 * need + 16)
                 cand = cand[inv.state[cand] == ASSIGNED][:need]
                 picked.append(cand)
                 need -= len(cand)
-            out[on_net] = inv.numbers[np.concatenate(picked)]
-        return out
+            chunk[on_net] = inv.numbers[np.concatenate(picked)]
 
     def _schedule(self, delay: float, action, arg: int) -> None:
         self.world.timeout(delay).callbacks.append(lambda _event: action(arg))
