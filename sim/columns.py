@@ -42,9 +42,10 @@ class GrowingColumns:
         k = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
         if set(values) != set(self._data):
             raise KeyError(f"columns mismatch: {sorted(set(values) ^ set(self._data))}")
+        start = self.n
         ids = self.grow(k)
         for name, value in values.items():
-            self._data[name][ids[0] : ids[0] + k] = value
+            self._data[name][start : start + k] = value
         return ids
 
     def grow(self, k: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from .distributions import Distribution
-from .numbering import BLOCK, exchange_codes, is_us_area_code
+from .numbering import BLOCK, area_exchange_codes, is_us_area_code
 
 __all__ = [
     "ConfigError",
@@ -103,12 +103,15 @@ class Inventory(_Model):
             raise ValueError("area codes repeat")
         return v
 
-    @field_validator("blocks_per_area_code")
-    @classmethod
-    def _fits(cls, v: int) -> int:
-        if v > len(exchange_codes()) * 10:
-            raise ValueError(f"an area code has only {len(exchange_codes()) * 10} blocks")
-        return v
+    @model_validator(mode="after")
+    def _fits(self):
+        for npa in self.area_codes:
+            blocks = len(area_exchange_codes(npa)) * 10
+            if self.blocks_per_area_code > blocks:
+                raise ValueError(
+                    f"blocks_per_area_code: area code {npa} has only {blocks} thousands-blocks"
+                )
+        return self
 
     @field_validator("assignment")
     @classmethod

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .numbering import BLOCK, exchange_codes
+from .numbering import BLOCK, area_exchange_codes
 from .recorder import REASONS, STATES, Table
 
 __all__ = ["Inventory", "InventoryError", "make_numbers", "lookup_ids", "AVAILABLE", "ASSIGNED",
@@ -64,7 +64,7 @@ def make_numbers(area_codes, blocks_per_area_code: int, rng: np.random.Generator
         Real area codes (NPA).
     blocks_per_area_code : int
         Thousands-blocks (NPA-NXX-X) per area code, drawn without replacement among the
-        valid exchange codes and thousands digits.
+        area code's valid exchange codes (:func:`area_exchange_codes`) and thousands digits.
     rng : numpy.random.Generator
         The ``inventory`` stream.
 
@@ -73,9 +73,9 @@ def make_numbers(area_codes, blocks_per_area_code: int, rng: np.random.Generator
     numpy.ndarray
         int64 numbers, ascending, ``len(area_codes) * blocks_per_area_code * 1000`` of them.
     """
-    nxx = exchange_codes()
     blocks = []
     for npa in area_codes:
+        nxx = area_exchange_codes(npa)
         chosen = rng.choice(len(nxx) * 10, size=blocks_per_area_code, replace=False)
         blocks.append(npa * 10_000 + nxx[chosen // 10] * 10 + chosen % 10)
     prefixes = np.sort(np.concatenate(blocks).astype(np.int64))
@@ -214,6 +214,8 @@ class Inventory:
         ids = np.asarray(ids, dtype=np.int32)
         if ids.size == 0:
             return
+        if ids.size > 1 and len(np.unique(ids)) != ids.size:
+            raise InventoryError(f"{reason}: the same number appears twice in one transition")
         wrong = self.state[ids] != src
         if wrong.any():
             bad = ids[wrong][0]

@@ -13,7 +13,8 @@ import numpy as np
 import phonenumbers
 from phonenumbers import geocoder
 
-__all__ = ["area_code_region", "is_us_area_code", "exchange_codes", "random_external_numbers"]
+__all__ = ["area_code_region", "area_exchange_codes", "is_us_area_code", "exchange_codes",
+           "random_external_numbers"]
 
 BLOCK = 1000
 """Numbers per thousands-block (NPA-NXX-X), the unit of US number pooling."""
@@ -48,10 +49,21 @@ def us_area_codes() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def exchange_codes() -> np.ndarray:
-    """Valid central-office codes NXX (int64, ascending)."""
+    """Central-office codes NXX allowed by the NANP rules (int64, ascending)."""
     nxx = np.arange(200, 1000, dtype=np.int64)
     n11 = (nxx % 100) == 11
     return nxx[~n11 & (nxx != 555) & (nxx != 950) & (nxx != 958) & (nxx != 959) & (nxx != 976)]
+
+
+@lru_cache(maxsize=None)
+def area_exchange_codes(npa: int) -> np.ndarray:
+    """Exchange codes of area code ``npa`` whose numbers ``phonenumbers`` accepts as valid.
+
+    Newer area codes (524, 983, ...) have only part of their exchanges opened in the
+    metadata; validity is decided per NPA-NXX, so one probe number per exchange suffices.
+    """
+    return np.array([nxx for nxx in exchange_codes() if phonenumbers.is_valid_number(
+        phonenumbers.parse(f"+1{npa}{nxx}2345"))], dtype=np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +85,9 @@ def random_external_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        int64 numbers ``NPA NXX XXXX`` with a real US area code and a valid exchange code.
+        int64 numbers ``NPA NXX XXXX`` with a real US area code and an exchange code allowed by
+        the NANP rules (not checked against ``phonenumbers`` per exchange: that would cost
+        seconds at every start, and these numbers never enter the inventory).
     """
     prefixes = _external_prefixes()
     line = rng.integers(0, 10_000, size, dtype=np.uint32)

@@ -1,0 +1,337 @@
+"""Each Numba kernel agrees with its plain-Python twin (``kernel.py_func``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.clock import PoissonSources, advance
+from sim.pipeline import BLOCKED, DELIVERED, OFF_NET, VACANT, route_outcomes
+from sim.inventory import ASSIGNED, PORTED_OUT
+from sim.recorder import CALL_KINDS
+from sim.timesort import time_order
+from sim.traffic import assemble_calls
+
+SPAM = CALL_KINDS.index("spam")
+
+
+def floats(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+# -- sim/clock.py: advance ---------------------------------------------------------------------
+@st.composite
+def sources(draw):
+    """A consistent slice: sources whose next event is at or after their group's clock."""
+    g_count = draw(st.integers(1, 3), label="groups")
+    n = draw(st.integers(0, 30), label="n")
+    clock = np.array(draw(st.lists(floats(0, 1e4), min_size=g_count, max_size=g_count)))
+    rate = np.array(draw(st.lists(floats(0.1, 2.0), min_size=g_count, max_size=g_count)))
+    t0 = draw(floats(0, 1e6), label="t0")
+    dt = draw(floats(0.5, 5.0), label="dt")
+    clock_end = clock + rate * dt
+    group = np.array(draw(st.lists(st.integers(0, g_count - 1), min_size=n, max_size=n)),
+                     dtype=np.int8)
+    span = clock_end - clock
+    next_c = np.array([
+        draw(st.one_of(st.just(np.inf), st.just(0.0), floats(0, 1.5)), label="next_c")
+        for _ in range(n)
+    ], dtype=np.float64)
+    next_c = np.where(np.isinf(next_c), np.inf, clock[group] + next_c * span[group])
+    inv_mult = np.array(draw(st.lists(st.one_of(st.just(np.inf), floats(0.02, 2.0)),
+                                      min_size=n, max_size=n)), dtype=np.float64)
+    end_t = np.array([
+        draw(st.one_of(st.just(np.inf), st.just(t0), floats(0, 1).map(lambda f: t0 + f * dt),
+                       floats(1, 100).map(lambda f: t0 - f)), label="end_t")
+        for _ in range(n)
+    ], dtype=np.float64)
+    return dict(next_c=next_c, inv_mult=inv_mult, end_t=end_t, group=group, clock=clock,
+                clock_end=clock_end, rate=rate, t0=t0)
+
+
+def _copy(s):
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+
+
+def _call(kernel, s, start, rng, out_t, out_src):
+    return kernel(s["next_c"], s["inv_mult"], s["end_t"], s["group"], s["clock"],
+                  s["clock_end"], s["rate"], s["t0"], start, rng, out_t, out_src)
+
+
+@settings(max_examples=150, deadline=None)
+@given(s=sources(), cap=st.integers(1, 12), seed=st.integers(0, 2**63 - 1),
+       first=st.integers(0, 30))
+def test_advance_matches_python_twin(s, cap, seed, first):
+    """Jitted and Python advance agree call by call; resuming equals one unbounded call."""
+    n = len(s["next_c"])
+    a, b = _copy(s), _copy(s)
+    rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+    out_ta, out_sa = np.empty(cap), np.empty(cap, dtype=np.int64)
+    out_tb, out_sb = np.empty(cap), np.empty(cap, dtype=np.int64)
+    start = min(first, n)
+    # Reference: the same slice in one call with room for every event.
+    whole = _copy(s)
+    big_t, big_src = np.empty(50_000), np.empty(50_000, dtype=np.int64)
+    n_big, end_big = _call(advance, whole, start, np.random.default_rng(seed), big_t, big_src)
+    assert end_big == n
+    got_t, got_src = [], []
+    while True:
+        n_out, nxt = _call(advance, a, start, rng_a, out_ta, out_sa)
+        n_out_py, nxt_py = _call(advance.py_func, b, start, rng_b, out_tb, out_sb)
+        assert (int(n_out), int(nxt)) == (int(n_out_py), int(nxt_py))
+        np.testing.assert_array_equal(out_ta[:n_out], out_tb[:n_out])
+        np.testing.assert_array_equal(out_sa[:n_out], out_sb[:n_out])
+        np.testing.assert_array_equal(a["next_c"], b["next_c"])
+        assert rng_a.bit_generator.state == rng_b.bit_generator.state
+        # What the events mean: in source order, from ``start`` on, before each source ends.
+        src, t = out_sa[:n_out], out_ta[:n_out]
+        assert (np.diff(src) >= 0).all() and (src >= start).all() and (src < n).all()
+        assert (t < s["end_t"][src]).all() and (t >= s["t0"]).all()
+        assert start <= nxt <= n
+        if nxt < n:
+            assert n_out == cap, "resumed before the output was full"
+        got_t.append(out_ta[:n_out].copy())
+        got_src.append(out_sa[:n_out].copy())
+        if nxt == n:
+            break
+        start = nxt
+    # Resuming after a full output changes nothing: same events as one unbounded call.
+    np.testing.assert_array_equal(np.concatenate(got_t), big_t[:n_big])
+    np.testing.assert_array_equal(np.concatenate(got_src), big_src[:n_big])
+    np.testing.assert_array_equal(a["next_c"], whole["next_c"])
+    # Every source is now past the slice (or ended), apart from those before ``first``.
+    done = a["next_c"][min(first, n):]
+    assert (done >= s["clock_end"][s["group"][min(first, n):]]).all()
+    np.testing.assert_array_equal(a["next_c"][: min(first, n)], s["next_c"][: min(first, n)])
+
+
+def test_advance_resumes_when_output_is_full():
+    """A full output returns the source to resume from, and resuming finishes the slice."""
+    s = dict(next_c=np.array([0.0, 0.0]), inv_mult=np.array([0.01, 0.01]),
+             end_t=np.full(2, np.inf), group=np.zeros(2, dtype=np.int8),
+             clock=np.array([0.0]), clock_end=np.array([1.0]), rate=np.array([1.0]), t0=0.0)
+    for kernel in (advance, advance.py_func):
+        c = _copy(s)
+        rng = np.random.default_rng(3)
+        out_t, out_src = np.empty(5), np.empty(5, dtype=np.int64)
+        n_out, nxt = _call(kernel, c, 0, rng, out_t, out_src)
+        assert (n_out, nxt) == (5, 0)
+        assert c["next_c"][0] < 1.0  # the pending event is kept for the resumed call
+        calls = 1
+        while nxt < 2:
+            n_out, nxt = _call(kernel, c, nxt, rng, out_t, out_src)
+            calls += 1
+        assert calls > 2
+        assert (c["next_c"] >= 1.0).all()
+
+
+@st.composite
+def poisson_world(draw):
+    g_count = draw(st.integers(1, 2))
+    profiles = np.array(draw(st.lists(st.lists(floats(0, 0.01), min_size=24, max_size=24),
+                                      min_size=g_count, max_size=g_count)))
+    n0 = draw(st.integers(1, 20))  # zero sources: test_emit_with_no_sources
+    group0 = draw(st.lists(st.integers(0, g_count - 1), min_size=n0, max_size=n0))
+    mult0 = draw(st.lists(st.one_of(st.just(0.0), floats(0.1, 3)), min_size=n0, max_size=n0))
+    slices = draw(st.integers(1, 6))
+    # per slice: sources to add at a fraction of the slice, and sources to end
+    plans = []
+    for _ in range(slices):
+        k = draw(st.integers(0, 4))
+        plans.append(dict(
+            frac=draw(floats(0, 0.999)),
+            group=draw(st.lists(st.integers(0, g_count - 1), min_size=k, max_size=k)),
+            mult=draw(st.lists(floats(0.1, 3), min_size=k, max_size=k)),
+            end=draw(st.lists(st.integers(0, 40), max_size=3)),
+            end_frac=draw(floats(0, 1)),
+        ))
+    return profiles, group0, mult0, plans
+
+
+@settings(max_examples=40, deadline=None)
+@given(world=poisson_world(), seed=st.integers(0, 2**32 - 1), out_size=st.integers(1, 8))
+def test_emit_with_either_kernel_gives_the_same_calls(world, seed, out_size):
+    """PoissonSources.emit with advance or advance.py_func: same (t, src) slice after slice."""
+    profiles, group0, mult0, plans = world
+    slice_s = 900.0
+    built = []
+    for kernel in (advance, advance.py_func):
+        src = PoissonSources(profiles, slice_s, capacity=4)
+        src._out_t = np.empty(out_size)  # a tiny output buffer exercises the resume path
+        src._out_src = np.empty(out_size, dtype=np.int64)
+        src.add(0.0, np.array(group0, dtype=np.int64), np.array(mult0),
+                np.random.default_rng(seed + 1))
+        built.append((src, kernel, np.random.default_rng(seed), np.random.default_rng(seed + 2)))
+    t0 = 0.0
+    for plan in plans:
+        t1 = t0 + slice_s
+        results = []
+        for src, kernel, rng, rng_add in built:
+            if plan["group"]:
+                src.add(t0 + plan["frac"] * slice_s, np.array(plan["group"]),
+                        np.array(plan["mult"]), rng_add)
+            ended = [i for i in plan["end"] if i < len(src) and np.isinf(src.cols["end_t"][i])]
+            src.end(ended, t0 + plan["end_frac"] * slice_s)
+            results.append(src.emit(t1, rng, kernel=kernel))
+        (ta, sa), (tb, sb) = results
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(sa, sb)
+        assert ((ta >= t0) & (ta < t1 + 1e-6)).all()
+        (a, _, ra, _), (b, _, rb, _) = built
+        assert ra.bit_generator.state == rb.bit_generator.state
+        np.testing.assert_array_equal(a.cols["next_c"], b.cols["next_c"])
+        np.testing.assert_array_equal(a.clock, b.clock)
+        t0 = t1
+
+
+def test_emit_with_no_sources():
+    """Adding zero sources is a no-op, and either kernel then emits nothing."""
+    for kernel in (advance, advance.py_func):
+        src = PoissonSources(np.full((1, 24), 1 / 3600), 900.0, capacity=4)
+        ids = src.add(0.0, np.empty(0, dtype=np.int64), np.empty(0), np.random.default_rng(0))
+        assert len(ids) == 0 and len(src) == 0
+        t, who = src.emit(900.0, np.random.default_rng(1), kernel=kernel)
+        assert t.shape == (0,) and who.shape == (0,)
+
+
+# -- sim/timesort.py: time_order ----------------------------------------------------------------
+@st.composite
+def times(draw, outside=False):
+    t0 = draw(floats(-1e6, 1e6), label="t0")
+    width = draw(st.one_of(st.just(0.0), floats(1e-3, 1e5)), label="width")
+    t1 = t0 + width
+    lo, hi = (t0 - 3 * width - 1, t1 + 3 * width + 1) if outside else (t0, t1)
+    pool = draw(st.lists(floats(lo, hi), min_size=1, max_size=4), label="ties")
+    values = draw(st.lists(st.one_of(floats(lo, hi), st.sampled_from(pool),
+                                     st.sampled_from([t0, t1])), max_size=150), label="t")
+    return np.array(values, dtype=np.float64), t0, t1
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=times())
+def test_time_order_is_a_stable_argsort(case):
+    """time_order equals numpy's stable argsort and its Python twin."""
+    t, t0, t1 = case
+    expected = np.argsort(t, kind="stable")
+    got = time_order(t, t0, t1)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(time_order.py_func(t, t0, t1), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=times(outside=True))
+def test_time_order_orders_times_outside_the_bounds(case):
+    """Times a little outside [t0, t1] are clamped into the end buckets and still ordered."""
+    t, t0, t1 = case
+    expected = np.argsort(t, kind="stable")
+    np.testing.assert_array_equal(time_order(t, t0, t1), expected)
+    np.testing.assert_array_equal(time_order.py_func(t, t0, t1), expected)
+
+
+def test_time_order_empty_single_and_all_equal():
+    """n = 0 and n = 1, and a batch of identical times, keep the input order."""
+    for kernel in (time_order, time_order.py_func):
+        assert kernel(np.empty(0), 0.0, 1.0).shape == (0,)
+        np.testing.assert_array_equal(kernel(np.array([0.5]), 0.0, 1.0), [0])
+        np.testing.assert_array_equal(kernel(np.full(50, 0.25), 0.0, 1.0), np.arange(50))
+        np.testing.assert_array_equal(kernel(np.full(7, 3.0), 3.0, 3.0), np.arange(7))
+
+
+# -- sim/pipeline.py: route_outcomes ------------------------------------------------------------
+@st.composite
+def routing(draw):
+    m = draw(st.integers(1, 20), label="lines")
+    n = draw(st.integers(0, 60), label="calls")
+    t = np.array(draw(st.lists(floats(0, 1000), min_size=n, max_size=n)), dtype=np.float64)
+    callee_id = np.array(draw(st.lists(st.integers(-1, m - 1), min_size=n, max_size=n)),
+                         dtype=np.int32)
+    blocked = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    state = np.array(draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=np.int8)
+    prev = np.array(draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=np.int8)
+    choices = [st.just(-np.inf), floats(0, 1000)]
+    if n:
+        choices.append(st.sampled_from(t.tolist()))  # ties with a call's time
+    changed_at = np.array(draw(st.lists(st.one_of(*choices), min_size=m, max_size=m)),
+                          dtype=np.float64)
+    return callee_id, t, blocked, state, prev, changed_at
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=routing())
+def test_route_outcomes_matches_python_twin(args):
+    """route_outcomes equals its Python twin and the rule written with NumPy."""
+    callee_id, t, blocked, state, prev, changed_at = args
+    got = route_outcomes(*args)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, route_outcomes.py_func(*args))
+    i = np.maximum(callee_id, 0)
+    s = np.where(changed_at[i] > t, prev[i], state[i])
+    line = np.select([s == PORTED_OUT, s == ASSIGNED], [OFF_NET, DELIVERED], VACANT)
+    expected = np.where(blocked, BLOCKED, np.where(callee_id < 0, OFF_NET, line))
+    np.testing.assert_array_equal(got, expected)
+
+
+# -- sim/traffic.py: assemble_calls -------------------------------------------------------------
+@st.composite
+def slice_calls(draw):
+    """A valid subscriber/contact layout and a slice's raw events."""
+    lines_n = draw(st.integers(1, 40), label="inventory size")
+    numbers = np.sort(np.array(draw(st.lists(st.integers(2_000_000_000, 9_999_999_999),
+                                             min_size=lines_n, max_size=lines_n,
+                                             unique=True)), dtype=np.int64))
+    s_n = draw(st.integers(1, 12), label="subscribers")
+    sub_line = np.array(draw(st.lists(st.integers(0, lines_n - 1), min_size=s_n,
+                                      max_size=s_n)), dtype=np.int32)
+    sub_type = np.array(draw(st.lists(st.integers(0, SPAM - 1), min_size=s_n, max_size=s_n)),
+                        dtype=np.int8)
+    deg = np.array(draw(st.lists(st.integers(1, 6), min_size=s_n, max_size=s_n)),
+                   dtype=np.int32)
+    # Contact lists laid out in a shuffled order, with unused padding between them.
+    gaps = draw(st.lists(st.integers(0, 3), min_size=s_n, max_size=s_n))
+    layout = draw(st.permutations(range(s_n)))
+    off = np.empty(s_n, dtype=np.int64)
+    pos = 0
+    for sub, gap in zip(layout, gaps):
+        pos += gap
+        off[sub] = pos
+        pos += int(deg[sub])
+    contacts = np.array(draw(st.lists(st.integers(0, 10**10 - 1), min_size=pos, max_size=pos)),
+                        dtype=np.int64)
+    k = draw(st.integers(0, 40), label="subscriber calls")
+    subs = np.sort(np.array(draw(st.lists(st.integers(0, s_n - 1), min_size=k, max_size=k)),
+                            dtype=np.int64))
+    u = np.array(draw(st.lists(st.one_of(st.floats(0, 1, exclude_max=True),
+                                         st.just(float(np.nextafter(1.0, 0.0)))),
+                               min_size=k, max_size=k)), dtype=np.float64)
+    j = draw(st.integers(0, 40), label="spam calls")
+    lines = np.array(draw(st.lists(st.integers(0, lines_n - 1), min_size=j, max_size=j)),
+                     dtype=np.int64)
+    spam_callers = np.array(draw(st.lists(st.integers(2_000_000_000, 9_999_999_999),
+                                          min_size=j, max_size=j)), dtype=np.int64)
+    return (subs, u, sub_line, sub_type, off, deg, contacts, numbers, lines, spam_callers, SPAM)
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=slice_calls())
+def test_assemble_calls_matches_python_twin(args):
+    """assemble_calls equals its Python twin and a direct reading of its docstring."""
+    got = assemble_calls(*args)
+    py = assemble_calls.py_func(*args)
+    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int8)):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    subs, u, sub_line, sub_type, off, deg, contacts, numbers, lines, spam_callers, spam = args
+    caller, callee, caller_id, kind = got
+    k = len(subs)
+    assert len(caller) == k + len(lines)
+    np.testing.assert_array_equal(caller[:k], numbers[sub_line[subs]])
+    np.testing.assert_array_equal(caller_id[:k], sub_line[subs])
+    pick = np.floor(u * deg[subs]).astype(np.int64)
+    assert ((pick >= 0) & (pick < deg[subs])).all()
+    np.testing.assert_array_equal(callee[:k], contacts[off[subs] + pick])
+    np.testing.assert_array_equal(kind[:k], sub_type[subs])
+    np.testing.assert_array_equal(caller[k:], spam_callers)
+    np.testing.assert_array_equal(callee[k:], numbers[lines])
+    assert (caller_id[k:] == -1).all() and (kind[k:] == spam).all()
