@@ -125,7 +125,7 @@ def bench_kernels(quick: bool) -> None:
     print("Kernels (Numba vs plain-Python twin on the same input; NumPy where it applies):")
 
     n_src = 200_000 if quick else 1_000_000
-    src = PoissonSources(np.full((1, 24), 3 / 86400), 3600, capacity=n_src)
+    src = PoissonSources(np.full((1, 24), 3 / 86400), capacity=n_src)
     src.add(0.0, np.zeros(n_src, dtype=np.int8), rng.gamma(1, 1, n_src), rng)
     state = src.cols["next_c"].copy(), src.clock.copy(), src.t0, src.rate.copy()
 

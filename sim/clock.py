@@ -90,24 +90,21 @@ class PoissonSources:
     ----------
     profiles : numpy.ndarray
         ``(G, 24)`` rate per unit multiplier of each group in each hour of the day (1/s).
-    slice_seconds : float
-        Slice length; must divide the hour.
     capacity : int
         Initial number of source slots (arrays grow by doubling).
 
     Examples
     --------
     >>> import numpy as np
-    >>> src = PoissonSources(np.full((1, 24), 1 / 3600), 3600)
+    >>> src = PoissonSources(np.full((1, 24), 1 / 3600))
     >>> ids = src.add(0.0, np.zeros(100, dtype=np.int64), np.ones(100), np.random.default_rng(1))
     >>> t, who = src.emit(3600.0, np.random.default_rng(2))
     >>> bool(((t >= 0) & (t < 3600)).all())
     True
     """
 
-    def __init__(self, profiles: np.ndarray, slice_seconds: float, capacity: int = 1024):
+    def __init__(self, profiles: np.ndarray, capacity: int = 1024):
         self.profiles = np.ascontiguousarray(profiles, dtype=np.float64)
-        self.slice_seconds = float(slice_seconds)
         self.clock = np.zeros(self.profiles.shape[0])
         self.t0 = 0.0
         self.rate = self.profiles[:, 0].copy()
@@ -150,7 +147,7 @@ class PoissonSources:
         Parameters
         ----------
         t1 : float
-            Slice end; ``t1 - t0`` must not exceed one slice.
+            Slice end; ``[t0, t1)`` must lie within one hour of the day (rates are hourly).
         rng : numpy.random.Generator
             Stream of the exponential gaps.
         kernel : callable

@@ -74,8 +74,7 @@ class Population:
             e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024)
         self._next_id = 0  # subscriber ids are handed out with numbers, in joining order
         profiles = np.stack([hourly_rates(t.calls_per_day, t.diurnal) for t in self.types])
-        self.sources = PoissonSources(profiles, world.config.scenario.slice_seconds,
-                                      capacity)
+        self.sources = PoissonSources(profiles, capacity)
         self._aging = [Uniform(kind="uniform", low=t.aging_days[0], high=t.aging_days[1])
                        for t in self.types]
 

@@ -82,8 +82,8 @@ class Traffic:
         self.rng_spam = world.rng("spam")
         spam = cfg.spam
         n = len(world.inventory)
-        self.spam = PoissonSources(hourly_rates(spam.calls_per_line_per_day, spam.diurnal)[None],
-                                   cfg.scenario.slice_seconds, capacity=n)
+        self.spam = PoissonSources(
+            hourly_rates(spam.calls_per_line_per_day, spam.diurnal)[None], capacity=n)
         mult = gamma_multipliers(self.rng_spam, 1 / np.sqrt(spam.heterogeneity_shape), n)
         self.spam.add(0.0, np.zeros(n, dtype=np.int64), mult, self.rng_spam)
         types = cfg.subscribers.by_code()

@@ -157,7 +157,7 @@ def test_emit_with_either_kernel_gives_the_same_calls(world, seed, out_size):
     slice_s = 900.0
     built = []
     for kernel in (advance, advance.py_func):
-        src = PoissonSources(profiles, slice_s, capacity=4)
+        src = PoissonSources(profiles, capacity=4)
         src._out_t = np.empty(out_size)  # a tiny output buffer exercises the resume path
         src._out_src = np.empty(out_size, dtype=np.int64)
         src.add(0.0, np.array(group0, dtype=np.int64), np.array(mult0),
@@ -188,7 +188,7 @@ def test_emit_with_either_kernel_gives_the_same_calls(world, seed, out_size):
 def test_emit_with_no_sources():
     """Adding zero sources is a no-op, and either kernel then emits nothing."""
     for kernel in (advance, advance.py_func):
-        src = PoissonSources(np.full((1, 24), 1 / 3600), 900.0, capacity=4)
+        src = PoissonSources(np.full((1, 24), 1 / 3600), capacity=4)
         ids = src.add(0.0, np.empty(0, dtype=np.int64), np.empty(0), np.random.default_rng(0))
         assert len(ids) == 0 and len(src) == 0
         t, who = src.emit(900.0, np.random.default_rng(1), kernel=kernel)

@@ -271,7 +271,7 @@ def test_exponential_residual_is_memoryless():
 # 2. PoissonSources
 # ---------------------------------------------------------------------------------------
 def _run_sources(profiles, slice_s, n_src, t_end, mult=None, seed=SEED, kernel=advance):
-    src = PoissonSources(np.asarray(profiles, dtype=float), slice_s)
+    src = PoissonSources(np.asarray(profiles, dtype=float))
     rng = np.random.default_rng(seed)
     if mult is None:
         mult = np.ones(n_src)
@@ -355,7 +355,7 @@ def test_sources_follow_hourly_profile():
 @pytest.mark.parametrize("kernel", [advance, advance.py_func], ids=["numba", "python"])
 def test_sources_end_and_mid_slice_add(kernel):
     rate, n, slice_s = 2.0 / HOUR, 2000, HOUR
-    src = PoissonSources(np.full((1, 24), rate), slice_s)
+    src = PoissonSources(np.full((1, 24), rate))
     rng = np.random.default_rng(SEED + 4)
     first = src.add(0.0, np.zeros(n, dtype=np.int64), np.ones(n), rng)
     t, who = src.emit(HOUR, rng, kernel=kernel)
