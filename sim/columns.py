@@ -42,14 +42,13 @@ class GrowingColumns:
         k = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
         if set(values) != set(self._data):
             raise KeyError(f"columns mismatch: {sorted(set(values) ^ set(self._data))}")
-        start = self.n
-        ids = self.grow(k)
+        start = self.grow(k)
         for name, value in values.items():
             self._data[name][start : start + k] = value
-        return ids
+        return np.arange(start, start + k)
 
-    def grow(self, k: int) -> np.ndarray:
-        """Append ``k`` rows left for the caller to fill in place; returns their ids."""
+    def grow(self, k: int) -> int:
+        """Append ``k`` rows left for the caller to fill in place; returns the first id."""
         cap = len(next(iter(self._data.values())))
         if self.n + k > cap:
             new = max(self.n + k, 2 * cap)
@@ -57,6 +56,5 @@ class GrowingColumns:
                 arr = np.empty(new, dtype=old.dtype)
                 arr[: self.n] = old[: self.n]
                 self._data[name] = arr
-        ids = np.arange(self.n, self.n + k)
         self.n += k
-        return ids
+        return self.n - k

@@ -214,8 +214,11 @@ class Inventory:
         ids = np.asarray(ids, dtype=np.int32)
         if ids.size == 0:
             return
-        if ids.size > 1 and len(np.unique(ids)) != ids.size:
-            raise InventoryError(f"{reason}: the same number appears twice in one transition")
+        if ids.size > 1:
+            distinct = np.zeros(len(self.numbers), dtype=bool)
+            distinct[ids] = True
+            if np.count_nonzero(distinct) != ids.size:
+                raise InventoryError(f"{reason}: the same number appears twice in one transition")
         wrong = self.state[ids] != src
         if wrong.any():
             bad = ids[wrong][0]

@@ -137,7 +137,7 @@ class Population:
             return np.empty(0, dtype=np.int64)
         deg = 1 + self.rng_contacts.poisson(spec.contacts_mean - 1, got)
         offsets = len(self.contacts) + np.concatenate([[0], np.cumsum(deg)[:-1]])
-        start = int(self.contacts.grow(int(deg.sum()))[0])  # every subscriber has >= 1
+        start = self.contacts.grow(int(deg.sum()))
         self._draw_contacts(self.contacts["number"][start:], spec.on_net_share)
         mult = gamma_multipliers(self.rng, spec.rate_cv, got)
         ids = self.subs.extend(
