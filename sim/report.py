@@ -101,8 +101,8 @@ def _exhaustion_figure(exh: pd.DataFrame, labels: dict[int, str], days: float,
     if exh.empty:
         return "<p>No arrival found the inventory empty: no exhaustion events.</p>"
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    for p, grp in exh.groupby("point"):
-        t = np.sort(grp["t"].to_numpy()) / DAY
+    for p in labels:  # points without exhaustion show as a flat line at zero
+        t = np.sort(exh.loc[exh["point"] == p, "t"].to_numpy()) / DAY
         ax.step(np.concatenate([[0], t, [days]]),
                 np.concatenate([[0], np.arange(1, len(t) + 1), [len(t)]]) / reps,
                 where="post", label=labels[p])
