@@ -99,17 +99,17 @@ def bench_big() -> None:
 
 
 def _big_child() -> None:
-    from sim.recorder import Recorder
+    from sim.recorder import SCHEMAS, Recorder
     from sim.seeding import Streams
     from sim.world import World
 
     cfg = parse_config(BIG)
     simulate(parse_config({**BIG, "scenario": {"days": 0.05},
                            "subscribers": {"residential": {"initial": 1000}}}), progress=False)
-    names = ["ledger", "subscribers", "exhaustion", "states", "daily", "daily_calls"]
+    names = [name for name in SCHEMAS if name != "calls"]
     start = time.perf_counter()
     world = World(cfg, Streams(cfg.seed), Recorder(None, names))
-    world.population.setup()
+    world.setup()
     setup = time.perf_counter() - start
     world.run(until=world.process(world.traffic.run()))
     world.population.write_table()
@@ -183,7 +183,8 @@ def bench_kernels(quick: bool) -> None:
     typ = rng.integers(0, 3, n_sub).astype(np.int8)
     lines = rng.integers(0, len(numbers), 1000)
     spam = rng.integers(2_000_000_000, 9_999_999_999, 1000)
-    a = (subs, u, line, typ, off, deg, contacts, numbers, lines, spam, 3)
+    camp = np.full(n_sub, -1, dtype=np.int32)
+    a = (subs, u, line, typ, camp, off, deg, contacts, numbers, lines, spam, 5)
     fast = _rate(n_calls + 1000, lambda: assemble_calls(*a), 5)
     slow = _rate(20_000, lambda: assemble_calls.py_func(subs[:20_000], u[:20_000], *a[2:]), 1)
     _row("call assembly (1 M)", fast, slow, "Python twin")

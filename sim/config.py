@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import Distribution
+from .distributions import Distribution, LogNormal
 from .numbering import BLOCK, area_exchange_codes, is_us_area_code
 
 __all__ = [
@@ -42,12 +42,16 @@ __all__ = [
     "sweep_points",
 ]
 
-SUBSCRIBER_TYPES = ("residential", "business", "call_centre")
+SUBSCRIBER_TYPES = ("residential", "business", "call_centre", "notifier")
 """Subscriber types, in the order of their integer codes."""
+DETECTORS = ("none", "fixed_window", "sliding_window", "token_bucket", "ewma", "cusum",
+             "count_min", "cohort")
+"""Burst detectors a run can plug into its call-control pipeline."""
 
 AGING_FLOOR_DAYS = 45.0
 """FCC 18-177: a disconnected number ages at least 45 days."""
-AGING_CAP_DAYS = {"residential": 90.0, "business": 365.0, "call_centre": 365.0}
+AGING_CAP_DAYS = {"residential": 90.0, "business": 365.0, "call_centre": 365.0,
+                  "notifier": 365.0}
 """47 CFR 52.15(f)(1)(ii): at most 90 days residential, 365 days business."""
 
 
@@ -147,6 +151,9 @@ class SubscriberType(_Model):
     aging_days: tuple[float, float]
     port_out_share: float = Field(ge=0, le=1)
     diurnal: Diurnal
+    bursts_per_day: float = Field(ge=0)
+    burst_calls: int = Field(ge=0, le=100_000)
+    burst_minutes: float = Field(gt=0, le=1440)
 
     @field_validator("aging_days")
     @classmethod
@@ -171,6 +178,7 @@ class Subscribers(_Model):
     residential: SubscriberType
     business: SubscriberType
     call_centre: SubscriberType
+    notifier: SubscriberType
 
     @model_validator(mode="after")
     def _caps(self):
@@ -197,6 +205,136 @@ class Spam(_Model):
     diurnal: Diurnal
 
 
+class Campaign(_Model):
+    """One robocall operation: how many fresh numbers it dials from, how hard, and when it
+    moves to new ones."""
+
+    name: str = Field(min_length=1)
+    behaviour: str
+    start_day: float = Field(ge=0)
+    days: float = Field(gt=0)
+    numbers: int = Field(ge=1, le=100_000)
+    calls_per_number_per_day: float = Field(gt=0)
+    active_hours: tuple[int, int] = (9, 20)
+    rotate: str = "never"
+    rotate_every_hours: float = Field(default=24.0, gt=0)
+    rotate_after_blocked: int = Field(default=3, ge=1)
+    targets: int = Field(default=5000, ge=1)
+    on_net_share: float = Field(default=0.3, ge=0, le=1)
+    answer_prob: float = Field(default=0.12, ge=0, le=1)
+    duration: Distribution = Field(
+        default_factory=lambda: LogNormal(kind="lognormal", median=20.0, sigma=0.8))
+
+    @field_validator("behaviour")
+    @classmethod
+    def _behaviour(cls, v: str) -> str:
+        if v not in ("blaster", "slow_dialer", "snowshoe"):
+            raise ValueError("must be 'blaster', 'slow_dialer' or 'snowshoe'")
+        return v
+
+    @field_validator("rotate")
+    @classmethod
+    def _rotate(cls, v: str) -> str:
+        if v not in ("never", "on_block", "schedule"):
+            raise ValueError("must be 'never', 'on_block' or 'schedule'")
+        return v
+
+    @field_validator("active_hours")
+    @classmethod
+    def _hours(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] < v[1] <= 24:
+            raise ValueError("must be [first hour, end hour] with 0 <= first < end <= 24")
+        return v
+
+
+class Robocallers(_Model):
+    """Robocall campaigns; their numbers come from the inventory like anyone else's."""
+
+    campaigns: list[Campaign]
+    aging_days: tuple[float, float]
+
+    @field_validator("aging_days")
+    @classmethod
+    def _aging(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not AGING_FLOOR_DAYS <= v[0] <= v[1] <= AGING_CAP_DAYS["business"]:
+            raise ValueError(f"must satisfy {AGING_FLOOR_DAYS:g} <= min <= max <= 365")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self):
+        names = [c.name for c in self.campaigns]
+        if len(set(names)) != len(names):
+            raise ValueError("campaigns: names repeat")
+        return self
+
+
+class Detection(_Model):
+    """The burst detector plugged into the call-control pipeline and what its flags do."""
+
+    detector: str
+    threshold: float = Field(gt=0)
+    window_seconds: float = Field(gt=0)
+    baseline_per_day: float = Field(gt=0)
+    cusum_h: float = Field(gt=0)
+    watch_days: float = Field(gt=0)
+    quiet_days: float = Field(gt=0)
+    purge_every_hours: float = Field(gt=0)
+    action: str
+    limit_per_hour: float = Field(gt=0)
+    sketch_width: int = Field(ge=1024)
+    sketch_depth: int = Field(ge=1, le=16)
+    cohort_seconds: float = Field(gt=0)
+    cohort_window_seconds: float = Field(gt=0)
+    cohort_min_members: int = Field(ge=2)
+    cohort_threshold: float = Field(gt=0)
+    cohort_max_member_calls: int = Field(ge=1)
+    extra_rules: list[tuple[float, float]]
+    with_cohort: bool
+    false_flag_budget: float = Field(gt=0, lt=1)
+
+    @field_validator("extra_rules")
+    @classmethod
+    def _rules(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for threshold, window in v:
+            if not (threshold > 0 and window > 0):
+                raise ValueError("each rule is [threshold > 0, window_seconds > 0]")
+        return v
+
+    def rules(self) -> list["Detection"]:
+        """This section once per (threshold, window) rule: the main one, then the extras."""
+        return [self] + [self.model_copy(update={"threshold": th, "window_seconds": w,
+                                                 "extra_rules": []})
+                         for th, w in self.extra_rules]
+
+    @field_validator("detector")
+    @classmethod
+    def _detector(cls, v: str) -> str:
+        if v not in DETECTORS:
+            raise ValueError(f"must be one of {', '.join(DETECTORS)}")
+        return v
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, v: str) -> str:
+        if v not in ("block", "limit"):
+            raise ValueError("must be 'block' or 'limit'")
+        return v
+
+    @field_validator("sketch_width")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if v & (v - 1):
+            raise ValueError("must be a power of two")
+        return v
+
+    @model_validator(mode="after")
+    def _rates(self):
+        if self.detector == "cusum" and self.threshold / self.window_seconds * 86400 <= self.baseline_per_day:
+            raise ValueError("threshold: the alarm rate (threshold per window) must exceed "
+                             "baseline_per_day for the CUSUM")
+        return self
+
+
 class ExperimentConfig(_Model):
     """A whole experiment: the world, how it is recorded, and the sweep over it."""
 
@@ -209,6 +347,8 @@ class ExperimentConfig(_Model):
     record: Record
     subscribers: Subscribers
     spam: Spam
+    robocallers: Robocallers
+    detection: Detection
     sweep: dict[str, list[Any]]
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,15 +403,21 @@ def _set_path(raw: dict[str, Any], dotted: str, value: Any, origin: str) -> None
     keys = dotted.split(".")
     if not all(keys):
         raise ConfigError(f"{origin}: {dotted!r} is not a dotted key path")
-    node = raw
-    for i, key in enumerate(keys[:-1]):
-        child = node.get(key)
-        if child is None:
-            child = node[key] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(keys[: i + 1])}: is a value, not a table ({origin})")
-        node = child
-    node[keys[-1]] = value
+    node: Any = raw
+    for i, key in enumerate(keys):
+        here = ".".join(keys[: i + 1])
+        if isinstance(node, list):  # campaigns.0.numbers: an element of an array of tables
+            if not key.isdigit() or int(key) >= len(node):
+                raise ConfigError(f"{here}: no such element ({origin})")
+            key = int(key)
+        elif not isinstance(node, dict):
+            raise ConfigError(f"{'.'.join(keys[:i])}: is a value, not a table ({origin})")
+        if i == len(keys) - 1:
+            node[key] = value
+        else:
+            if isinstance(node, dict) and node.get(key) is None:
+                node[key] = {}
+            node = node[key]
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from .atomic import write_atomic
 from .config import ExperimentConfig, sweep_points
 from .runner import SimResult, run_manifest, simulate
-from .summary import world_metrics
+from .summary import burst_metrics, world_metrics
 
 __all__ = ["ExperimentResult", "run_experiment", "run_dir", "load_runs"]
 
@@ -101,7 +101,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
             for r in range(config.replications):
                 result = simulate(point_cfg, run_dir(out, p, r), point=p, replication=r,
                                   progress=progress and total == 1)
-                for metric, value in world_metrics(result).items():
+                for metric, value in {**world_metrics(result), **burst_metrics(result)}.items():
                     rows.append({"point": p, "replication": r, **params, "metric": metric,
                                  "value": float(value)})
                 bar.update(1)

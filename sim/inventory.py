@@ -174,6 +174,7 @@ class Inventory:
         self.counts = np.zeros(len(STATES), dtype=np.int64)
         self.counts[AVAILABLE] = n
         self._pool = _AvailablePool(n, fifo=assignment == "fifo")
+        self.listeners: list = []  # called as listener(t, ids) when numbers are assigned
         # Number -> id without searching: area code -> slot, then (slot, NXX-X) -> block.
         blocks = numbers[::BLOCK] // BLOCK
         if n % BLOCK or not np.array_equal(
@@ -246,7 +247,8 @@ class Inventory:
         owners : numpy.ndarray of int
             Subscriber ids.
         reason : {"assign", "initial"}
-            Ledger reason.
+            Ledger reason; new assignments (not the initial population) are announced to
+            ``listeners`` -- the carrier's provisioning feed that analytics subscribe to.
 
         Returns
         -------
@@ -259,6 +261,9 @@ class Inventory:
         self._move(t, ids, AVAILABLE, ASSIGNED, reason, got)
         self.owner[ids] = got
         self.last_owner[ids] = got
+        if reason == "assign":
+            for listener in self.listeners:
+                listener(t, ids)
         out = np.full(len(owners), -1, dtype=np.int32)
         out[: len(ids)] = ids
         return out

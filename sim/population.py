@@ -17,16 +17,18 @@ from .columns import GrowingColumns
 from .distributions import Uniform
 from .inventory import ASSIGNED
 from .numbering import random_external_numbers
-from .recorder import END_REASONS
+from .recorder import END_REASONS, LINE_TYPES
 
 if TYPE_CHECKING:
     from .world import World
 
-__all__ = ["Population", "DAY", "hourly_rates"]
+__all__ = ["Population", "DAY", "ROBOCALLER", "hourly_rates"]
 
 DAY = 86400.0
 _CHUNK = 1 << 18
 _ACTIVE, _DISCONNECT, _PORT_OUT = range(len(END_REASONS))
+ROBOCALLER = LINE_TYPES.index("robocaller")
+"""Line type code of robocall campaign lines."""
 
 
 def hourly_rates(per_day: float, diurnal) -> np.ndarray:
@@ -44,39 +46,50 @@ def gamma_multipliers(rng: np.random.Generator, cv: float, size: int) -> np.ndar
 
 
 class Population:
-    """All subscribers of a world, past and present.
+    """Everyone who holds or held a line: subscribers of each type and robocall lines.
 
     Attributes
     ----------
     subs : GrowingColumns
-        ``type, number_id, initial, start, end, end_reason, mult, contact_off, contact_deg``
-        by subscriber id (``end`` is NaN while active).
+        ``type, campaign, number_id, initial, start, end, end_reason, mult, contact_off,
+        contact_deg`` by line id (``end`` is NaN while active; ``campaign`` is -1 for
+        subscribers).
     contacts : GrowingColumns
-        ``number``: every subscriber's contacts, ``contact_deg`` of them from ``contact_off``.
+        ``number``: every line's contacts (a robocall campaign's lines share its lead list),
+        ``contact_deg`` of them from ``contact_off``.
     sources : PoissonSources
-        Outbound calling of each subscriber (same index as the subscriber id).
+        Outbound calling of each line (same index as the line id); one rate group per
+        subscriber type, then one per campaign.
     """
 
     def __init__(self, world: "World"):
         self.world = world
-        self.types = world.config.subscribers.by_code()
+        cfg = world.config
+        self.types = cfg.subscribers.by_code()
+        self.campaigns = cfg.robocallers.campaigns
         self.rng = world.rng("subscribers")
         self.rng_contacts = world.rng("contacts")
-        days = world.config.scenario.days
+        days = cfg.scenario.days
         expected = [t.initial + t.steady_arrivals_per_day * days for t in self.types]
         capacity = int(1.05 * sum(expected)) + 64  # sized up front: no regrowth copies
         self.subs = GrowingColumns({
-            "type": "int8", "number_id": "int32", "initial": "bool", "start": "float64",
-            "end": "float64", "end_reason": "int8", "mult": "float64",
+            "type": "int8", "campaign": "int32", "number_id": "int32", "initial": "bool",
+            "start": "float64", "end": "float64", "end_reason": "int8", "mult": "float64",
             "contact_off": "int64", "contact_deg": "int32",
         }, capacity)
         self.contacts = GrowingColumns({"number": "int64"}, int(1.05 * sum(
             e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024)
-        self._next_id = 0  # subscriber ids are handed out with numbers, in joining order
-        profiles = np.stack([hourly_rates(t.calls_per_day, t.diurnal) for t in self.types])
-        self.sources = PoissonSources(profiles, capacity)
-        self._aging = [Uniform(kind="uniform", low=t.aging_days[0], high=t.aging_days[1])
-                       for t in self.types]
+        self._next_id = 0  # line ids are handed out with numbers, in joining order
+        profiles = [hourly_rates(t.calls_per_day, t.diurnal) for t in self.types]
+        for c in self.campaigns:
+            active = np.zeros(24)
+            active[c.active_hours[0]:c.active_hours[1]] = 1.0
+            profiles.append(hourly_rates(c.calls_per_number_per_day, active))
+        self.sources = PoissonSources(np.stack(profiles), capacity)
+        aging = [t.aging_days for t in self.types] + [cfg.robocallers.aging_days]
+        self._aging = [Uniform(kind="uniform", low=lo, high=hi) for lo, hi in aging]
+        self._pending_t = np.empty(0)
+        self._pending_line = np.empty(0, dtype=np.int64)
 
     # -- set-up ---------------------------------------------------------------------------
     def setup(self) -> None:
@@ -92,6 +105,8 @@ class Population:
             rate = spec.steady_arrivals_per_day / DAY
             if rate > 0:
                 self.world.process(self._arrivals(code, rate))
+            if spec.bursts_per_day > 0 and spec.burst_calls > 0:
+                self.world.process(self._bursts(code, spec))
 
     def _warm_aging(self, code: int, spec) -> None:
         dist = self._aging[code]
@@ -109,9 +124,37 @@ class Population:
             yield self.world.timeout(self.rng.exponential(1.0 / rate))
             self.add(self.world.now, code, 1)
 
+    def _bursts(self, code: int, spec):
+        """Notification bursts: each active line of the type bursts at ``bursts_per_day``.
+
+        The superposition over lines is Poisson at ``bursts_per_day x active lines``; the
+        count of active lines is read at each burst (it changes on a scale of years).
+        """
+        rate = spec.bursts_per_day / DAY
+        while True:
+            active = np.flatnonzero((self.subs["type"] == code) & np.isnan(self.subs["end"]))
+            yield self.world.timeout(self.rng.exponential(1.0 / (rate * max(len(active), 1))))
+            if len(active) == 0:
+                continue
+            line = int(active[self.rng.integers(len(active))])
+            times = self.world.now + np.sort(self.rng.random(spec.burst_calls)) * (
+                spec.burst_minutes * 60.0)
+            self._pending_t = np.concatenate([self._pending_t, times])
+            self._pending_line = np.concatenate(
+                [self._pending_line, np.full(spec.burst_calls, line, dtype=np.int64)])
+
+    def take_pending(self, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Burst calls scheduled before ``t1`` whose line was still active at their time."""
+        due = self._pending_t < t1
+        t, line = self._pending_t[due], self._pending_line[due]
+        self._pending_t, self._pending_line = self._pending_t[~due], self._pending_line[~due]
+        end = self.subs["end"][line]
+        live = np.isnan(end) | (t < end)
+        return t[live], line[live]
+
     # -- lifecycle ------------------------------------------------------------------------
     def _assign(self, t: float, code: int, k: int, reason: str) -> np.ndarray:
-        """Numbers for ``k`` joining subscribers of type ``code``; shortfall is exhaustion."""
+        """Numbers for ``k`` joining lines of type ``code``; shortfall is exhaustion."""
         world = self.world
         owners = np.arange(self._next_id, self._next_id + k)
         numbers = world.inventory.assign(t, owners, reason)
@@ -141,7 +184,7 @@ class Population:
         self._draw_contacts(self.contacts["number"][start:], spec.on_net_share)
         mult = gamma_multipliers(self.rng, spec.rate_cv, got)
         ids = self.subs.extend(
-            type=code, number_id=numbers, initial=initial, start=t, end=np.nan,
+            type=code, campaign=-1, number_id=numbers, initial=initial, start=t, end=np.nan,
             end_reason=_ACTIVE, mult=mult, contact_off=offsets, contact_deg=deg,
         )
         self.sources.add(t, np.full(got, code), mult, self.rng)
@@ -149,6 +192,27 @@ class Population:
                   else spec.tenure.sample(self.rng, got)) * DAY
         for j in np.flatnonzero(t + tenure < world.horizon):
             self._schedule(tenure[j], self._depart, int(ids[j]))
+        return ids
+
+    def lead_list(self, size: int, on_net_share: float) -> tuple[int, int]:
+        """Draw a robocall campaign's list of target numbers; returns (offset, size)."""
+        start = self.contacts.grow(size)
+        self._draw_contacts(self.contacts["number"][start:], on_net_share)
+        return start, size
+
+    def add_robocall_lines(self, t: float, campaign: int, k: int,
+                           leads: tuple[int, int]) -> np.ndarray:
+        """A campaign takes ``k`` fresh numbers at ``t``, dialling from its lead list."""
+        numbers = self._assign(t, ROBOCALLER, k, "assign")
+        got = len(numbers)
+        if got == 0:
+            return np.empty(0, dtype=np.int64)
+        ids = self.subs.extend(
+            type=ROBOCALLER, campaign=campaign, number_id=numbers, initial=False, start=t,
+            end=np.nan, end_reason=_ACTIVE, mult=1.0, contact_off=leads[0],
+            contact_deg=leads[1],
+        )
+        self.sources.add(t, np.full(got, len(self.types) + campaign), np.ones(got), self.rng)
         return ids
 
     def _draw_contacts(self, out: np.ndarray, on_net_share: float) -> None:
@@ -176,18 +240,22 @@ class Population:
         self.world.timeout(delay).callbacks.append(lambda _event: action(arg))
 
     def _depart(self, sub: int) -> None:
+        spec = self.types[int(self.subs["type"][sub])]
+        self.end(sub, port_out=bool(self.rng.random() < spec.port_out_share))
+
+    def end(self, line: int, port_out: bool = False) -> None:
+        """End a line now: its number is ported out, or disconnected into aging."""
         world = self.world
-        t, code = world.now, int(self.subs["type"][sub])
-        spec, number = self.types[code], int(self.subs["number_id"][sub])
-        self.subs["end"][sub] = t
-        self.sources.end(sub, t)
-        if self.rng.random() < spec.port_out_share:
-            self.subs["end_reason"][sub] = _PORT_OUT
+        t, code, number = world.now, int(self.subs["type"][line]), int(self.subs["number_id"][line])
+        self.subs["end"][line] = t
+        self.sources.end(line, t)
+        if port_out:
+            self.subs["end_reason"][line] = _PORT_OUT
             world.counters["port_outs"] += 1
             world.inventory.port_out(t, number)
             world.number_left(number, t)
         else:
-            self.subs["end_reason"][sub] = _DISCONNECT
+            self.subs["end_reason"][line] = _DISCONNECT
             world.counters["disconnects"] += 1
             aging = float(self._aging[code].sample(self.rng, 1)[0]) * DAY
             world.inventory.disconnect(t, np.array([number]), np.array([t + aging]))
@@ -200,15 +268,16 @@ class Population:
     # -- results --------------------------------------------------------------------------
     @property
     def active(self) -> int:
-        """Subscribers holding a number now."""
-        return int(np.isnan(self.subs["end"]).sum())
+        """Subscribers holding a number now (robocall lines not counted)."""
+        s = self.subs
+        return int((np.isnan(s["end"]) & (s["type"] != ROBOCALLER)).sum())
 
     def write_table(self) -> None:
-        """Append every subscriber to the ``subscribers`` table."""
+        """Append every line to the ``subscribers`` table."""
         s, inv = self.subs, self.world.inventory
         self.world.recorder["subscribers"].append(
-            subscriber=np.arange(len(s)), type=s["type"], number=inv.numbers[s["number_id"]],
-            number_id=s["number_id"], initial=s["initial"], start=s["start"], end=s["end"],
-            end_reason=s["end_reason"], rate_multiplier=s["mult"], contacts=s["contact_deg"],
+            subscriber=np.arange(len(s)), type=s["type"], campaign=s["campaign"],
+            number=inv.numbers[s["number_id"]], number_id=s["number_id"],
+            initial=s["initial"], start=s["start"], end=s["end"], end_reason=s["end_reason"],
+            rate_multiplier=s["mult"], contacts=s["contact_deg"],
         )
-

@@ -23,13 +23,16 @@ import pyarrow.parquet as pq
 
 from .config import SUBSCRIBER_TYPES
 
-__all__ = ["Column", "Recorder", "SCHEMAS", "Table", "STATES", "REASONS", "CALL_KINDS"]
+__all__ = ["Column", "Recorder", "SCHEMAS", "Table", "STATES", "REASONS", "CALL_KINDS",
+           "LINE_TYPES"]
 
 STATES = ("available", "assigned", "aging", "ported_out")
 """Inventory states, in the order of their integer codes."""
 REASONS = ("initial", "assign", "disconnect", "release", "port_out", "warm_aging")
 """Ledger transition reasons, in the order of their integer codes."""
-CALL_KINDS = (*SUBSCRIBER_TYPES, "spam")
+LINE_TYPES = (*SUBSCRIBER_TYPES, "robocaller")
+"""Who holds a line: the subscriber types, or a robocall campaign."""
+CALL_KINDS = (*LINE_TYPES, "spam")
 """Ground-truth kinds of caller, in the order of their integer codes."""
 OUTCOMES = ("blocked", "vacant", "delivered", "off_net")
 """Call outcomes at routing, in the order of their integer codes."""
@@ -74,7 +77,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
     "subscribers": _cols(
         ("subscriber", "int32"),
-        ("type", "int8", SUBSCRIBER_TYPES),
+        ("type", "int8", LINE_TYPES),
+        ("campaign", "int32"),
         ("number", "int64"),
         ("number_id", "int32"),
         ("initial", "bool"),
@@ -84,7 +88,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("rate_multiplier", "float64"),
         ("contacts", "int32"),
     ),
-    "exhaustion": _cols(("t", "float64"), ("type", "int8", SUBSCRIBER_TYPES)),
+    "exhaustion": _cols(("t", "float64"), ("type", "int8", LINE_TYPES)),
+    "flags": _cols(("t", "float64"), ("number", "int64"), ("number_id", "int32")),
+    "watchlist": _cols(("t", "float64"), ("listed", "int64"), ("flagged", "int64")),
     "states": _cols(
         ("t", "float64"),
         ("available", "int64"),

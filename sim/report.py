@@ -21,6 +21,8 @@ import pandas as pd  # noqa: E402
 from models.stats import summarize  # noqa: E402
 
 from .atomic import write_atomic  # noqa: E402
+from .config import SUBSCRIBER_TYPES  # noqa: E402
+from .burst_report import burst_section  # noqa: E402
 from .numbering import area_code_region  # noqa: E402
 from .population import DAY  # noqa: E402
 from .recorder import CALL_KINDS, STATES  # noqa: E402
@@ -81,7 +83,7 @@ def _states_figure(states: pd.DataFrame, labels: dict[int, str]) -> str:
 
 
 def _calls_figure(calls: pd.DataFrame, labels: dict[int, str]) -> str:
-    fig, axes = plt.subplots(1, len(CALL_KINDS), figsize=(15, 3.4), sharex=True)
+    fig, axes = plt.subplots(1, len(CALL_KINDS), figsize=(18, 3.4), sharex=True)
     mean = calls.groupby(["point", "kind", "day"], observed=True)["attempts"].mean().reset_index()
     for ax, kind in zip(axes, CALL_KINDS):
         for p, grp in mean[mean["kind"] == kind].groupby("point"):
@@ -153,7 +155,7 @@ def write_report(result: "ExperimentResult") -> None:
          "mean tenure (days)": round(spec.tenure.mean, 1),
          "outbound calls per day": spec.calls_per_day,
          "aging (days)": f"{spec.aging_days[0]:g}–{spec.aging_days[1]:g}"}
-        for name, spec in zip(("residential", "business", "call_centre"),
+        for name, spec in zip(SUBSCRIBER_TYPES,
                               cfg.subscribers.by_code())
     ])
     points = result.points.copy()
@@ -178,7 +180,8 @@ def write_report(result: "ExperimentResult") -> None:
              "<h2>Exhaustion events</h2>",
              _exhaustion_figure(load_runs(result, "exhaustion"), labels, cfg.scenario.days, reps),
              "<h2>Ledger summary</h2>",
-             _ledger_section(load_runs(result, "ledger"), labels, reps)]
+             _ledger_section(load_runs(result, "ledger"), labels, reps),
+             burst_section(result, labels, _table, _figure)]
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
             f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
     write_atomic(result.out / "index.html", page)

@@ -28,8 +28,8 @@ __all__ = ["Traffic"]
 SPAM = CALL_KINDS.index("spam")
 
 
-def _assemble_calls(subs, u, sub_line, sub_type, contact_off, contact_deg, contacts, numbers,
-                    lines, spam_callers, spam_kind):
+def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, contact_deg,
+                    contacts, numbers, lines, spam_callers, spam_kind):
     """Build a slice's calls from the sources' raw events, in the order they were emitted.
 
     Emission order follows the source ids, so the look-ups into the subscriber and contact
@@ -46,6 +46,8 @@ def _assemble_calls(subs, u, sub_line, sub_type, contact_off, contact_deg, conta
         The calling line, -1 for calls from outside.
     kind : int8
         Ground-truth caller kind.
+    campaign : int32
+        Ground-truth robocall campaign, -1 for none.
     """
     n_sub = subs.shape[0]
     n = n_sub + lines.shape[0]
@@ -53,6 +55,7 @@ def _assemble_calls(subs, u, sub_line, sub_type, contact_off, contact_deg, conta
     callee = np.empty(n, dtype=np.int64)
     caller_id = np.empty(n, dtype=np.int32)
     kind = np.empty(n, dtype=np.int8)
+    campaign = np.full(n, -1, dtype=np.int32)
     for j in range(n_sub):
         sub = subs[j]
         line = sub_line[sub]
@@ -60,13 +63,14 @@ def _assemble_calls(subs, u, sub_line, sub_type, contact_off, contact_deg, conta
         caller_id[j] = line
         callee[j] = contacts[contact_off[sub] + int(u[j] * contact_deg[sub])]
         kind[j] = sub_type[sub]
+        campaign[j] = sub_campaign[sub]
     for k in range(lines.shape[0]):
         j = n_sub + k
         caller[j] = spam_callers[k]
         caller_id[j] = -1
         callee[j] = numbers[lines[k]]
         kind[j] = spam_kind
-    return caller, callee, caller_id, kind
+    return caller, callee, caller_id, kind, campaign
 
 
 assemble_calls = njit(cache=True, nogil=True)(_assemble_calls)
@@ -87,9 +91,13 @@ class Traffic:
         mult = gamma_multipliers(self.rng_spam, 1 / np.sqrt(spam.heterogeneity_shape), n)
         self.spam.add(0.0, np.zeros(n, dtype=np.int64), mult, self.rng_spam)
         types = cfg.subscribers.by_code()
+        campaigns = cfg.robocallers.campaigns
         self.rng_answer = world.rng("answer")
-        self.answer_prob = np.array([t.answer_prob for t in types] + [spam.answer_prob])
-        self.talk_time = [t.duration for t in types] + [spam.duration]
+        # answer probability and talk time: by kind, and for robocalls by campaign
+        self.answer_prob = np.array([t.answer_prob for t in types] + [0.0, spam.answer_prob])
+        self.campaign_answer = np.array([c.answer_prob for c in campaigns] + [0.0])
+        self.talk_time = [t.duration for t in types] + [None, spam.duration]
+        self.campaign_talk = [c.duration for c in campaigns]
         self.pipeline = Pipeline(world.inventory, policies)
         # Rows are put in time order only when someone looks at them; values never depend
         # on the order, because all per-call randomness is drawn in emission order.
@@ -117,33 +125,43 @@ class Traffic:
     def _originate(self, t0: float, t1: float):
         pop = self.world.population
         t_sub, subs = pop.sources.emit(t1, self.rng_calls)
+        t_burst, burst_lines = pop.take_pending(t1)
+        if len(t_burst):
+            t_sub, subs = np.concatenate([t_sub, t_burst]), np.concatenate([subs, burst_lines])
         t_spam, lines = self.spam.emit(t1, self.rng_spam)
         s = pop.subs
         columns = assemble_calls(
-            subs, self.rng_calls.random(len(subs)), s["number_id"], s["type"],
+            subs, self.rng_calls.random(len(subs)), s["number_id"], s["type"], s["campaign"],
             s["contact_off"], s["contact_deg"], pop.contacts["number"],
             self.world.inventory.numbers, lines, random_external_numbers(self.rng_spam, len(lines)),
             SPAM,
         )
         t = np.concatenate([t_sub, t_spam])
-        kind = columns[-1]
-        would_answer = self.rng_answer.random(len(t)) < self.answer_prob[kind]
+        kind, campaign = columns[-2], columns[-1]
+        robo = campaign >= 0
+        p = np.where(robo, self.campaign_answer[campaign], self.answer_prob[kind])
+        would_answer = self.rng_answer.random(len(t)) < p
         talk_time = np.empty(len(t), dtype=np.float32)
         for code, dist in enumerate(self.talk_time):
-            sel = np.flatnonzero(kind == code)
+            if dist is not None:
+                sel = np.flatnonzero(kind == code)
+                talk_time[sel] = dist.sample(self.rng_answer, len(sel))
+        for c, dist in enumerate(self.campaign_talk):
+            sel = np.flatnonzero(campaign == c)
             talk_time[sel] = dist.sample(self.rng_answer, len(sel))
         columns = (t, *columns, would_answer, talk_time)
         if self.sort:
             order = time_order(t, t0, t1)
             columns = tuple(c[order] for c in columns)
-        t, caller, callee, caller_id, kind, would_answer, talk_time = columns
-        truth = CallTruth(kind=kind, campaign=np.full(len(t), -1, dtype=np.int32),
-                          would_answer=would_answer, talk_time=talk_time)
+        t, caller, callee, caller_id, kind, campaign, would_answer, talk_time = columns
+        truth = CallTruth(kind=kind, campaign=campaign, would_answer=would_answer,
+                          talk_time=talk_time)
         return new_batch(t, caller, callee, caller_id), truth
 
     def _slice(self, t0: float, t1: float) -> None:
         batch, truth = self._originate(t0, t1)
         self.pipeline.process(batch, truth)
+        self.world.robocallers.after_slice(batch, truth)
         rec = self.world.recorder
         if "calls" in rec:
             rec["calls"].append(

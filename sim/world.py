@@ -13,10 +13,12 @@ import numpy as np
 import simpy
 
 from .config import ExperimentConfig
+from .detection import BurstPolicy
 from .inventory import Inventory, make_numbers
 from .pipeline import Policy
 from .population import DAY, Population
 from .recorder import Recorder
+from .robocallers import Robocallers
 from .seeding import Streams
 from .traffic import Traffic
 
@@ -38,7 +40,8 @@ class World(simpy.Environment):
     recorder : Recorder
         Receives every table.
     policies : sequence of Policy
-        Call-control policies plugged into the pipeline.
+        Call-control policies plugged into the pipeline, after the one the config's
+        ``[detection]`` section asks for (if any).
     progress : callable, optional
         Called with the simulated seconds of each finished slice (e.g. a tqdm ``update``).
 
@@ -63,8 +66,13 @@ class World(simpy.Environment):
         numbers = make_numbers(inv.area_codes, inv.blocks_per_area_code, self.rng("inventory"))
         self.inventory = Inventory(numbers, recorder["ledger"], self.rng("assignment"),
                                    inv.assignment)
+        if config.detection.detector != "none":
+            policies = [BurstPolicy(config.detection, self.inventory, recorder,
+                                    seed=int(self.rng("detection").integers(2**31))),
+                        *policies]
         self.traffic = Traffic(self, policies)
         self.population = Population(self)
+        self.robocallers = Robocallers(self)
 
     def rng(self, name: str) -> np.random.Generator:
         """The named random stream of this run."""
@@ -79,8 +87,13 @@ class World(simpy.Environment):
         if self._progress is not None:
             self._progress(seconds)
 
+    def setup(self) -> None:
+        """Initial state and the SimPy processes of every component."""
+        self.population.setup()
+        self.robocallers.setup()
+
     def simulate(self) -> None:
         """Set up, run to the horizon, and write the end-of-run tables."""
-        self.population.setup()
+        self.setup()
         self.run(until=self.process(self.traffic.run()))
         self.population.write_table()

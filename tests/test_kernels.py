@@ -286,6 +286,8 @@ def slice_calls(draw):
                                       max_size=s_n)), dtype=np.int32)
     sub_type = np.array(draw(st.lists(st.integers(0, SPAM - 1), min_size=s_n, max_size=s_n)),
                         dtype=np.int8)
+    sub_campaign = np.array(draw(st.lists(st.integers(-1, 3), min_size=s_n, max_size=s_n)),
+                            dtype=np.int32)
     deg = np.array(draw(st.lists(st.integers(1, 6), min_size=s_n, max_size=s_n)),
                    dtype=np.int32)
     # Contact lists laid out in a shuffled order, with unused padding between them.
@@ -310,7 +312,8 @@ def slice_calls(draw):
                      dtype=np.int64)
     spam_callers = np.array(draw(st.lists(st.integers(2_000_000_000, 9_999_999_999),
                                           min_size=j, max_size=j)), dtype=np.int64)
-    return (subs, u, sub_line, sub_type, off, deg, contacts, numbers, lines, spam_callers, SPAM)
+    return (subs, u, sub_line, sub_type, sub_campaign, off, deg, contacts, numbers, lines,
+            spam_callers, SPAM)
 
 
 @settings(max_examples=200, deadline=None)
@@ -319,11 +322,12 @@ def test_assemble_calls_matches_python_twin(args):
     """assemble_calls equals its Python twin and a direct reading of its docstring."""
     got = assemble_calls(*args)
     py = assemble_calls.py_func(*args)
-    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int8)):
+    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int8, np.int32)):
         assert a.dtype == dtype
         np.testing.assert_array_equal(a, b)
-    subs, u, sub_line, sub_type, off, deg, contacts, numbers, lines, spam_callers, spam = args
-    caller, callee, caller_id, kind = got
+    (subs, u, sub_line, sub_type, sub_campaign, off, deg, contacts, numbers, lines,
+     spam_callers, spam) = args
+    caller, callee, caller_id, kind, campaign = got
     k = len(subs)
     assert len(caller) == k + len(lines)
     np.testing.assert_array_equal(caller[:k], numbers[sub_line[subs]])
@@ -335,3 +339,5 @@ def test_assemble_calls_matches_python_twin(args):
     np.testing.assert_array_equal(caller[k:], spam_callers)
     np.testing.assert_array_equal(callee[k:], numbers[lines])
     assert (caller_id[k:] == -1).all() and (kind[k:] == spam).all()
+    np.testing.assert_array_equal(campaign[:k], sub_campaign[subs])
+    assert (campaign[k:] == -1).all()

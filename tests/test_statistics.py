@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 from scipy import integrate, special, stats
 
 from sim.clock import PoissonSources, advance
-from sim.config import parse_config
+from sim.config import parse_config, SUBSCRIBER_TYPES
 from sim.distributions import Distribution
 from sim.runner import simulate
 
@@ -406,6 +406,7 @@ def _calls_world(cv):
                             "calls_per_day": CALLS_PER_DAY},
             "business": NO_TRAFFIC_TYPE,
             "call_centre": NO_TRAFFIC_TYPE,
+            "notifier": NO_TRAFFIC_TYPE,
         },
     })
 
@@ -492,6 +493,7 @@ def life():
             "business": {"initial": 3000, "arrivals_per_day": 0.0, "calls_per_day": 0.0,
                          "tenure": {"kind": "lognormal", "median": 15.0, "sigma": 1.0}},
             "call_centre": NO_TRAFFIC_TYPE,
+            "notifier": NO_TRAFFIC_TYPE,
         },
     })
 
@@ -508,6 +510,7 @@ def life_heavy():
             "business": {"initial": 4000, "arrivals_per_day": 0.0, "calls_per_day": 0.0,
                          "tenure": {"kind": "lognormal", "median": 10.0, "sigma": 2.0}},
             "call_centre": NO_TRAFFIC_TYPE,
+            "notifier": NO_TRAFFIC_TYPE,
         },
     })
 
@@ -601,8 +604,7 @@ def spam_world():
         "scenario": {"days": SPAM_DAYS},
         "inventory": {"blocks_per_area_code": 2},  # 6,000 numbers
         "record": {"calls": True},
-        "subscribers": {name: NO_TRAFFIC_TYPE
-                        for name in ("residential", "business", "call_centre")},
+        "subscribers": {name: NO_TRAFFIC_TYPE for name in SUBSCRIBER_TYPES},
     })
 
 
@@ -656,6 +658,7 @@ def churn():
             "residential": {"initial": 300, **fast},  # steady arrivals: 60 / day
             "business": {"initial": 150, "aging_days": [90.0, 150.0], **fast},
             "call_centre": {"initial": 30, "aging_days": [60.0, 70.0], **fast},
+            "notifier": {"initial": 20, "aging_days": [100.0, 120.0], **fast},
         },
     })
 
@@ -702,7 +705,7 @@ def test_aging_gaps_within_bounds_and_uniform(churn):
     disc["type"] = types.reindex(disc["owner"].to_numpy()).to_numpy()
     disc["gap"] = (disc["release_t"] - disc["t"]) / DAY
     checked = 0
-    for name in ("residential", "business", "call_centre"):
+    for name in SUBSCRIBER_TYPES:
         lo, hi = getattr(cfg.subscribers, name).aging_days
         d = disc[disc["type"] == name]
         # every observed gap lies in [lo, hi] (1e-6 s of float slack)
@@ -726,7 +729,7 @@ def test_aging_gaps_within_bounds_and_uniform(churn):
 def test_warm_start_aging_stock_and_residuals(churn):
     cfg, res = churn
     led = _ledger(res)
-    types = [getattr(cfg.subscribers, n) for n in ("residential", "business", "call_centre")]
+    types = cfg.subscribers.by_code()
     # Little's law: stock of type j = initial * (1 - port_out_share) * E[aging] / E[tenure];
     # the simulator draws Poisson(stock_j) numbers per type, so the total is
     # Poisson(sum of stocks): within 4 SE = 4 sqrt(total)

@@ -1,0 +1,31 @@
+"""Burst detection on newly assigned numbers (system 1: US 2023/0008835).
+
+Online per-number detectors (``FixedWindow``, ``SlidingWindow``, ``TokenBucket``, ``EWMA``,
+``PoissonCUSUM``), a bounded-memory sketch that watches every number (``CountMinWindow``),
+a cohort detector for snowshoe campaigns (``CohortDetector``), Kleinberg's automaton solved
+offline by Viterbi as the quality upper bound (``kleinberg_bursts``), the list of newly
+assigned numbers (``NewNumberList``), and the metrics that judge them against ground truth
+(``models.burst.metrics``).
+"""
+
+from .base import Detector, OutOfOrderError
+from .cohort import CohortDetector
+from .kleinberg import kleinberg_bursts
+from .rates import EWMA, PoissonCUSUM, TokenBucket
+from .sketch import CountMinWindow
+from .watchlist import NewNumberList
+from .window import FixedWindow, SlidingWindow
+
+__all__ = [
+    "CohortDetector",
+    "CountMinWindow",
+    "Detector",
+    "EWMA",
+    "FixedWindow",
+    "NewNumberList",
+    "OutOfOrderError",
+    "PoissonCUSUM",
+    "SlidingWindow",
+    "TokenBucket",
+    "kleinberg_bursts",
+]

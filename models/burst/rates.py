@@ -1,0 +1,396 @@
+"""Per-number call-rate detectors with constant-size state: token bucket, EWMA, CUSUM.
+
+Each keeps one float32 statistic and the float64 time of the number's last event
+(12 bytes per number) and does O(1) work per event:
+
+* :class:`TokenBucket` -- a bucket of ``b`` tokens refilled at ``rho`` tokens/s; a call
+  that finds less than one token exceeds the bucket.  It is also the rate limiter.
+* :class:`EWMA` -- an exponentially decayed call rate with time constant ``tau``.
+* :class:`PoissonCUSUM` -- Page's CUSUM of the log-likelihood ratio of a Poisson rate
+  change ``lambda_0 -> lambda_1``, in continuous time.
+
+Each statistic is computed in float64 from the stored float32 value and the alarm is
+decided on that float64 value before it is stored back in float32.  Before a number's
+first event its last time is ``-inf``, so the first event sees an infinite gap: a full
+bucket, a zero rate, a zero CUSUM -- without a branch.
+
+The kernels :func:`token_bucket`, :func:`ewma` and :func:`poisson_cusum` are compiled by
+Numba; ``kernel.py_func`` is the same code run by the interpreter, the oracle of the tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .base import Detector
+from .window import PREFETCH_AHEAD, _check_events, _positive_float, _prefetch
+
+__all__ = ["TokenBucket", "EWMA", "PoissonCUSUM", "token_bucket", "ewma", "poisson_cusum"]
+
+_STATE_BYTES = np.dtype(np.float32).itemsize + np.dtype(np.float64).itemsize
+
+
+# -- token bucket --------------------------------------------------------------------------
+def _token_bucket(t, ids, rate, burst, tokens, last, alarm):
+    """Refill each number's bucket to the event time, then take a token or alarm.
+
+    .. math:: x = \\min(b, x + \\rho (t_i - t_{\\text{last}})), \\quad
+              \\text{alarm}_i \\iff x < 1, \\quad x \\leftarrow x - 1 \\text{ otherwise.}
+
+    Parameters
+    ----------
+    t : float64[n]
+        Event times (s), non-decreasing.
+    ids : int64[n]
+        Number id of each event.
+    rate : float
+        Refill rate ``rho`` (tokens/s).
+    burst : float
+        Bucket size ``b`` (tokens).
+    tokens : float32[n_ids]
+        Tokens of each number at its last event, after that event (updated in place).
+    last : float64[n_ids]
+        Time of each number's last event, ``-inf`` before the first (updated in place).
+    alarm : bool[n]
+        Output: set where the call finds less than one token.
+
+    Returns
+    -------
+    int
+        -1, or the index of the first event earlier than its predecessor (NaN counts as
+        out of order); events before it have been processed.
+    """
+    prev = -np.inf
+    n = t.shape[0]
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = ids[i + PREFETCH_AHEAD]
+            _prefetch(tokens, ahead)
+            _prefetch(last, ahead)
+        ti = t[i]
+        if not ti >= prev:
+            return i
+        prev = ti
+        j = ids[i]
+        x = float(tokens[j]) + rate * (ti - last[j])
+        if x > burst:
+            x = burst
+        last[j] = ti
+        if x >= 1.0:
+            tokens[j] = x - 1.0
+            alarm[i] = False
+        else:
+            tokens[j] = x
+            alarm[i] = True
+    return -1
+
+
+token_bucket = njit(cache=True, nogil=True)(_token_bucket)
+
+
+class TokenBucket(Detector):
+    """Token bucket per number: alarm at the calls that exceed a sustained rate + burst.
+
+    Each number has a bucket of at most ``b`` tokens, full at its first call, refilled at
+    ``rho`` tokens per second.  At a call at time ``t``
+
+    .. math:: x \\leftarrow \\min\\bigl(b,\\ x + \\rho\\,(t - t_{\\text{last}})\\bigr);
+              \\quad x \\ge 1:\\ \\text{pass},\\ x \\leftarrow x - 1;
+              \\quad x < 1:\\ \\text{alarm (consumes nothing)}.
+
+    So a number may place ``b`` calls at once and ``rho`` calls/s sustained; the alarm
+    mask is exactly the set of calls a token-bucket limiter would refuse.  State: float32
+    tokens + float64 last time = 12 bytes per number.
+
+    Parameters
+    ----------
+    rate : float
+        Refill rate ``rho`` in calls per second (> 0).
+    burst : float
+        Bucket size ``b`` in calls (> 0; below 1 every call alarms).
+
+    Attributes
+    ----------
+    tokens_ : numpy.ndarray of float32
+        Tokens of each number after its last call.
+    last_ : numpy.ndarray of float64
+        Time of each number's last call (``-inf`` before the first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = TokenBucket(rate=0.1, burst=2).reset(1)
+    >>> det.update(np.array([0.0, 1.0, 2.0, 12.0]), np.zeros(4, dtype=np.int64))
+    array([False, False,  True, False])
+    """
+
+    _kernel = staticmethod(token_bucket)
+
+    def __init__(self, rate: float, burst: float):
+        self.rate = _positive_float("rate", rate)
+        self.burst = _positive_float("burst", burst)
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes of per-number state: float32 tokens + float64 last time = 12."""
+        return _STATE_BYTES
+
+    def _allocate(self, n_ids: int) -> None:
+        self.tokens_ = np.full(n_ids, self.burst, dtype=np.float32)
+        self.last_ = np.full(n_ids, -np.inf)
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.last_))
+        return self._kernel(t, ids, self.rate, self.burst, self.tokens_, self.last_, alarm)
+
+    def _clear(self, ids) -> None:
+        self.tokens_[ids] = self.burst
+        self.last_[ids] = -np.inf
+
+
+# -- exponentially weighted rate -----------------------------------------------------------
+def _ewma(t, ids, tau, threshold, rate, last, alarm):
+    """Decay each number's rate to the event time, add the event, compare.
+
+    .. math:: r \\leftarrow r\\, e^{-(t_i - t_{\\text{last}})/\\tau} + 1/\\tau,
+              \\quad \\text{alarm}_i \\iff r > \\theta.
+
+    Parameters
+    ----------
+    t : float64[n]
+        Event times (s), non-decreasing.
+    ids : int64[n]
+        Number id of each event.
+    tau : float
+        Time constant ``tau`` (s).
+    threshold : float
+        Alarm rate ``theta`` (calls/s).
+    rate : float32[n_ids]
+        Rate of each number just after its last event (updated in place).
+    last : float64[n_ids]
+        Time of each number's last event, ``-inf`` before the first (updated in place).
+    alarm : bool[n]
+        Output: set where the rate including the event exceeds ``theta``.
+
+    Returns
+    -------
+    int
+        -1, or the index of the first event earlier than its predecessor (NaN counts as
+        out of order); events before it have been processed.
+    """
+    prev = -np.inf
+    inv_tau = 1.0 / tau
+    n = t.shape[0]
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = ids[i + PREFETCH_AHEAD]
+            _prefetch(rate, ahead)
+            _prefetch(last, ahead)
+        ti = t[i]
+        if not ti >= prev:
+            return i
+        prev = ti
+        j = ids[i]
+        r = float(rate[j]) * math.exp((last[j] - ti) / tau) + inv_tau
+        last[j] = ti
+        rate[j] = r
+        alarm[i] = r > threshold
+    return -1
+
+
+ewma = njit(cache=True, nogil=True)(_ewma)
+
+
+class EWMA(Detector):
+    """Exponentially decayed call rate per number.
+
+    At each call of a number at time ``t``
+
+    .. math:: r \\leftarrow r\\, e^{-(t - t_{\\text{last}})/\\tau} + \\frac{1}{\\tau},
+              \\qquad \\text{alarm} \\iff r > \\theta,
+
+    so just after call ``i``, :math:`r = \\tau^{-1} \\sum_{m \\le i} e^{-(t_i - t_m)/\\tau}`:
+    a kernel estimate of the call rate (calls/s) whose mean is ``lambda`` for a Poisson
+    stream of rate ``lambda``.  This backward (decay-then-add) update gives exactly the
+    forward-decayed sum of Cormode, Shkapenyuk, Srivastava and Xu (ICDE 2009),
+    :math:`e^{-(t_i - L)/\\tau} \\sum_m e^{(t_m - L)/\\tau} / \\tau` for any landmark
+    ``L``, with one ``exp`` per event and no landmark to renormalise (the forward sum
+    overflows once ``(t - L)/tau`` passes ~709).  State: float32 ``r`` + float64 last
+    time = 12 bytes per number.
+
+    Parameters
+    ----------
+    tau : float
+        Time constant in seconds (> 0).
+    threshold : float
+        Alarm rate ``theta`` in calls per second (> 0).  Note that a single call gives
+        ``r = 1/tau``.
+
+    Attributes
+    ----------
+    rate_ : numpy.ndarray of float32
+        Rate of each number just after its last call (calls/s).
+    last_ : numpy.ndarray of float64
+        Time of each number's last call (``-inf`` before the first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = EWMA(tau=10.0, threshold=0.25).reset(1)
+    >>> det.update(np.array([0.0, 1.0, 2.0, 100.0]), np.zeros(4, dtype=np.int64))
+    array([False, False,  True, False])
+    """
+
+    _kernel = staticmethod(ewma)
+
+    def __init__(self, tau: float, threshold: float):
+        self.tau = _positive_float("tau", tau)
+        self.threshold = _positive_float("threshold", threshold)
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes of per-number state: float32 rate + float64 last time = 12."""
+        return _STATE_BYTES
+
+    def _allocate(self, n_ids: int) -> None:
+        self.rate_ = np.zeros(n_ids, dtype=np.float32)
+        self.last_ = np.full(n_ids, -np.inf)
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.last_))
+        return self._kernel(t, ids, self.tau, self.threshold, self.rate_, self.last_, alarm)
+
+    def _clear(self, ids) -> None:
+        self.rate_[ids] = 0.0
+        self.last_[ids] = -np.inf
+
+
+# -- CUSUM for a Poisson rate change -------------------------------------------------------
+def _poisson_cusum(t, ids, drift, jump, h, stat, last, alarm):
+    """Drain each number's CUSUM to the event time, add the event's jump, compare.
+
+    .. math:: S \\leftarrow \\max\\bigl(0,\\ S - (\\lambda_1 - \\lambda_0)
+              (t_i - t_{\\text{last}})\\bigr) + \\log(\\lambda_1 / \\lambda_0),
+              \\quad \\text{alarm}_i \\iff S > h.
+
+    Parameters
+    ----------
+    t : float64[n]
+        Event times (s), non-decreasing.
+    ids : int64[n]
+        Number id of each event.
+    drift : float
+        ``lambda_1 - lambda_0`` (1/s), the decrease of ``S`` per second between events.
+    jump : float
+        ``log(lambda_1 / lambda_0)``, the increase of ``S`` at an event.
+    h : float
+        Alarm level.
+    stat : float32[n_ids]
+        ``S`` of each number just after its last event (updated in place).
+    last : float64[n_ids]
+        Time of each number's last event, ``-inf`` before the first (updated in place).
+    alarm : bool[n]
+        Output: set where ``S`` including the event exceeds ``h``.
+
+    Returns
+    -------
+    int
+        -1, or the index of the first event earlier than its predecessor (NaN counts as
+        out of order); events before it have been processed.
+    """
+    prev = -np.inf
+    n = t.shape[0]
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = ids[i + PREFETCH_AHEAD]
+            _prefetch(stat, ahead)
+            _prefetch(last, ahead)
+        ti = t[i]
+        if not ti >= prev:
+            return i
+        prev = ti
+        j = ids[i]
+        s = float(stat[j]) - drift * (ti - last[j])
+        if s < 0.0:
+            s = 0.0
+        s += jump
+        last[j] = ti
+        stat[j] = s
+        alarm[i] = s > h
+    return -1
+
+
+poisson_cusum = njit(cache=True, nogil=True)(_poisson_cusum)
+
+
+class PoissonCUSUM(Detector):
+    """Continuous-time CUSUM per number for a Poisson rate change ``lambda_0 -> lambda_1``.
+
+    The log-likelihood ratio of a Poisson stream of rate ``lambda_1`` against
+    ``lambda_0`` over ``[0, t]`` with ``N(t)`` events is
+    :math:`N(t) \\log(\\lambda_1/\\lambda_0) - (\\lambda_1 - \\lambda_0) t`.  Page's CUSUM
+    is that ratio less its running minimum; it falls at slope ``lambda_1 - lambda_0``
+    between events, is floored at 0, and jumps at each event:
+
+    .. math:: S \\leftarrow \\max\\bigl(0,\\ S - (\\lambda_1 - \\lambda_0)\\,
+              (t - t_{\\text{last}})\\bigr) + \\log\\frac{\\lambda_1}{\\lambda_0},
+              \\qquad \\text{alarm} \\iff S > h .
+
+    A number's first event starts from ``S = 0``.  ``S`` is not reset after an alarm (the
+    number stays over the level while its rate stays high; ``flagged_at_`` keeps the
+    first alarm).  State: float32 ``S`` + float64 last time = 12 bytes per number.
+
+    Parameters
+    ----------
+    rate0 : float
+        In-control rate ``lambda_0`` in calls per second (> 0).
+    rate1 : float
+        Rate to detect ``lambda_1`` in calls per second (> ``rate0``).
+    h : float
+        Alarm level (> 0), in nats.
+
+    Attributes
+    ----------
+    stat_ : numpy.ndarray of float32
+        ``S`` of each number just after its last call.
+    last_ : numpy.ndarray of float64
+        Time of each number's last call (``-inf`` before the first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = PoissonCUSUM(rate0=1 / 3600, rate1=1.0, h=15.0).reset(1)
+    >>> det.update(np.array([0.0, 1.0, 2.0, 3600.0]), np.zeros(4, dtype=np.int64))
+    array([False,  True,  True, False])
+    """
+
+    _kernel = staticmethod(poisson_cusum)
+
+    def __init__(self, rate0: float, rate1: float, h: float):
+        self.rate0 = _positive_float("rate0", rate0)
+        self.rate1 = _positive_float("rate1", rate1)
+        if not self.rate1 > self.rate0:
+            raise ValueError(f"rate1 must exceed rate0, got rate1={rate1!r} <= "
+                             f"rate0={rate0!r}")
+        self.h = _positive_float("h", h)
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes of per-number state: float32 S + float64 last time = 12."""
+        return _STATE_BYTES
+
+    def _allocate(self, n_ids: int) -> None:
+        self.stat_ = np.zeros(n_ids, dtype=np.float32)
+        self.last_ = np.full(n_ids, -np.inf)
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.last_))
+        return self._kernel(t, ids, self.rate1 - self.rate0, math.log(self.rate1 / self.rate0),
+                            self.h, self.stat_, self.last_, alarm)
+
+    def _clear(self, ids) -> None:
+        self.stat_[ids] = 0.0
+        self.last_[ids] = -np.inf

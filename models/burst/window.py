@@ -1,0 +1,409 @@
+"""Per-number call counts in fixed and sliding time windows.
+
+Both detectors count a number's call attempts over a window of length ``W`` seconds and
+alarm at the call that takes the count over a threshold ``c``:
+
+* :class:`FixedWindow` (the rule of the patent) cuts time into windows
+  ``k = floor(t / W)`` and alarms at the ``(c+1)``-th call of a number within one window.
+  It needs two int32 per number.
+* :class:`SlidingWindow` alarms at event ``i`` when more than ``c`` of the number's events
+  lie in ``(t_i - W, t_i]``; it is exact, so it catches a burst that a fixed grid splits in
+  two, and keeps the last ``c`` call times of each number that has called.
+
+The kernels :func:`fixed_window` and :func:`sliding_window` are compiled by Numba;
+``kernel.py_func`` is the same code run by the interpreter, the oracle of the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+
+from .base import Detector
+
+__all__ = ["FixedWindow", "SlidingWindow", "fixed_window", "sliding_window",
+           "DONE", "OUT_OF_ORDER", "POOL_FULL"]
+
+DONE, OUT_OF_ORDER, POOL_FULL = 0, 1, 2
+"""Status codes returned by :func:`sliding_window`."""
+
+_INT32_MAX = float(np.iinfo(np.int32).max)
+
+
+# -- validation shared by the detectors of this package (rates.py and sketch.py use them) --
+def _positive_int(name: str, value) -> int:
+    """``value`` as an int, or ``ValueError`` naming ``name`` unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value) -> float:
+    """``value`` as a float, or ``ValueError`` naming ``name`` unless finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return value
+
+
+def _check_events(t: np.ndarray, ids: np.ndarray, n_ids: int) -> None:
+    """Refuse ids outside ``0..n_ids-1`` (the kernels index state arrays without bounds
+    checks) and infinite times at either end (NaN is caught by the kernels' order check)."""
+    lo, hi = ids.min(), ids.max()
+    if lo < 0 or hi >= n_ids:
+        raise IndexError(f"ids must lie in 0..{n_ids - 1}, got {lo}..{hi}")
+    if math.isinf(t[0]) or math.isinf(t[-1]):
+        raise ValueError("event times must be finite")
+
+
+# -- software prefetch, shared by the kernels of this package ----------------------------------
+PREFETCH_AHEAD = 16
+"""Events ahead of the current one whose state the kernels prefetch."""
+
+
+def _prefetch(arr, i):
+    """Hint that ``arr[i]`` will be written soon: a no-op in Python, ``llvm.prefetch`` in Numba.
+
+    The per-number kernels are bound by cache misses on state arrays much larger than the
+    cache; touching the state of the event ``PREFETCH_AHEAD`` positions ahead keeps several
+    misses in flight even when the loop body is long (an ``exp`` call).  It never changes a
+    result.
+    """
+
+
+@intrinsic
+def _prefetch_intrinsic(typingctx, arr, i):
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):
+        arr_type = signature.args[0]
+        ary = context.make_array(arr_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]],
+                                       wraparound=False)
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # rw=1 (write), locality=3 (keep in all cache levels), cache type=1 (data)
+        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@overload(_prefetch)
+def _prefetch_overload(arr, i):
+    def impl(arr, i):
+        _prefetch_intrinsic(arr, i)
+    return impl
+
+
+# -- fixed windows -------------------------------------------------------------------------
+def _fixed_window(t, ids, window, threshold, win, count, alarm):
+    """Count each number's calls in its current fixed window and flag the excess ones.
+
+    With ``k_i = floor(t_i / W)``, the count of number ``j`` restarts at 0 whenever its
+    window index changes, then
+
+        n_j <- n_j + 1,    alarm_i = n_j > c.
+
+    Parameters
+    ----------
+    t : float64[n]
+        Event times (s), non-decreasing.
+    ids : int64[n]
+        Number id of each event.
+    window : float
+        Window length ``W`` (s).
+    threshold : int
+        Calls allowed per window ``c``.
+    win : int32[n_ids]
+        Window index of each number's count (updated in place).
+    count : int32[n_ids]
+        Calls of each number in window ``win`` (updated in place).
+    alarm : bool[n]
+        Output: set where the event exceeds the threshold.
+
+    Returns
+    -------
+    int
+        -1, or the index of the first event earlier than its predecessor (NaN counts as
+        out of order); events before it have been processed.
+    """
+    n = t.shape[0]
+    prev = -np.inf
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            ahead = ids[i + PREFETCH_AHEAD]
+            _prefetch(win, ahead)
+            _prefetch(count, ahead)
+        ti = t[i]
+        if not ti >= prev:
+            return i
+        prev = ti
+        k = np.int32(math.floor(ti / window))
+        j = ids[i]
+        c = count[j]
+        if win[j] != k:
+            win[j] = k
+            c = 0
+        c += 1
+        count[j] = c
+        alarm[i] = c > threshold
+    return -1
+
+
+fixed_window = njit(cache=True, nogil=True)(_fixed_window)
+
+
+class FixedWindow(Detector):
+    """Fixed-window call counter (the patent's rule).
+
+    Time is cut into windows ``k = floor(t / W)``; each number's count restarts when its
+    window index changes, and an event raises an alarm when the count including it exceeds
+    the threshold:
+
+    .. math:: n_j(k) \\leftarrow n_j(k) + 1, \\qquad \\text{alarm} \\iff n_j(k) > c,
+
+    i.e. at the ``(c+1)``-th and later calls of a number in one window.  State: an int32
+    window index and an int32 count per number (8 bytes).
+
+    Parameters
+    ----------
+    threshold : int
+        Calls allowed per window ``c`` (>= 1).
+    window : float
+        Window length ``W`` in seconds (> 0).  ``t / W`` must stay below 2**31.
+
+    Attributes
+    ----------
+    window_index_ : numpy.ndarray of int32
+        Window of each number's count.
+    count_ : numpy.ndarray of int32
+        Calls of each number in that window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = FixedWindow(threshold=2, window=60.0).reset(2)
+    >>> det.update(np.array([0.0, 1.0, 2.0, 3.0, 61.0]), np.array([0, 0, 1, 0, 0]))
+    array([False, False, False,  True, False])
+    """
+
+    _kernel = staticmethod(fixed_window)
+
+    def __init__(self, threshold: int, window: float):
+        self.threshold = _positive_int("threshold", threshold)
+        self.window = _positive_float("window", window)
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes of per-number state: int32 window index + int32 count = 8."""
+        return 2 * np.dtype(np.int32).itemsize
+
+    def _allocate(self, n_ids: int) -> None:
+        self.window_index_ = np.zeros(n_ids, dtype=np.int32)
+        self.count_ = np.zeros(n_ids, dtype=np.int32)
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.count_))
+        if max(abs(t[0]), abs(t[-1])) / self.window >= _INT32_MAX:
+            raise ValueError(f"t / window must stay below 2**31 (int32 window index); got "
+                             f"t up to {max(abs(t[0]), abs(t[-1]))} with window={self.window}")
+        return self._kernel(t, ids, self.window, self.threshold, self.window_index_,
+                            self.count_, alarm)
+
+    def _clear(self, ids) -> None:
+        self.count_[ids] = 0
+
+
+# -- sliding windows -----------------------------------------------------------------------
+def _sliding_window(t, ids, window, threshold, slot_of, ring, head, fill, used, start,
+                    alarm):
+    """Exact sliding-window counts from a ring of each number's last ``c`` call times.
+
+    Event ``i`` of number ``j`` raises an alarm iff ``j`` had at least ``c`` earlier events
+    in ``(t_i - W, t_i]``, i.e. iff the ``c``-th most recent earlier call time ``s``
+    satisfies ``s > t_i - W``; that time is the oldest entry of ``j``'s full ring.
+
+    Parameters
+    ----------
+    t : float64[n]
+        Event times (s), non-decreasing.
+    ids : int64[n]
+        Number id of each event.
+    window : float
+        Window length ``W`` (s).
+    threshold : int
+        Events allowed in a window ``c`` (the ring length).
+    slot_of : int32[n_ids]
+        Ring slot of each number, -1 if it has none yet (updated in place).
+    ring : float64[capacity, c]
+        Last ``c`` call times of each slot (updated in place).
+    head : int32[capacity]
+        Position of each slot's oldest time = next write position (updated in place).
+    fill : int32[capacity]
+        Number of valid times in each slot, at most ``c`` (updated in place).
+    used : int64[1]
+        Slots handed out so far (updated in place).
+    start : int
+        First event to process (to resume after the pool filled up).
+    alarm : bool[n]
+        Output: set where the event exceeds the threshold.
+
+    Returns
+    -------
+    (int, int)
+        ``(DONE, n)``; ``(OUT_OF_ORDER, i)`` at the first event earlier than its
+        predecessor; or ``(POOL_FULL, i)`` when event ``i``'s number needs a slot and all
+        ``capacity`` slots are taken (grow the pool and call again with ``start=i``).
+    """
+    n = t.shape[0]
+    capacity = ring.shape[0]
+    prev = t[start - 1] if start > 0 else -np.inf
+    for i in range(start, n):
+        if i + 2 * PREFETCH_AHEAD < n:
+            _prefetch(slot_of, ids[i + 2 * PREFETCH_AHEAD])
+        if i + PREFETCH_AHEAD < n:
+            ahead = slot_of[ids[i + PREFETCH_AHEAD]]
+            if ahead >= 0:
+                _prefetch(head, ahead)
+                _prefetch(fill, ahead)
+                _prefetch(ring[ahead], 0)
+                _prefetch(ring[ahead], threshold - 1)
+        ti = t[i]
+        if not ti >= prev:
+            return OUT_OF_ORDER, i
+        prev = ti
+        j = ids[i]
+        s = slot_of[j]
+        if s < 0:
+            s = used[0]
+            if s == capacity:
+                return POOL_FULL, i
+            used[0] = s + 1
+            slot_of[j] = s
+            head[s] = 0
+            fill[s] = 0
+        h = head[s]
+        f = fill[s]
+        alarm[i] = f == threshold and ring[s, h] > ti - window
+        ring[s, h] = ti
+        h += 1
+        if h == threshold:
+            h = 0
+        head[s] = h
+        if f < threshold:
+            fill[s] = f + 1
+    return DONE, n
+
+
+sliding_window = njit(cache=True, nogil=True)(_sliding_window)
+
+
+class SlidingWindow(Detector):
+    """Exact sliding-window call counter.
+
+    Event ``i`` of number ``j`` raises an alarm when the number's events in the window
+    ending at it, itself included, exceed the threshold:
+
+    .. math:: \\text{alarm}_i \\iff \\#\\{m \\le i : j_m = j,\\ t_m > t_i - W\\} > c .
+
+    Events at the same time count in stream order (an online detector cannot see the
+    events after ``i``).  Since times are sorted this holds iff the ``c``-th most recent
+    earlier event of ``j`` is later than ``t_i - W``, so each tracked number keeps a ring
+    of its last ``c`` event times (float64) with an int32 head and fill, in a slot pool
+    handed out at a number's first event: ``slot_of[id]`` is the slot (-1 before it).
+    The pool doubles (never beyond ``n_ids`` slots) when it is full; slots are never
+    given back.
+
+    Parameters
+    ----------
+    threshold : int
+        Events allowed in a window ``c`` (>= 1); the ring length.
+    window : float
+        Window length ``W`` in seconds (> 0).
+    max_tracked : int
+        Initial number of slots in the pool (>= 1); it grows by doubling.
+
+    Attributes
+    ----------
+    slot_of_ : numpy.ndarray of int32
+        Slot of each number (-1 = not tracked yet).
+    ring_ : numpy.ndarray of float64, shape (capacity, threshold)
+        Last event times of each slot.
+    head_, fill_ : numpy.ndarray of int32
+        Oldest position and number of valid times of each slot.
+    used_ : numpy.ndarray of int64, shape (1,)
+        Slots handed out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> det = SlidingWindow(threshold=2, window=60.0).reset(1)
+    >>> det.update(np.array([0.0, 50.0, 59.0, 61.0, 130.0]), np.zeros(5, dtype=np.int64))
+    array([False, False,  True,  True, False])
+    """
+
+    _kernel = staticmethod(sliding_window)
+
+    def __init__(self, threshold: int, window: float, max_tracked: int = 4096):
+        self.threshold = _positive_int("threshold", threshold)
+        self.window = _positive_float("window", window)
+        self.max_tracked = _positive_int("max_tracked", max_tracked)
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes per tracked number: ring (8 x threshold) + head + fill + slot pointer."""
+        return 8 * self.threshold + 3 * np.dtype(np.int32).itemsize
+
+    @property
+    def n_tracked(self) -> int:
+        """Numbers that hold a slot (have called since :meth:`reset`)."""
+        return int(self.used_[0])
+
+    def _allocate(self, n_ids: int) -> None:
+        capacity = max(1, min(self.max_tracked, n_ids))
+        self.slot_of_ = np.full(n_ids, -1, dtype=np.int32)
+        self.ring_ = np.zeros((capacity, self.threshold), dtype=np.float64)
+        self.head_ = np.zeros(capacity, dtype=np.int32)
+        self.fill_ = np.zeros(capacity, dtype=np.int32)
+        self.used_ = np.zeros(1, dtype=np.int64)
+
+    def _grow(self) -> None:
+        """Double the pool (at most one slot per number)."""
+        old = self.ring_.shape[0]
+        new = min(2 * old, len(self.slot_of_))
+        ring = np.zeros((new, self.threshold), dtype=np.float64)
+        ring[:old] = self.ring_
+        head = np.zeros(new, dtype=np.int32)
+        head[:old] = self.head_
+        fill = np.zeros(new, dtype=np.int32)
+        fill[:old] = self.fill_
+        self.ring_, self.head_, self.fill_ = ring, head, fill
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.slot_of_))
+        start = 0
+        while True:
+            status, i = self._kernel(t, ids, self.window, self.threshold, self.slot_of_,
+                                     self.ring_, self.head_, self.fill_, self.used_, start,
+                                     alarm)
+            if status == DONE:
+                return -1
+            if status == OUT_OF_ORDER:
+                return i
+            self._grow()
+            start = i
+
+    def _clear(self, ids) -> None:
+        slots = self.slot_of_[ids]
+        self.fill_[slots[slots >= 0]] = 0
