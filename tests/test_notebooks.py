@@ -14,8 +14,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, monkeypatch):
-    """The notebook executes without error with TNLAB_NOTEBOOK_DAYS=1."""
-    monkeypatch.setenv("TNLAB_NOTEBOOK_DAYS", "1")
+    """The notebook executes without error with TNLAB_NOTEBOOK_DAYS=3."""
+    monkeypatch.setenv("TNLAB_NOTEBOOK_DAYS", "3")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
