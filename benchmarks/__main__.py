@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .burst import bench_burst
 from .naive import naive_world
 
 from sim.clock import PoissonSources, advance
@@ -200,6 +201,8 @@ def main() -> None:
         return
     print(f"tnlab benchmarks (numpy {np.__version__}); best of repeated runs, one core\n")
     bench_kernels(args.quick)
+    print()
+    bench_burst(args.quick, _row)
     print()
     bench_world()
     if not args.quick:

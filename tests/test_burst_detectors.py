@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.burst.base import OutOfOrderError
@@ -335,6 +335,35 @@ def test_count_min_hash_is_multiply_shift():
 
 
 @settings(max_examples=150, deadline=None)
+@given(s=streams(max_ids=40, max_events=150), threshold=st.integers(1, 5),
+       window=floats(0.5, 100), log2w=st.integers(1, 5), depth=st.integers(1, 4),
+       seed=st.integers(0, 2**32))
+def test_count_min_matches_reference_sketch(s, threshold, window, log2w, depth, seed):
+    """A Count-Min sketch in Python ints: per-window cell counts, minimum over rows; the
+    table holds exactly the last window's counts (so clearing, sparse or whole, is right)."""
+    t, ids, n_ids = s
+    det = CountMinWindow(threshold, window, 2**log2w, depth, seed).reset(n_ids)
+    a = [int(m) for m in det.multipliers_]
+    cells: dict = {}
+    ref = np.zeros(len(t), dtype=bool)
+    k = None
+    for i, (ti, x) in enumerate(zip(t.tolist(), ids.tolist())):
+        k = math.floor(ti / window)
+        est = []
+        for r in range(depth):
+            key = (k, r, _multiply_shift(a[r], x, 2**log2w))
+            cells[key] = cells.get(key, 0) + 1
+            est.append(cells[key])
+        ref[i] = min(est) > threshold
+    np.testing.assert_array_equal(det.update(t, ids), ref)
+    table = np.zeros((depth, 2**log2w), dtype=np.int32)
+    for (kk, r, col), c in cells.items():
+        if kk == k:
+            table[r, col] = c
+    np.testing.assert_array_equal(det.counters_, table)
+
+
+@settings(max_examples=150, deadline=None)
 @given(s=streams(max_ids=40, max_events=150), window=floats(0.5, 100),
        log2w=st.integers(1, 5), depth=st.integers(1, 3), seed=st.integers(0, 2**32))
 def test_count_min_never_undercounts(s, window, log2w, depth, seed):
@@ -365,9 +394,23 @@ def test_count_min_exact_when_wide(s, window):
 
 def test_count_min_memory():
     det = CountMinWindow(10, 3600.0)
-    assert det.memory_bytes == 4 * 4 * 2**21 <= 64 * 2**20
+    assert det.memory_bytes == 4 * 4 * 2**21 * 17 // 16 <= 64 * 2**20
     assert det.state_bytes_per_id == 0
-    assert det.reset(10).counters_.nbytes == det.memory_bytes
+    det.reset(10)
+    assert det.counters_.nbytes + det.touched_.nbytes == det.memory_bytes
+
+
+def test_count_min_clears_sparse_then_whole():
+    """A window touching few counters is cleared from the list, a busy one by memset."""
+    det = CountMinWindow(1, 10.0, width=64, depth=2).reset(1000)  # list of 8 positions
+    det.update(np.array([0.0, 1.0]), np.array([3, 3]))
+    assert det.n_touched_[0] <= 2 and det.counters_.sum() == 4
+    det.update(np.array([10.0]), np.array([5]))
+    assert det.counters_.sum() == 2 and det.n_touched_[0] <= 2
+    det.update(np.full(100, 11.0), np.arange(100))
+    assert det.n_touched_[0] == len(det.touched_) + 1  # overflowed
+    det.update(np.array([20.0]), np.array([7]))
+    assert det.counters_.sum() == 2 and det.n_touched_[0] <= 2
 
 
 def test_state_bytes_per_id():
@@ -376,9 +419,8 @@ def test_state_bytes_per_id():
     assert TokenBucket(1, 2).state_bytes_per_id == 12
     assert EWMA(1, 2).state_bytes_per_id == 12
     assert PoissonCUSUM(1, 2, 3).state_bytes_per_id == 12
-    fw, tb = FixedWindow(3, 60).reset(7), TokenBucket(1, 2).reset(7)
-    assert fw.window_index_.nbytes + fw.count_.nbytes == 7 * 8
-    assert tb.tokens_.nbytes + tb.last_.nbytes == 7 * 12
+    for det in [FixedWindow(3, 60), TokenBucket(1, 2), EWMA(1, 2), PoissonCUSUM(1, 2, 3)]:
+        assert det.reset(7).state_.nbytes == 7 * det.state_bytes_per_id
 
 
 # -- the Detector contract -------------------------------------------------------------------
@@ -497,6 +539,7 @@ def test_bad_ids_and_times_are_refused(det):
     (lambda: CountMinWindow(1, 10, width=0), "width"),
     (lambda: CountMinWindow(1, 10, width=1), "width"),
     (lambda: CountMinWindow(1, 10, depth=0), "depth"),
+    (lambda: CountMinWindow(1, 10, width=2**30, depth=2), "width \\* depth"),
 ])
 def test_bad_parameters(make, name):
     with pytest.raises(ValueError, match=name):

@@ -1,7 +1,8 @@
 """Per-number call-rate detectors with constant-size state: token bucket, EWMA, CUSUM.
 
-Each keeps one float32 statistic and the float64 time of the number's last event
-(12 bytes per number) and does O(1) work per event:
+Each keeps one float32 statistic and the float64 time of the number's last event in one
+packed 12-byte record per number (so an event touches one cache line, rarely two) and
+does O(1) work per event:
 
 * :class:`TokenBucket` -- a bucket of ``b`` tokens refilled at ``rho`` tokens/s; a call
   that finds less than one token exceeds the bucket.  It is also the rate limiter.
@@ -28,13 +29,19 @@ from numba import njit
 from .base import Detector
 from .window import PREFETCH_AHEAD, _check_events, _positive_float, _prefetch
 
-__all__ = ["TokenBucket", "EWMA", "PoissonCUSUM", "token_bucket", "ewma", "poisson_cusum"]
+__all__ = ["TokenBucket", "EWMA", "PoissonCUSUM", "token_bucket", "ewma", "poisson_cusum",
+           "BUCKET_STATE", "EWMA_STATE", "CUSUM_STATE"]
 
-_STATE_BYTES = np.dtype(np.float32).itemsize + np.dtype(np.float64).itemsize
+BUCKET_STATE = np.dtype([("last", np.float64), ("tokens", np.float32)])
+"""A number's token bucket: time of its last call and tokens left after it (12 bytes)."""
+EWMA_STATE = np.dtype([("last", np.float64), ("rate", np.float32)])
+"""A number's EWMA: time of its last call and the rate just after it (12 bytes)."""
+CUSUM_STATE = np.dtype([("last", np.float64), ("stat", np.float32)])
+"""A number's CUSUM: time of its last call and ``S`` just after it (12 bytes)."""
 
 
 # -- token bucket --------------------------------------------------------------------------
-def _token_bucket(t, ids, rate, burst, tokens, last, alarm):
+def _token_bucket(t, ids, rate, burst, state, alarm):
     """Refill each number's bucket to the event time, then take a token or alarm.
 
     .. math:: x = \\min(b, x + \\rho (t_i - t_{\\text{last}})), \\quad
@@ -50,10 +57,9 @@ def _token_bucket(t, ids, rate, burst, tokens, last, alarm):
         Refill rate ``rho`` (tokens/s).
     burst : float
         Bucket size ``b`` (tokens).
-    tokens : float32[n_ids]
-        Tokens of each number at its last event, after that event (updated in place).
-    last : float64[n_ids]
-        Time of each number's last event, ``-inf`` before the first (updated in place).
+    state : BUCKET_STATE[n_ids]
+        Each number's ``last`` event time (``-inf`` before the first) and the ``tokens``
+        left after it (updated in place).
     alarm : bool[n]
         Output: set where the call finds less than one token.
 
@@ -68,22 +74,21 @@ def _token_bucket(t, ids, rate, burst, tokens, last, alarm):
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(tokens, ahead)
-            _prefetch(last, ahead)
+            _prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i
         prev = ti
-        j = ids[i]
-        x = float(tokens[j]) + rate * (ti - last[j])
+        rec = state[ids[i]]
+        x = float(rec["tokens"]) + rate * (ti - rec["last"])
         if x > burst:
             x = burst
-        last[j] = ti
+        rec["last"] = ti
         if x >= 1.0:
-            tokens[j] = x - 1.0
+            rec["tokens"] = x - 1.0
             alarm[i] = False
         else:
-            tokens[j] = x
+            rec["tokens"] = x
             alarm[i] = True
     return -1
 
@@ -103,7 +108,7 @@ class TokenBucket(Detector):
 
     So a number may place ``b`` calls at once and ``rho`` calls/s sustained; the alarm
     mask is exactly the set of calls a token-bucket limiter would refuse.  State: float32
-    tokens + float64 last time = 12 bytes per number.
+    tokens + float64 last time = 12 bytes per number, in one packed record.
 
     Parameters
     ----------
@@ -114,10 +119,9 @@ class TokenBucket(Detector):
 
     Attributes
     ----------
-    tokens_ : numpy.ndarray of float32
-        Tokens of each number after its last call.
-    last_ : numpy.ndarray of float64
-        Time of each number's last call (``-inf`` before the first).
+    state_ : numpy.ndarray of :data:`BUCKET_STATE`
+        Each number's ``last`` call time (``-inf`` before the first) and ``tokens`` left
+        after it; ``last_`` and ``tokens_`` are views of the two fields.
 
     Examples
     --------
@@ -136,23 +140,33 @@ class TokenBucket(Detector):
     @property
     def state_bytes_per_id(self) -> int:
         """Bytes of per-number state: float32 tokens + float64 last time = 12."""
-        return _STATE_BYTES
+        return BUCKET_STATE.itemsize
+
+    @property
+    def tokens_(self) -> np.ndarray:
+        """Tokens of each number after its last call (a view of ``state_``)."""
+        return self.state_["tokens"]
+
+    @property
+    def last_(self) -> np.ndarray:
+        """Time of each number's last call (a view of ``state_``)."""
+        return self.state_["last"]
 
     def _allocate(self, n_ids: int) -> None:
-        self.tokens_ = np.full(n_ids, self.burst, dtype=np.float32)
-        self.last_ = np.full(n_ids, -np.inf)
+        self.state_ = np.empty(n_ids, dtype=BUCKET_STATE)
+        self._clear(slice(None))
 
     def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.last_))
-        return self._kernel(t, ids, self.rate, self.burst, self.tokens_, self.last_, alarm)
+        _check_events(t, ids, len(self.state_))
+        return self._kernel(t, ids, self.rate, self.burst, self.state_, alarm)
 
     def _clear(self, ids) -> None:
-        self.tokens_[ids] = self.burst
-        self.last_[ids] = -np.inf
+        self.state_["tokens"][ids] = self.burst
+        self.state_["last"][ids] = -np.inf
 
 
 # -- exponentially weighted rate -----------------------------------------------------------
-def _ewma(t, ids, tau, threshold, rate, last, alarm):
+def _ewma(t, ids, tau, threshold, state, alarm):
     """Decay each number's rate to the event time, add the event, compare.
 
     .. math:: r \\leftarrow r\\, e^{-(t_i - t_{\\text{last}})/\\tau} + 1/\\tau,
@@ -168,10 +182,9 @@ def _ewma(t, ids, tau, threshold, rate, last, alarm):
         Time constant ``tau`` (s).
     threshold : float
         Alarm rate ``theta`` (calls/s).
-    rate : float32[n_ids]
-        Rate of each number just after its last event (updated in place).
-    last : float64[n_ids]
-        Time of each number's last event, ``-inf`` before the first (updated in place).
+    state : EWMA_STATE[n_ids]
+        Each number's ``last`` event time (``-inf`` before the first) and its ``rate``
+        just after it (updated in place).
     alarm : bool[n]
         Output: set where the rate including the event exceeds ``theta``.
 
@@ -187,16 +200,15 @@ def _ewma(t, ids, tau, threshold, rate, last, alarm):
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(rate, ahead)
-            _prefetch(last, ahead)
+            _prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i
         prev = ti
-        j = ids[i]
-        r = float(rate[j]) * math.exp((last[j] - ti) / tau) + inv_tau
-        last[j] = ti
-        rate[j] = r
+        rec = state[ids[i]]
+        r = float(rec["rate"]) * math.exp((rec["last"] - ti) * inv_tau) + inv_tau
+        rec["last"] = ti
+        rec["rate"] = r
         alarm[i] = r > threshold
     return -1
 
@@ -213,13 +225,14 @@ class EWMA(Detector):
               \\qquad \\text{alarm} \\iff r > \\theta,
 
     so just after call ``i``, :math:`r = \\tau^{-1} \\sum_{m \\le i} e^{-(t_i - t_m)/\\tau}`:
-    a kernel estimate of the call rate (calls/s) whose mean is ``lambda`` for a Poisson
-    stream of rate ``lambda``.  This backward (decay-then-add) update gives exactly the
-    forward-decayed sum of Cormode, Shkapenyuk, Srivastava and Xu (ICDE 2009),
+    a kernel estimate of the call rate (calls/s): for a Poisson stream of rate ``lambda``
+    its mean is ``lambda`` at a fixed time and ``lambda + 1/tau`` just after a call (the
+    call itself counts).  This backward (decay-then-add) update equals, in exact
+    arithmetic, the forward-decayed sum of Cormode, Shkapenyuk, Srivastava and Xu (ICDE 2009),
     :math:`e^{-(t_i - L)/\\tau} \\sum_m e^{(t_m - L)/\\tau} / \\tau` for any landmark
     ``L``, with one ``exp`` per event and no landmark to renormalise (the forward sum
     overflows once ``(t - L)/tau`` passes ~709).  State: float32 ``r`` + float64 last
-    time = 12 bytes per number.
+    time = 12 bytes per number, in one packed record.
 
     Parameters
     ----------
@@ -231,10 +244,9 @@ class EWMA(Detector):
 
     Attributes
     ----------
-    rate_ : numpy.ndarray of float32
-        Rate of each number just after its last call (calls/s).
-    last_ : numpy.ndarray of float64
-        Time of each number's last call (``-inf`` before the first).
+    state_ : numpy.ndarray of :data:`EWMA_STATE`
+        Each number's ``last`` call time (``-inf`` before the first) and ``rate`` just
+        after it (calls/s); ``last_`` and ``rate_`` are views of the two fields.
 
     Examples
     --------
@@ -253,23 +265,33 @@ class EWMA(Detector):
     @property
     def state_bytes_per_id(self) -> int:
         """Bytes of per-number state: float32 rate + float64 last time = 12."""
-        return _STATE_BYTES
+        return EWMA_STATE.itemsize
+
+    @property
+    def rate_(self) -> np.ndarray:
+        """Rate of each number just after its last call (a view of ``state_``)."""
+        return self.state_["rate"]
+
+    @property
+    def last_(self) -> np.ndarray:
+        """Time of each number's last call (a view of ``state_``)."""
+        return self.state_["last"]
 
     def _allocate(self, n_ids: int) -> None:
-        self.rate_ = np.zeros(n_ids, dtype=np.float32)
-        self.last_ = np.full(n_ids, -np.inf)
+        self.state_ = np.empty(n_ids, dtype=EWMA_STATE)
+        self._clear(slice(None))
 
     def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.last_))
-        return self._kernel(t, ids, self.tau, self.threshold, self.rate_, self.last_, alarm)
+        _check_events(t, ids, len(self.state_))
+        return self._kernel(t, ids, self.tau, self.threshold, self.state_, alarm)
 
     def _clear(self, ids) -> None:
-        self.rate_[ids] = 0.0
-        self.last_[ids] = -np.inf
+        self.state_["rate"][ids] = 0.0
+        self.state_["last"][ids] = -np.inf
 
 
 # -- CUSUM for a Poisson rate change -------------------------------------------------------
-def _poisson_cusum(t, ids, drift, jump, h, stat, last, alarm):
+def _poisson_cusum(t, ids, drift, jump, h, state, alarm):
     """Drain each number's CUSUM to the event time, add the event's jump, compare.
 
     .. math:: S \\leftarrow \\max\\bigl(0,\\ S - (\\lambda_1 - \\lambda_0)
@@ -288,10 +310,9 @@ def _poisson_cusum(t, ids, drift, jump, h, stat, last, alarm):
         ``log(lambda_1 / lambda_0)``, the increase of ``S`` at an event.
     h : float
         Alarm level.
-    stat : float32[n_ids]
-        ``S`` of each number just after its last event (updated in place).
-    last : float64[n_ids]
-        Time of each number's last event, ``-inf`` before the first (updated in place).
+    state : CUSUM_STATE[n_ids]
+        Each number's ``last`` event time (``-inf`` before the first) and its ``stat``
+        ``S`` just after it (updated in place).
     alarm : bool[n]
         Output: set where ``S`` including the event exceeds ``h``.
 
@@ -306,19 +327,18 @@ def _poisson_cusum(t, ids, drift, jump, h, stat, last, alarm):
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(stat, ahead)
-            _prefetch(last, ahead)
+            _prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i
         prev = ti
-        j = ids[i]
-        s = float(stat[j]) - drift * (ti - last[j])
+        rec = state[ids[i]]
+        s = float(rec["stat"]) - drift * (ti - rec["last"])
         if s < 0.0:
             s = 0.0
         s += jump
-        last[j] = ti
-        stat[j] = s
+        rec["last"] = ti
+        rec["stat"] = s
         alarm[i] = s > h
     return -1
 
@@ -341,7 +361,8 @@ class PoissonCUSUM(Detector):
 
     A number's first event starts from ``S = 0``.  ``S`` is not reset after an alarm (the
     number stays over the level while its rate stays high; ``flagged_at_`` keeps the
-    first alarm).  State: float32 ``S`` + float64 last time = 12 bytes per number.
+    first alarm).  State: float32 ``S`` + float64 last time = 12 bytes per number, in one
+    packed record.
 
     Parameters
     ----------
@@ -354,10 +375,9 @@ class PoissonCUSUM(Detector):
 
     Attributes
     ----------
-    stat_ : numpy.ndarray of float32
-        ``S`` of each number just after its last call.
-    last_ : numpy.ndarray of float64
-        Time of each number's last call (``-inf`` before the first).
+    state_ : numpy.ndarray of :data:`CUSUM_STATE`
+        Each number's ``last`` call time (``-inf`` before the first) and ``stat`` ``S``
+        just after it; ``last_`` and ``stat_`` are views of the two fields.
 
     Examples
     --------
@@ -380,17 +400,27 @@ class PoissonCUSUM(Detector):
     @property
     def state_bytes_per_id(self) -> int:
         """Bytes of per-number state: float32 S + float64 last time = 12."""
-        return _STATE_BYTES
+        return CUSUM_STATE.itemsize
+
+    @property
+    def stat_(self) -> np.ndarray:
+        """``S`` of each number just after its last call (a view of ``state_``)."""
+        return self.state_["stat"]
+
+    @property
+    def last_(self) -> np.ndarray:
+        """Time of each number's last call (a view of ``state_``)."""
+        return self.state_["last"]
 
     def _allocate(self, n_ids: int) -> None:
-        self.stat_ = np.zeros(n_ids, dtype=np.float32)
-        self.last_ = np.full(n_ids, -np.inf)
+        self.state_ = np.empty(n_ids, dtype=CUSUM_STATE)
+        self._clear(slice(None))
 
     def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.last_))
+        _check_events(t, ids, len(self.state_))
         return self._kernel(t, ids, self.rate1 - self.rate0, math.log(self.rate1 / self.rate0),
-                            self.h, self.stat_, self.last_, alarm)
+                            self.h, self.state_, alarm)
 
     def _clear(self, ids) -> None:
-        self.stat_[ids] = 0.0
-        self.last_[ids] = -np.inf
+        self.state_["stat"][ids] = 0.0
+        self.state_["last"][ids] = -np.inf

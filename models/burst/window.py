@@ -27,7 +27,7 @@ from numba.extending import intrinsic, overload
 
 from .base import Detector
 
-__all__ = ["FixedWindow", "SlidingWindow", "fixed_window", "sliding_window",
+__all__ = ["FixedWindow", "SlidingWindow", "fixed_window", "sliding_window", "WINDOW_STATE",
            "DONE", "OUT_OF_ORDER", "POOL_FULL"]
 
 DONE, OUT_OF_ORDER, POOL_FULL = 0, 1, 2
@@ -57,16 +57,17 @@ def _positive_float(name: str, value) -> float:
 def _check_events(t: np.ndarray, ids: np.ndarray, n_ids: int) -> None:
     """Refuse ids outside ``0..n_ids-1`` (the kernels index state arrays without bounds
     checks) and infinite times at either end (NaN is caught by the kernels' order check)."""
-    lo, hi = ids.min(), ids.max()
-    if lo < 0 or hi >= n_ids:
-        raise IndexError(f"ids must lie in 0..{n_ids - 1}, got {lo}..{hi}")
+    if ids.view(np.uint64).max() >= n_ids:  # one pass: negative ids wrap to huge ones
+        raise IndexError(f"ids must lie in 0..{n_ids - 1}, got {ids.min()}..{ids.max()}")
     if math.isinf(t[0]) or math.isinf(t[-1]):
         raise ValueError("event times must be finite")
 
 
 # -- software prefetch, shared by the kernels of this package ----------------------------------
 PREFETCH_AHEAD = 16
-"""Events ahead of the current one whose state the kernels prefetch."""
+"""Events ahead of the current one whose state the kernels prefetch (16 was fastest of
+8/16/32/64 on the 5 M-number benchmark).  Numba's cache keys on each kernel's own file, so
+after changing it delete ``models/burst/__pycache__/*.nb*``."""
 
 
 def _prefetch(arr, i):
@@ -88,12 +89,14 @@ def _prefetch_intrinsic(typingctx, arr, i):
         ary = context.make_array(arr_type)(context, builder, args[0])
         ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]],
                                        wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
-            "llvm.prefetch.p0")
+        fn = cgutils.get_or_insert_function(  # llvm.prefetch.p0 (or .p0i8, typed pointers)
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch." + i8p.intrinsic_name)
         # rw=1 (write), locality=3 (keep in all cache levels), cache type=1 (data)
-        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return sig, codegen
@@ -107,7 +110,11 @@ def _prefetch_overload(arr, i):
 
 
 # -- fixed windows -------------------------------------------------------------------------
-def _fixed_window(t, ids, window, threshold, win, count, alarm):
+WINDOW_STATE = np.dtype([("window", np.int32), ("count", np.int32)])
+"""A number's fixed-window state: window index and calls in it (8 bytes, one record)."""
+
+
+def _fixed_window(t, ids, window, threshold, state, alarm):
     """Count each number's calls in its current fixed window and flag the excess ones.
 
     With ``k_i = floor(t_i / W)``, the count of number ``j`` restarts at 0 whenever its
@@ -125,10 +132,9 @@ def _fixed_window(t, ids, window, threshold, win, count, alarm):
         Window length ``W`` (s).
     threshold : int
         Calls allowed per window ``c``.
-    win : int32[n_ids]
-        Window index of each number's count (updated in place).
-    count : int32[n_ids]
-        Calls of each number in window ``win`` (updated in place).
+    state : WINDOW_STATE[n_ids]
+        Each number's window index and count in it (updated in place).  One 8-byte
+        record per number, so an event touches one cache line.
     alarm : bool[n]
         Output: set where the event exceeds the threshold.
 
@@ -142,21 +148,19 @@ def _fixed_window(t, ids, window, threshold, win, count, alarm):
     prev = -np.inf
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
-            ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(win, ahead)
-            _prefetch(count, ahead)
+            _prefetch(state, ids[i + PREFETCH_AHEAD])
         ti = t[i]
         if not ti >= prev:
             return i
         prev = ti
         k = np.int32(math.floor(ti / window))
-        j = ids[i]
-        c = count[j]
-        if win[j] != k:
-            win[j] = k
+        rec = state[ids[i]]
+        c = rec["count"]
+        if rec["window"] != k:
+            rec["window"] = k
             c = 0
         c += 1
-        count[j] = c
+        rec["count"] = c
         alarm[i] = c > threshold
     return -1
 
@@ -174,7 +178,7 @@ class FixedWindow(Detector):
     .. math:: n_j(k) \\leftarrow n_j(k) + 1, \\qquad \\text{alarm} \\iff n_j(k) > c,
 
     i.e. at the ``(c+1)``-th and later calls of a number in one window.  State: an int32
-    window index and an int32 count per number (8 bytes).
+    window index and an int32 count per number (8 bytes), side by side in one record.
 
     Parameters
     ----------
@@ -185,10 +189,9 @@ class FixedWindow(Detector):
 
     Attributes
     ----------
-    window_index_ : numpy.ndarray of int32
-        Window of each number's count.
-    count_ : numpy.ndarray of int32
-        Calls of each number in that window.
+    state_ : numpy.ndarray of :data:`WINDOW_STATE`
+        Each number's ``window`` index and ``count`` in that window; ``window_index_``
+        and ``count_`` are views of the two fields.
 
     Examples
     --------
@@ -196,6 +199,8 @@ class FixedWindow(Detector):
     >>> det = FixedWindow(threshold=2, window=60.0).reset(2)
     >>> det.update(np.array([0.0, 1.0, 2.0, 3.0, 61.0]), np.array([0, 0, 1, 0, 0]))
     array([False, False, False,  True, False])
+    >>> det.count_
+    array([1, 1], dtype=int32)
     """
 
     _kernel = staticmethod(fixed_window)
@@ -207,22 +212,30 @@ class FixedWindow(Detector):
     @property
     def state_bytes_per_id(self) -> int:
         """Bytes of per-number state: int32 window index + int32 count = 8."""
-        return 2 * np.dtype(np.int32).itemsize
+        return WINDOW_STATE.itemsize
+
+    @property
+    def window_index_(self) -> np.ndarray:
+        """Window index of each number's count (a view of ``state_``)."""
+        return self.state_["window"]
+
+    @property
+    def count_(self) -> np.ndarray:
+        """Calls of each number in its window (a view of ``state_``)."""
+        return self.state_["count"]
 
     def _allocate(self, n_ids: int) -> None:
-        self.window_index_ = np.zeros(n_ids, dtype=np.int32)
-        self.count_ = np.zeros(n_ids, dtype=np.int32)
+        self.state_ = np.zeros(n_ids, dtype=WINDOW_STATE)
 
     def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.count_))
+        _check_events(t, ids, len(self.state_))
         if max(abs(t[0]), abs(t[-1])) / self.window >= _INT32_MAX:
             raise ValueError(f"t / window must stay below 2**31 (int32 window index); got "
                              f"t up to {max(abs(t[0]), abs(t[-1]))} with window={self.window}")
-        return self._kernel(t, ids, self.window, self.threshold, self.window_index_,
-                            self.count_, alarm)
+        return self._kernel(t, ids, self.window, self.threshold, self.state_, alarm)
 
     def _clear(self, ids) -> None:
-        self.count_[ids] = 0
+        self.state_["count"][ids] = 0
 
 
 # -- sliding windows -----------------------------------------------------------------------
