@@ -83,6 +83,8 @@ class Robocallers:
 
     def after_slice(self, batch: CallBatch, truth: CallTruth) -> None:
         """Operators see which of their calls were blocked and rotate where they do that."""
+        if not self.campaigns:
+            return
         robo = np.flatnonzero((truth.campaign >= 0) & (batch.outcome == BLOCKED))
         if len(robo) == 0:
             return

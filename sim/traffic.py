@@ -138,8 +138,9 @@ class Traffic:
         )
         t = np.concatenate([t_sub, t_spam])
         kind, campaign = columns[-2], columns[-1]
-        robo = campaign >= 0
-        p = np.where(robo, self.campaign_answer[campaign], self.answer_prob[kind])
+        p = self.answer_prob[kind]
+        if self.campaign_talk:
+            p = np.where(campaign >= 0, self.campaign_answer[campaign], p)
         would_answer = self.rng_answer.random(len(t)) < p
         talk_time = np.empty(len(t), dtype=np.float32)
         for code, dist in enumerate(self.talk_time):
