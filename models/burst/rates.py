@@ -40,6 +40,38 @@ CUSUM_STATE = np.dtype([("last", np.float64), ("stat", np.float32)])
 """A number's CUSUM: time of its last call and ``S`` just after it (12 bytes)."""
 
 
+class _PackedRateDetector(Detector):
+    """Shared plumbing of the three detectors: one packed record per number holding the
+    ``last`` call time and one float32 statistic, named by ``_STAT``, that a fresh number
+    starts at ``_fresh()``; the kernel is called as
+    ``_kernel(t, ids, *self._params(), self.state_, alarm)``."""
+
+    _STATE: np.dtype
+    _STAT: str
+
+    @property
+    def state_bytes_per_id(self) -> int:
+        """Bytes of per-number state: float32 statistic + float64 last time = 12."""
+        return self._STATE.itemsize
+
+    @property
+    def last_(self) -> np.ndarray:
+        """Time of each number's last call (a view of ``state_``)."""
+        return self.state_["last"]
+
+    def _allocate(self, n_ids: int) -> None:
+        self.state_ = np.empty(n_ids, dtype=self._STATE)
+        self._clear(slice(None))
+
+    def _run(self, t, ids, alarm) -> int:
+        _check_events(t, ids, len(self.state_))
+        return self._kernel(t, ids, *self._params(), self.state_, alarm)
+
+    def _clear(self, ids) -> None:
+        self.state_[self._STAT][ids] = self._fresh()
+        self.state_["last"][ids] = -np.inf
+
+
 # -- token bucket --------------------------------------------------------------------------
 def _token_bucket(t, ids, rate, burst, state, alarm):
     """Refill each number's bucket to the event time, then take a token or alarm.
@@ -96,7 +128,7 @@ def _token_bucket(t, ids, rate, burst, state, alarm):
 token_bucket = njit(cache=True, nogil=True)(_token_bucket)
 
 
-class TokenBucket(Detector):
+class TokenBucket(_PackedRateDetector):
     """Token bucket per number: alarm at the calls that exceed a sustained rate + burst.
 
     Each number has a bucket of at most ``b`` tokens, full at its first call, refilled at
@@ -132,37 +164,22 @@ class TokenBucket(Detector):
     """
 
     _kernel = staticmethod(token_bucket)
+    _STATE, _STAT = BUCKET_STATE, "tokens"
+
+    def _params(self):
+        return self.rate, self.burst
+
+    def _fresh(self):
+        return self.burst
 
     def __init__(self, rate: float, burst: float):
         self.rate = _positive_float("rate", rate)
         self.burst = _positive_float("burst", burst)
 
     @property
-    def state_bytes_per_id(self) -> int:
-        """Bytes of per-number state: float32 tokens + float64 last time = 12."""
-        return BUCKET_STATE.itemsize
-
-    @property
     def tokens_(self) -> np.ndarray:
         """Tokens of each number after its last call (a view of ``state_``)."""
         return self.state_["tokens"]
-
-    @property
-    def last_(self) -> np.ndarray:
-        """Time of each number's last call (a view of ``state_``)."""
-        return self.state_["last"]
-
-    def _allocate(self, n_ids: int) -> None:
-        self.state_ = np.empty(n_ids, dtype=BUCKET_STATE)
-        self._clear(slice(None))
-
-    def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.state_))
-        return self._kernel(t, ids, self.rate, self.burst, self.state_, alarm)
-
-    def _clear(self, ids) -> None:
-        self.state_["tokens"][ids] = self.burst
-        self.state_["last"][ids] = -np.inf
 
 
 # -- exponentially weighted rate -----------------------------------------------------------
@@ -216,7 +233,7 @@ def _ewma(t, ids, tau, threshold, state, alarm):
 ewma = njit(cache=True, nogil=True)(_ewma)
 
 
-class EWMA(Detector):
+class EWMA(_PackedRateDetector):
     """Exponentially decayed call rate per number.
 
     At each call of a number at time ``t``
@@ -257,37 +274,22 @@ class EWMA(Detector):
     """
 
     _kernel = staticmethod(ewma)
+    _STATE, _STAT = EWMA_STATE, "rate"
+
+    def _params(self):
+        return self.tau, self.threshold
+
+    def _fresh(self):
+        return 0.0
 
     def __init__(self, tau: float, threshold: float):
         self.tau = _positive_float("tau", tau)
         self.threshold = _positive_float("threshold", threshold)
 
     @property
-    def state_bytes_per_id(self) -> int:
-        """Bytes of per-number state: float32 rate + float64 last time = 12."""
-        return EWMA_STATE.itemsize
-
-    @property
     def rate_(self) -> np.ndarray:
         """Rate of each number just after its last call (a view of ``state_``)."""
         return self.state_["rate"]
-
-    @property
-    def last_(self) -> np.ndarray:
-        """Time of each number's last call (a view of ``state_``)."""
-        return self.state_["last"]
-
-    def _allocate(self, n_ids: int) -> None:
-        self.state_ = np.empty(n_ids, dtype=EWMA_STATE)
-        self._clear(slice(None))
-
-    def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.state_))
-        return self._kernel(t, ids, self.tau, self.threshold, self.state_, alarm)
-
-    def _clear(self, ids) -> None:
-        self.state_["rate"][ids] = 0.0
-        self.state_["last"][ids] = -np.inf
 
 
 # -- CUSUM for a Poisson rate change -------------------------------------------------------
@@ -346,7 +348,7 @@ def _poisson_cusum(t, ids, drift, jump, h, state, alarm):
 poisson_cusum = njit(cache=True, nogil=True)(_poisson_cusum)
 
 
-class PoissonCUSUM(Detector):
+class PoissonCUSUM(_PackedRateDetector):
     """Continuous-time CUSUM per number for a Poisson rate change ``lambda_0 -> lambda_1``.
 
     The log-likelihood ratio of a Poisson stream of rate ``lambda_1`` against
@@ -388,6 +390,13 @@ class PoissonCUSUM(Detector):
     """
 
     _kernel = staticmethod(poisson_cusum)
+    _STATE, _STAT = CUSUM_STATE, "stat"
+
+    def _params(self):
+        return self.rate1 - self.rate0, math.log(self.rate1 / self.rate0), self.h
+
+    def _fresh(self):
+        return 0.0
 
     def __init__(self, rate0: float, rate1: float, h: float):
         self.rate0 = _positive_float("rate0", rate0)
@@ -398,29 +407,6 @@ class PoissonCUSUM(Detector):
         self.h = _positive_float("h", h)
 
     @property
-    def state_bytes_per_id(self) -> int:
-        """Bytes of per-number state: float32 S + float64 last time = 12."""
-        return CUSUM_STATE.itemsize
-
-    @property
     def stat_(self) -> np.ndarray:
         """``S`` of each number just after its last call (a view of ``state_``)."""
         return self.state_["stat"]
-
-    @property
-    def last_(self) -> np.ndarray:
-        """Time of each number's last call (a view of ``state_``)."""
-        return self.state_["last"]
-
-    def _allocate(self, n_ids: int) -> None:
-        self.state_ = np.empty(n_ids, dtype=CUSUM_STATE)
-        self._clear(slice(None))
-
-    def _run(self, t, ids, alarm) -> int:
-        _check_events(t, ids, len(self.state_))
-        return self._kernel(t, ids, self.rate1 - self.rate0, math.log(self.rate1 / self.rate0),
-                            self.h, self.state_, alarm)
-
-    def _clear(self, ids) -> None:
-        self.state_["stat"][ids] = 0.0
-        self.state_["last"][ids] = -np.inf
