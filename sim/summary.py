@@ -71,9 +71,10 @@ def burst_metrics(result: SimResult) -> dict[str, float]:
     dict
         ``detection.*`` from :func:`models.burst.metrics.line_scores` and
         :func:`~models.burst.metrics.call_scores`, and per campaign behaviour ``b``:
-        ``robocall.blocked_share.b``, ``robocall.numbers_per_1000_delivered.b``,
-        ``robocall.flagged_share.b``, ``robocall.delay_calls_median.b``,
-        ``robocall.delay_seconds_median.b``.
+        ``robocall.blocked_share.b`` and ``robocall.numbers_per_1000_delivered.b`` (pooled
+        over the behaviour's campaigns), ``robocall.flagged_share.b`` (of their numbers),
+        ``robocall.delay_calls_median.b`` and ``robocall.delay_seconds_median.b`` (the
+        worst campaign's median over its flagged numbers).
     """
     if not result.config.record.calls:
         return {}
