@@ -159,10 +159,10 @@ class PoissonSources:
             Event times (float64, in source order, not sorted) and sources (int64).
         """
         clock_end = self.clock + self.rate * (t1 - self.t0)
-        times, sources = [], []
-        start = 0
+        times, sources = [np.empty(0)], [np.empty(0, dtype=np.int64)]
+        start = 0 if (self.rate > 0).any() else len(self.cols)  # a silent hour: no sweep
         c = self.cols
-        while True:
+        while start < len(c):
             n_out, start = kernel(
                 c["next_c"], c["inv_mult"], c["end_t"], c["group"], self.clock, clock_end,
                 self.rate, self.t0, start, rng, self._out_t, self._out_src,
