@@ -145,3 +145,21 @@ def test_bad_detection_config_names_the_key(override, key):
     with pytest.raises(ConfigError) as info:
         parse_config(WORLD, [override])
     assert str(info.value).startswith(key)
+
+
+def test_experiment_report_has_the_robocall_section(tmp_path):
+    """tnlab run on a detector sweep writes detection metrics, curves and a recommendation."""
+    from sim.experiment import run_experiment
+
+    raw = {**WORLD, "replications": 1, "scenario": {"days": 1},
+           "sweep": {"detection.detector": ["none", "fixed_window"]}}
+    result = run_experiment(parse_config(raw), tmp_path, progress=False)
+    metrics = result.metrics
+    assert {"detection.false_flags_per_new_number", "robocall.blocked_share.blaster"} <= set(
+        metrics["metric"])
+    blocked = metrics[metrics["metric"] == "detection.robocall_blocked_share"].set_index(
+        "detection.detector")["value"]
+    assert blocked["none"] == 0 and blocked["fixed_window"] > 0.5
+    page = (tmp_path / "index.html").read_text()
+    assert "Robocall detection" in page and "What the evidence says" in page
+    assert "kleinberg (offline)" in page or "Kleinberg" in page
