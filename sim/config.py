@@ -342,6 +342,7 @@ class ExperimentConfig(_Model):
     description: str
     seed: int = Field(ge=0, lt=2**63)
     replications: int = Field(ge=1, le=10_000)
+    common_random_numbers: bool
     scenario: Scenario
     inventory: Inventory
     record: Record
@@ -478,7 +479,8 @@ def parse_config(raw: dict[str, Any], overrides: Iterable[str] = ()) -> Experime
     for key, values in config.sweep.items():  # each swept value must validate on its own
         if not values:
             raise ConfigError(f"sweep.{key}: needs at least one value")
-        if key.split(".")[0] in ("sweep", "seed", "replications", "name"):
+        if key.split(".")[0] in ("sweep", "seed", "replications", "name",
+                                 "common_random_numbers"):
             raise ConfigError(f"sweep.{key}: cannot be swept")
         for value in values:
             point = copy.deepcopy(merged)

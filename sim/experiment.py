@@ -99,8 +99,9 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     with tqdm(total=total, unit="run", desc=config.name, disable=not progress) as bar:
         for p, (params, point_cfg) in enumerate(points):
             for r in range(config.replications):
-                result = simulate(point_cfg, run_dir(out, p, r), point=p, replication=r,
-                                  progress=progress and total == 1)
+                stream_point = 0 if config.common_random_numbers else p
+                result = simulate(point_cfg, run_dir(out, p, r), point=stream_point,
+                                  replication=r, progress=progress and total == 1)
                 for metric, value in {**world_metrics(result), **burst_metrics(result)}.items():
                     rows.append({"point": p, "replication": r, **params, "metric": metric,
                                  "value": float(value)})
@@ -113,6 +114,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     write_report(result)
     manifest = run_manifest(
         config, points=len(points), replications=config.replications,
+        common_random_numbers=config.common_random_numbers,
         runtime_s=round(time.time() - started, 3), executor="serial", workers=1,
     )
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))

@@ -78,3 +78,16 @@ def test_load_runs_stacks_every_run(experiment):
     """load_runs returns one table across all runs with point and replication columns."""
     daily = load_runs(experiment, "daily")
     assert set(zip(daily["point"], daily["replication"])) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+
+
+@pytest.mark.parametrize("crn", [True, False])
+def test_common_random_numbers_share_the_world_across_points(tmp_path, tiny_template, crn):
+    """With common random numbers, points that differ only in a report setting are identical
+    runs; without, each point has its own streams."""
+    raw = tiny_template()
+    raw.update(replications=1, common_random_numbers=crn, record={"calls": True},
+               sweep={"detection.false_flag_budget": [0.001, 0.01]})
+    raw["scenario"]["days"] = 0.5
+    result = run_experiment(parse_config(raw), tmp_path, progress=False)
+    a, b = result.run(0, 0).calls, result.run(1, 0).calls
+    assert a.equals(b) == crn
