@@ -69,6 +69,9 @@ class Population:
         self.campaigns = cfg.robocallers.campaigns
         self.rng = world.rng("subscribers")
         self.rng_contacts = world.rng("contacts")
+        # robocall lines draw from their own stream, so what a policy makes operators do
+        # never shifts the subscribers' randomness (common random numbers across policies)
+        self.rng_robo = world.rng("robocallers")
         days = cfg.scenario.days
         expected = [t.initial + t.steady_arrivals_per_day * days for t in self.types]
         capacity = int(1.05 * sum(expected)) + 64  # sized up front: no regrowth copies
@@ -212,7 +215,8 @@ class Population:
             end=np.nan, end_reason=_ACTIVE, mult=1.0, contact_off=leads[0],
             contact_deg=leads[1],
         )
-        self.sources.add(t, np.full(got, len(self.types) + campaign), np.ones(got), self.rng)
+        self.sources.add(t, np.full(got, len(self.types) + campaign), np.ones(got),
+                         self.rng_robo)
         return ids
 
     def _draw_contacts(self, out: np.ndarray, on_net_share: float) -> None:
@@ -257,7 +261,8 @@ class Population:
         else:
             self.subs["end_reason"][line] = _DISCONNECT
             world.counters["disconnects"] += 1
-            aging = float(self._aging[code].sample(self.rng, 1)[0]) * DAY
+            rng = self.rng_robo if code == ROBOCALLER else self.rng
+            aging = float(self._aging[code].sample(rng, 1)[0]) * DAY
             world.inventory.disconnect(t, np.array([number]), np.array([t + aging]))
             self._schedule(aging, self._release, number)
 
