@@ -250,7 +250,7 @@ class Campaign(_Model):
 class Robocallers(_Model):
     """Robocall campaigns; their numbers come from the inventory like anyone else's."""
 
-    campaigns: list[Campaign]
+    campaigns: list[Campaign] = Field(max_length=100)
     aging_days: tuple[float, float]
 
     @field_validator("aging_days")

@@ -58,8 +58,11 @@ class Population:
         ``number``: every line's contacts (a robocall campaign's lines share its lead list),
         ``contact_deg`` of them from ``contact_off``.
     sources : PoissonSources
-        Outbound calling of each line (same index as the line id); one rate group per
-        subscriber type, then one per campaign.
+        Outbound calling of each subscriber line (same index as the line id; a robocall
+        line holds a silent placeholder there), one rate group per subscriber type.
+    robo_sources : PoissonSources
+        Outbound calling of robocall lines, one group per campaign, drawing from the
+        ``robocallers`` stream; ``robo_line`` maps its sources to line ids.
     """
 
     def __init__(self, world: "World"):
@@ -84,11 +87,15 @@ class Population:
             e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024)
         self._next_id = 0  # line ids are handed out with numbers, in joining order
         profiles = [hourly_rates(t.calls_per_day, t.diurnal) for t in self.types]
+        self.sources = PoissonSources(np.stack(profiles), capacity)
+        robo = [np.zeros(24)]  # a silent group when there are no campaigns
         for c in self.campaigns:
             active = np.zeros(24)
             active[c.active_hours[0]:c.active_hours[1]] = 1.0
-            profiles.append(hourly_rates(c.calls_per_number_per_day, active))
-        self.sources = PoissonSources(np.stack(profiles), capacity)
+            robo.append(hourly_rates(c.calls_per_number_per_day, active))
+        self.robo_sources = PoissonSources(np.stack(robo), 64)
+        self.robo_line = GrowingColumns({"line": "int64"}, 64)
+        self._robo_source: dict[int, int] = {}
         aging = [t.aging_days for t in self.types] + [cfg.robocallers.aging_days]
         self._aging = [Uniform(kind="uniform", low=lo, high=hi) for lo, hi in aging]
         self._pending_t = np.empty(0)
@@ -215,8 +222,10 @@ class Population:
             end=np.nan, end_reason=_ACTIVE, mult=1.0, contact_off=leads[0],
             contact_deg=leads[1],
         )
-        self.sources.add(t, np.full(got, len(self.types) + campaign), np.ones(got),
-                         self.rng_robo)
+        self.sources.add(t, np.zeros(got, dtype=np.int64), np.zeros(got), self.rng_robo)
+        idx = self.robo_sources.add(t, np.full(got, 1 + campaign), np.ones(got), self.rng_robo)
+        self.robo_line.extend(line=ids)
+        self._robo_source.update(zip(ids.tolist(), idx.tolist()))
         return ids
 
     def _draw_contacts(self, out: np.ndarray, on_net_share: float) -> None:
@@ -253,6 +262,8 @@ class Population:
         t, code, number = world.now, int(self.subs["type"][line]), int(self.subs["number_id"][line])
         self.subs["end"][line] = t
         self.sources.end(line, t)
+        if code == ROBOCALLER:
+            self.robo_sources.end(self._robo_source.pop(line), t)
         if port_out:
             self.subs["end_reason"][line] = _PORT_OUT
             world.counters["port_outs"] += 1

@@ -126,22 +126,28 @@ class Traffic:
         pop = self.world.population
         t_sub, subs = pop.sources.emit(t1, self.rng_calls)
         t_burst, burst_lines = pop.take_pending(t1)
-        if len(t_burst):
-            t_sub, subs = np.concatenate([t_sub, t_burst]), np.concatenate([subs, burst_lines])
+        t_robo, robo_src = pop.robo_sources.emit(t1, pop.rng_robo)
+        # robocall lines draw from their own stream: common random numbers across policies
+        u = np.concatenate([self.rng_calls.random(len(subs) + len(t_burst)),
+                            pop.rng_robo.random(len(t_robo))])
+        t_sub = np.concatenate([t_sub, t_burst, t_robo])
+        subs = np.concatenate([subs, burst_lines, pop.robo_line["line"][robo_src]])
         t_spam, lines = self.spam.emit(t1, self.rng_spam)
         s = pop.subs
         columns = assemble_calls(
-            subs, self.rng_calls.random(len(subs)), s["number_id"], s["type"], s["campaign"],
+            subs, u, s["number_id"], s["type"], s["campaign"],
             s["contact_off"], s["contact_deg"], pop.contacts["number"],
             self.world.inventory.numbers, lines, random_external_numbers(self.rng_spam, len(lines)),
             SPAM,
         )
         t = np.concatenate([t_sub, t_spam])
         kind, campaign = columns[-2], columns[-1]
-        p = self.answer_prob[kind]
-        if self.campaign_talk:
-            p = np.where(campaign >= 0, self.campaign_answer[campaign], p)
-        would_answer = self.rng_answer.random(len(t)) < p
+        robo = campaign >= 0
+        p = np.where(robo, self.campaign_answer[campaign], self.answer_prob[kind])
+        chance = np.empty(len(t))
+        chance[~robo] = self.rng_answer.random(int((~robo).sum()))
+        chance[robo] = pop.rng_robo.random(int(robo.sum()))
+        would_answer = chance < p
         talk_time = np.empty(len(t), dtype=np.float32)
         for code, dist in enumerate(self.talk_time):
             if dist is not None:
@@ -149,7 +155,7 @@ class Traffic:
                 talk_time[sel] = dist.sample(self.rng_answer, len(sel))
         for c, dist in enumerate(self.campaign_talk):
             sel = np.flatnonzero(campaign == c)
-            talk_time[sel] = dist.sample(self.rng_answer, len(sel))
+            talk_time[sel] = dist.sample(pop.rng_robo, len(sel))
         columns = (t, *columns, would_answer, talk_time)
         if self.sort:
             order = time_order(t, t0, t1)
