@@ -72,6 +72,18 @@ def _diurnal(values: list[float]) -> list[float]:
 
 
 Diurnal = Annotated[list[float], AfterValidator(_diurnal)]
+
+
+def _one_of(*options: str):
+    """A string field restricted to ``options``, failing with "must be 'a', 'b' or 'c'"."""
+    listed = ", ".join(repr(o) for o in options[:-1]) + f" or {options[-1]!r}"
+
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"must be {listed}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 """24 hour-of-day weights of a rate (any scale; the world normalises them to mean 1)."""
 
 
@@ -95,7 +107,7 @@ class Inventory(_Model):
 
     area_codes: list[int] = Field(min_length=1)
     blocks_per_area_code: int = Field(ge=1, le=1000)
-    assignment: str
+    assignment: _one_of("random", "fifo")
 
     @field_validator("area_codes")
     @classmethod
@@ -116,13 +128,6 @@ class Inventory(_Model):
                     f"blocks_per_area_code: area code {npa} has only {blocks} thousands-blocks"
                 )
         return self
-
-    @field_validator("assignment")
-    @classmethod
-    def _policy(cls, v: str) -> str:
-        if v not in ("random", "fifo"):
-            raise ValueError("must be 'random' or 'fifo'")
-        return v
 
     @property
     def size(self) -> int:
@@ -210,13 +215,13 @@ class Campaign(_Model):
     moves to new ones."""
 
     name: str = Field(min_length=1)
-    behaviour: str
+    behaviour: _one_of("blaster", "slow_dialer", "snowshoe")
     start_day: float = Field(ge=0)
     days: float = Field(gt=0)
     numbers: int = Field(ge=1, le=100_000)
     calls_per_number_per_day: float = Field(gt=0)
     active_hours: tuple[int, int] = (9, 20)
-    rotate: str = "never"
+    rotate: _one_of("never", "on_block", "schedule") = "never"
     rotate_every_hours: float = Field(default=24.0, gt=0)
     rotate_after_blocked: int = Field(default=3, ge=1)
     targets: int = Field(default=5000, ge=1)
@@ -224,20 +229,6 @@ class Campaign(_Model):
     answer_prob: float = Field(default=0.12, ge=0, le=1)
     duration: Distribution = Field(
         default_factory=lambda: LogNormal(kind="lognormal", median=20.0, sigma=0.8))
-
-    @field_validator("behaviour")
-    @classmethod
-    def _behaviour(cls, v: str) -> str:
-        if v not in ("blaster", "slow_dialer", "snowshoe"):
-            raise ValueError("must be 'blaster', 'slow_dialer' or 'snowshoe'")
-        return v
-
-    @field_validator("rotate")
-    @classmethod
-    def _rotate(cls, v: str) -> str:
-        if v not in ("never", "on_block", "schedule"):
-            raise ValueError("must be 'never', 'on_block' or 'schedule'")
-        return v
 
     @field_validator("active_hours")
     @classmethod
@@ -271,7 +262,7 @@ class Robocallers(_Model):
 class Detection(_Model):
     """The burst detector plugged into the call-control pipeline and what its flags do."""
 
-    detector: str
+    detector: _one_of(*DETECTORS)
     threshold: float = Field(gt=0)
     window_seconds: float = Field(gt=0)
     baseline_per_day: float = Field(gt=0)
@@ -279,7 +270,7 @@ class Detection(_Model):
     watch_days: float = Field(gt=0)
     quiet_days: float = Field(gt=0)
     purge_every_hours: float = Field(gt=0)
-    action: str
+    action: _one_of("block", "limit")
     limit_per_hour: float = Field(gt=0)
     sketch_width: int = Field(ge=1024)
     sketch_depth: int = Field(ge=1, le=16)
@@ -305,20 +296,6 @@ class Detection(_Model):
         return [self] + [self.model_copy(update={"threshold": th, "window_seconds": w,
                                                  "extra_rules": []})
                          for th, w in self.extra_rules]
-
-    @field_validator("detector")
-    @classmethod
-    def _detector(cls, v: str) -> str:
-        if v not in DETECTORS:
-            raise ValueError(f"must be one of {', '.join(DETECTORS)}")
-        return v
-
-    @field_validator("action")
-    @classmethod
-    def _action(cls, v: str) -> str:
-        if v not in ("block", "limit"):
-            raise ValueError("must be 'block' or 'limit'")
-        return v
 
     @field_validator("sketch_width")
     @classmethod

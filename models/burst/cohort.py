@@ -86,6 +86,7 @@ import numpy as np
 from numba import njit
 
 from .base import Detector
+from .window import _positive_float, _positive_int
 
 __all__ = ["CohortDetector", "cohort_step", "NEVER"]
 
@@ -160,18 +161,6 @@ def _cohort_step(t, ids, window, threshold, min_members, max_member_calls, cohor
 cohort_step = njit(cache=True, nogil=True)(_cohort_step)
 
 
-def _positive_number(name, value, allow_zero=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
-                         f"finite number, got {value!r}")
-
-
-def _positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
 class CohortDetector(Detector):
     """Alarm on quiet members of a loud, wide cohort of numbers assigned together.
 
@@ -230,9 +219,10 @@ class CohortDetector(Detector):
         self.kernel = kernel
 
     def _validate(self) -> None:
-        _positive_number("cohort_seconds", self.cohort_seconds)
-        _positive_number("window", self.window)
-        _positive_number("threshold", self.threshold, allow_zero=True)
+        _positive_float("cohort_seconds", self.cohort_seconds)
+        _positive_float("window", self.window)
+        if isinstance(self.threshold, bool) or self.threshold != 0:  # 0 is allowed: any call of a wide cohort alarms
+            _positive_float("threshold", self.threshold)
         _positive_int("min_members", self.min_members)
         _positive_int("max_member_calls", self.max_member_calls)
 
