@@ -33,6 +33,11 @@ class GrowingColumns:
     def __len__(self) -> int:
         return self.n
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names."""
+        return tuple(self._data)
+
     def __getitem__(self, name: str) -> np.ndarray:
         """View of the first ``n`` rows of a column (writable, shares memory)."""
         return self._data[name][: self.n]

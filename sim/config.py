@@ -163,8 +163,8 @@ class SubscriberType(_Model):
     @field_validator("aging_days")
     @classmethod
     def _aging_ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v[0] < AGING_FLOOR_DAYS:
-            raise ValueError(f"minimum {v[0]} is below the {AGING_FLOOR_DAYS:g}-day FCC floor")
+        if v[0] <= 0:
+            raise ValueError("minimum must be positive")
         if v[1] < v[0]:
             raise ValueError("maximum is below minimum")
         return v
@@ -185,16 +185,6 @@ class Subscribers(_Model):
     call_centre: SubscriberType
     notifier: SubscriberType
 
-    @model_validator(mode="after")
-    def _caps(self):
-        for name in SUBSCRIBER_TYPES:
-            cap = AGING_CAP_DAYS[name]
-            if getattr(self, name).aging_days[1] > cap:
-                raise ValueError(
-                    f"{name}.aging_days: maximum exceeds the {cap:g}-day regulatory cap"
-                )
-        return self
-
     def by_code(self) -> list[SubscriberType]:
         """Types in code order (see :data:`SUBSCRIBER_TYPES`)."""
         return [getattr(self, name) for name in SUBSCRIBER_TYPES]
@@ -208,6 +198,113 @@ class Spam(_Model):
     answer_prob: float = Field(ge=0, le=1)
     duration: Distribution
     diurnal: Diurnal
+
+
+class ResidualType(_Model):
+    """Calls a disconnected number of one subscriber type keeps receiving.
+
+    The owner's circle of outside callers grows with tenure; after the disconnect each of
+    them stops at a Lomax time (an exponential stop rate, gamma-distributed across callers),
+    so their total decays as ``inbound_per_day * (1 + t / stop_beta_days) ** -stop_alpha``.
+    A share of owners also leave persistent callers (collectors, login codes).
+    """
+
+    inbound_per_day: float = Field(ge=0)
+    circle: float = Field(ge=1)
+    tenure_scale_days: float = Field(gt=0)
+    stop_alpha: float = Field(gt=0)
+    stop_beta_days: float = Field(gt=0)
+    persistent_share: float = Field(ge=0, le=1)
+    persistent_per_day: float = Field(ge=0)
+    persistent_days: float = Field(gt=0)
+
+
+class Residual(_Model):
+    """Residual traffic meant for numbers' previous owners, per subscriber type."""
+
+    answer_prob: float = Field(ge=0, le=1)
+    duration: Distribution
+    residential: ResidualType
+    business: ResidualType
+    call_centre: ResidualType
+    notifier: ResidualType
+
+    def by_code(self) -> list[ResidualType]:
+        """Types in code order (see :data:`SUBSCRIBER_TYPES`)."""
+        return [getattr(self, name) for name in SUBSCRIBER_TYPES]
+
+
+RELEASE_POLICIES = ("drawn", "quiet", "model", "online")
+"""Release policies besides ``fixed_<days>``: see :class:`Release`."""
+AGING_MODELS = ("lookup", "cox", "weibull_aft", "loglogistic_aft", "gradient_boosting")
+"""Profile models a model-driven release can use."""
+
+
+def _policy(value: str) -> str:
+    fixed = re.fullmatch(r"fixed_(\d+(?:\.\d+)?)", value)
+    if value not in RELEASE_POLICIES and not fixed:
+        raise ValueError("must be 'fixed_<days>' (e.g. fixed_90), "
+                         + ", ".join(repr(p) for p in RELEASE_POLICIES[:-1])
+                         + f" or {RELEASE_POLICIES[-1]!r}")
+    return value
+
+
+class Release(_Model):
+    """When a disconnected number returns to the available pool.
+
+    ``drawn``: a uniform time within the type's ``aging_days`` (the default world);
+    ``fixed_<days>``: after that many days; ``quiet``: the first day from the floor on when
+    the number's trailing inbound rate, less the background, is within the threshold;
+    ``model``: after the profile model's predicted days to the threshold (quantile
+    ``quantile``); ``online``: the model's prediction, revised at ``online_days`` from the
+    number's first days of aging traffic.  Every policy keeps within the type's bounds.
+    """
+
+    policy: Annotated[str, AfterValidator(_policy)]
+    threshold: float = Field(gt=0)
+    model: _one_of(*AGING_MODELS)
+    quantile: float = Field(gt=0, lt=1)
+    online_days: int = Field(ge=1)
+
+    @field_validator("policy")
+    @classmethod
+    def _floor(cls, v: str) -> str:
+        if v.startswith("fixed_") and float(v[6:]) < AGING_FLOOR_DAYS:
+            raise ValueError(f"would release before the {AGING_FLOOR_DAYS:g}-day floor")
+        return v
+
+    @property
+    def fixed_days(self) -> float | None:
+        """Days of a ``fixed_<days>`` policy, else None."""
+        return float(self.policy[6:]) if self.policy.startswith("fixed_") else None
+
+
+class Aging(_Model):
+    """How residual traffic is judged, and how disconnected numbers are released."""
+
+    thresholds: list[float] = Field(min_length=1, max_length=10)
+    trailing_days: int = Field(ge=1, le=90)
+    harm_days: float = Field(gt=0)
+    harm_price: float = Field(ge=0)
+    false_clean_days: float = Field(gt=0)
+    harm_budget: float | None = Field(default=None, ge=0)
+    counterfactual: bool
+    release: Release
+
+    @field_validator("thresholds")
+    @classmethod
+    def _descending(cls, v: list[float]) -> list[float]:
+        if any(x <= 0 for x in v):
+            raise ValueError("must be positive multiples of the background rate")
+        if any(a <= b for a, b in zip(v, v[1:])):
+            raise ValueError("must be strictly descending (e.g. [5, 2, 1])")
+        return v
+
+    @model_validator(mode="after")
+    def _threshold_listed(self):
+        if self.release.threshold not in self.thresholds:
+            raise ValueError("release.threshold: must be one of aging.thresholds")
+        return self
 
 
 class Campaign(_Model):
@@ -327,7 +424,26 @@ class ExperimentConfig(_Model):
     spam: Spam
     robocallers: Robocallers
     detection: Detection
+    residual: Residual
+    aging: Aging
     sweep: dict[str, list[Any]]
+
+    @model_validator(mode="after")
+    def _regulatory(self):
+        """US aging bounds (47 CFR 52.15(f)(1)(ii)), unless the study is a counterfactual."""
+        if self.aging.counterfactual:
+            return self
+        for name in SUBSCRIBER_TYPES:
+            lo, hi = getattr(self.subscribers, name).aging_days
+            if lo < AGING_FLOOR_DAYS:
+                raise ValueError(f"subscribers.{name}.aging_days: minimum {lo:g} is below the "
+                                 f"{AGING_FLOOR_DAYS:g}-day FCC floor (set "
+                                 "aging.counterfactual = true for a counterfactual study)")
+            if hi > AGING_CAP_DAYS[name]:
+                raise ValueError(f"subscribers.{name}.aging_days: maximum exceeds the "
+                                 f"{AGING_CAP_DAYS[name]:g}-day regulatory cap (set "
+                                 "aging.counterfactual = true for a counterfactual study)")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict, as it would be written in TOML."""

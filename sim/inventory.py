@@ -152,6 +152,10 @@ class Inventory:
         Most recent subscriber to have held each number, -1 if never assigned.
     release_at : numpy.ndarray of float64
         Earliest release time of aging numbers (NaN otherwise).
+    disconnected_at : numpy.ndarray of float64
+        Time of each number's latest disconnect (-inf if never disconnected in this run).
+    disconnects : numpy.ndarray of int32
+        Disconnects of each number in this run.
     counts : numpy.ndarray of int64
         Numbers in each state; always sums to the inventory size.
     """
@@ -171,6 +175,8 @@ class Inventory:
         self.owner = np.full(n, -1, dtype=np.int32)
         self.last_owner = np.full(n, -1, dtype=np.int32)
         self.release_at = np.full(n, np.nan)
+        self.disconnected_at = np.full(n, -np.inf)
+        self.disconnects = np.zeros(n, dtype=np.int32)
         self.counts = np.zeros(len(STATES), dtype=np.int64)
         self.counts[AVAILABLE] = n
         self._pool = _AvailablePool(n, fifo=assignment == "fifo")
@@ -274,6 +280,8 @@ class Inventory:
         self._move(t, ids, ASSIGNED, AGING, "disconnect", self.owner[ids])
         self.owner[ids] = -1
         self.release_at[ids] = release_at
+        self.disconnected_at[ids] = t
+        self.disconnects[ids] += 1
 
     def warm_age(self, release_at: np.ndarray) -> np.ndarray:
         """Put available numbers into aging at time 0 (a world started in steady state).

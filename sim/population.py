@@ -14,7 +14,6 @@ import numpy as np
 
 from .clock import PoissonSources
 from .columns import GrowingColumns
-from .distributions import Uniform
 from .inventory import ASSIGNED
 from .numbering import random_external_numbers
 from .recorder import END_REASONS, LINE_TYPES
@@ -96,8 +95,6 @@ class Population:
         self.robo_sources = PoissonSources(np.stack(robo), 64)
         self.robo_line = GrowingColumns({"line": "int64"}, 64)
         self._robo_source: dict[int, int] = {}
-        aging = [t.aging_days for t in self.types] + [cfg.robocallers.aging_days]
-        self._aging = [Uniform(kind="uniform", low=lo, high=hi) for lo, hi in aging]
         self._pending_t = np.empty(0)
         self._pending_line = np.empty(0, dtype=np.int64)
 
@@ -119,15 +116,14 @@ class Population:
                 self.world.process(self._bursts(code, spec))
 
     def _warm_aging(self, code: int, spec) -> None:
-        dist = self._aging[code]
+        dist = self.world.releaser.aging_days(code)
         stock = spec.initial * (1 - spec.port_out_share) * dist.mean / spec.tenure.mean
         k = int(self.rng.poisson(stock))
         if k == 0:
             return
         remaining = dist.sample_residual(self.rng, k) * DAY
         ids = self.world.inventory.warm_age(remaining)
-        for i, r in zip(ids, remaining):
-            self._schedule(r, self._release, int(i))
+        self.world.releaser.schedule_warm(remaining[: len(ids)] / DAY, ids)
 
     def _arrivals(self, code: int, rate: float):
         while True:
@@ -272,14 +268,7 @@ class Population:
         else:
             self.subs["end_reason"][line] = _DISCONNECT
             world.counters["disconnects"] += 1
-            rng = self.rng_robo if code == ROBOCALLER else self.rng
-            aging = float(self._aging[code].sample(rng, 1)[0]) * DAY
-            world.inventory.disconnect(t, np.array([number]), np.array([t + aging]))
-            self._schedule(aging, self._release, number)
-
-    def _release(self, number: int) -> None:
-        self.world.counters["releases"] += 1
-        self.world.inventory.release(self.world.now, number)
+            world.releaser.disconnect(t, line, self.rng_robo if code == ROBOCALLER else self.rng)
 
     # -- results --------------------------------------------------------------------------
     @property

@@ -32,7 +32,7 @@ REASONS = ("initial", "assign", "disconnect", "release", "port_out", "warm_aging
 """Ledger transition reasons, in the order of their integer codes."""
 LINE_TYPES = (*SUBSCRIBER_TYPES, "robocaller")
 """Who holds a line: the subscriber types, or a robocall campaign."""
-CALL_KINDS = (*LINE_TYPES, "spam")
+CALL_KINDS = (*LINE_TYPES, "spam", "residual")
 """Ground-truth kinds of caller, in the order of their integer codes."""
 OUTCOMES = ("blocked", "vacant", "delivered", "off_net")
 """Call outcomes at routing, in the order of their integer codes."""
@@ -106,6 +106,48 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("port_outs", "int64"),
         ("releases", "int64"),
         ("subscribers", "int64"),
+    ),
+    "episodes": _cols(
+        ("episode", "int32"),
+        ("number", "int64"),
+        ("number_id", "int32"),
+        ("line", "int32"),
+        ("type", "int8", LINE_TYPES),
+        ("t", "float64"),
+        ("tenure_days", "float64"),
+        ("inbound_90d", "float64"),
+        ("unique_callers_90d", "float64"),
+        ("robocall_share", "float64"),
+        ("earlier_reassignments", "int32"),
+        ("lam0", "float64"),
+        ("alpha", "float64"),
+        ("beta_days", "float64"),
+        ("persistent_per_day", "float64"),
+        ("persistent_days", "float64"),
+        ("release_t", "float64"),
+        ("reassign_t", "float64"),
+        ("harm_calls", "int64"),
+        ("harm_calls_all", "int64"),
+        ("false_clean", "bool"),
+    ),
+    "crossings": _cols(
+        ("episode", "int32"),
+        ("threshold", "float64"),
+        ("first_days", "float64"),
+        ("stable_days", "float64"),
+    ),
+    "threshold_status": _cols(
+        ("t", "float64"),
+        ("episode", "int32"),
+        ("number_id", "int32"),
+        ("threshold", "float64"),
+        ("below", "bool"),
+        ("state", "int8", STATES),
+    ),
+    "early_inbound": _cols(
+        ("episode", "int32"),
+        ("day", "int16"),
+        ("calls", "int32"),
     ),
     "daily_calls": _cols(
         ("day", "int32"),

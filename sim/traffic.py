@@ -15,7 +15,8 @@ from numba import njit
 
 from .clock import PoissonSources
 from .pipeline import BLOCKED, OFF_NET, VACANT, CallTruth, Pipeline, new_batch
-from .population import DAY, gamma_multipliers, hourly_rates
+from .population import DAY, ROBOCALLER, gamma_multipliers, hourly_rates
+from .residual import RESIDUAL
 from .recorder import CALL_KINDS, OUTCOMES, STATES
 from .numbering import random_external_numbers
 from .timesort import time_order
@@ -26,6 +27,16 @@ if TYPE_CHECKING:
 __all__ = ["Traffic"]
 
 SPAM = CALL_KINDS.index("spam")
+_GOLDEN, _MIX1, _MIX2 = (np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9,
+                                                0x94D049BB133111EB))
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser: a well-mixed uint64 of each uint64 (a counter-based hash)."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> np.uint64(30))) * _MIX1
+    x = (x ^ (x >> np.uint64(27))) * _MIX2
+    return x ^ (x >> np.uint64(31))
 
 
 def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, contact_deg,
@@ -44,6 +55,8 @@ def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, cont
     caller, callee : int64
     caller_id : int32
         The calling line, -1 for calls from outside.
+    edge : int64
+        Index of the picked contact in ``contacts``, -1 for spam.
     kind : int8
         Ground-truth caller kind.
     campaign : int32
@@ -54,6 +67,7 @@ def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, cont
     caller = np.empty(n, dtype=np.int64)
     callee = np.empty(n, dtype=np.int64)
     caller_id = np.empty(n, dtype=np.int32)
+    edge = np.full(n, -1, dtype=np.int64)
     kind = np.empty(n, dtype=np.int8)
     campaign = np.full(n, -1, dtype=np.int32)
     for j in range(n_sub):
@@ -61,7 +75,8 @@ def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, cont
         line = sub_line[sub]
         caller[j] = numbers[line]
         caller_id[j] = line
-        callee[j] = contacts[contact_off[sub] + int(u[j] * contact_deg[sub])]
+        edge[j] = contact_off[sub] + int(u[j] * contact_deg[sub])
+        callee[j] = contacts[edge[j]]
         kind[j] = sub_type[sub]
         campaign[j] = sub_campaign[sub]
     for k in range(lines.shape[0]):
@@ -70,7 +85,7 @@ def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, cont
         caller_id[j] = -1
         callee[j] = numbers[lines[k]]
         kind[j] = spam_kind
-    return caller, callee, caller_id, kind, campaign
+    return caller, callee, caller_id, edge, kind, campaign
 
 
 assemble_calls = njit(cache=True, nogil=True)(_assemble_calls)
@@ -90,13 +105,17 @@ class Traffic:
             hourly_rates(spam.calls_per_line_per_day, spam.diurnal)[None], capacity=n)
         mult = gamma_multipliers(self.rng_spam, 1 / np.sqrt(spam.heterogeneity_shape), n)
         self.spam.add(0.0, np.zeros(n, dtype=np.int64), mult, self.rng_spam)
+        self._spam_mult = mult
+        self._redirect_key = np.uint64(world.rng("redirect").integers(2**63))
         types = cfg.subscribers.by_code()
         campaigns = cfg.robocallers.campaigns
         self.rng_answer = world.rng("answer")
         # answer probability and talk time: by kind, and for robocalls by campaign
-        self.answer_prob = np.array([t.answer_prob for t in types] + [0.0, spam.answer_prob])
+        res = cfg.residual
+        self.answer_prob = np.array([t.answer_prob for t in types]
+                                    + [0.0, spam.answer_prob, res.answer_prob])
         self.campaign_answer = np.array([c.answer_prob for c in campaigns] + [0.0])
-        self.talk_time = [t.duration for t in types] + [None, spam.duration]
+        self.talk_time = [t.duration for t in types] + [None, spam.duration, res.duration]
         self.campaign_talk = [c.duration for c in campaigns]
         self.pipeline = Pipeline(world.inventory, policies)
         # Rows are put in time order only when someone looks at them; values never depend
@@ -119,6 +138,8 @@ class Traffic:
             )
             if t1 % DAY == 0 or t1 >= world.horizon:
                 self._end_day(int((t1 - 1e-9) // DAY))
+                world.tracker.end_day(t1)
+                world.releaser.end_day(t1)
             world.progress(t1 - t0)
             t0 = t1
 
@@ -133,14 +154,22 @@ class Traffic:
         t_sub = np.concatenate([t_sub, t_burst, t_robo])
         subs = np.concatenate([subs, burst_lines, pop.robo_line["line"][robo_src]])
         t_spam, lines = self.spam.emit(t1, self.rng_spam)
+        t_res, res_ids, res_callers = self.world.residual.take(t0)
         s = pop.subs
-        columns = assemble_calls(
+        caller, callee, caller_id, edge, kind, campaign = assemble_calls(
             subs, u, s["number_id"], s["type"], s["campaign"],
             s["contact_off"], s["contact_deg"], pop.contacts["number"],
             self.world.inventory.numbers, lines, random_external_numbers(self.rng_spam, len(lines)),
             SPAM,
         )
-        t = np.concatenate([t_sub, t_spam])
+        self._redirect(callee[: len(subs)], edge[: len(subs)], subs, kind[: len(subs)])
+        k = len(t_res)
+        t = np.concatenate([t_sub, t_spam, t_res])
+        columns = (np.concatenate([caller, res_callers]),
+                   np.concatenate([callee, self.world.inventory.numbers[res_ids]]),
+                   np.concatenate([caller_id, np.full(k, -1, dtype=np.int32)]),
+                   np.concatenate([kind, np.full(k, RESIDUAL, dtype=np.int8)]),
+                   np.concatenate([campaign, np.full(k, -1, dtype=np.int32)]))
         kind, campaign = columns[-2], columns[-1]
         robo = campaign >= 0
         p = np.where(robo, self.campaign_answer[campaign], self.answer_prob[kind])
@@ -165,9 +194,37 @@ class Traffic:
                           talk_time=talk_time)
         return new_batch(t, caller, callee, caller_id), truth
 
+    def _redirect(self, callee, edge, subs, kind) -> None:
+        """Subscribers stop calling a contact whose number was disconnected: such a call
+        goes to another of the caller's contacts instead (in place).
+
+        A contact is stale when its number was disconnected after the caller drew it (the
+        caller joined before that disconnect).  The replacement is picked by a counter-based
+        hash of the contact's index, so it uses no random stream.  Residual traffic to a
+        disconnected number comes from its owner's outside callers (``sim.residual``).
+        """
+        inv, s = self.world.inventory, self.world.population.subs
+        ids = inv.ids_of(callee)
+        on = ids >= 0
+        stale = np.flatnonzero(on & (kind < ROBOCALLER))
+        stale = stale[inv.disconnected_at[ids[stale]] > s["start"][subs[stale]]]
+        if len(stale) == 0:
+            return
+        sub = subs[stale]
+        off, deg = s["contact_off"][sub], s["contact_deg"][sub].astype(np.int64)
+        h = mix64(edge[stale].astype(np.uint64) ^ self._redirect_key)
+        step = 1 + (h % np.maximum(deg - 1, 1).astype(np.uint64)).astype(np.int64)
+        callee[stale] = self.world.population.contacts["number"][
+            off + (edge[stale] - off + step) % deg]
+
+    def spam_multiplier(self, number_id: int) -> float:
+        """The number's background spam rate relative to the mean (gamma, mean 1)."""
+        return float(self._spam_mult[number_id])
+
     def _slice(self, t0: float, t1: float) -> None:
         batch, truth = self._originate(t0, t1)
         self.pipeline.process(batch, truth)
+        self.world.tracker.count(batch, truth)
         self.world.robocallers.after_slice(batch, truth)
         rec = self.world.recorder
         if "calls" in rec:

@@ -18,8 +18,11 @@ from .inventory import Inventory, make_numbers
 from .pipeline import Policy
 from .population import DAY, Population
 from .recorder import Recorder
+from .release import Releaser
+from .residual import ResidualTraffic
 from .robocallers import Robocallers
 from .seeding import Streams
+from .status import AgingTracker
 from .traffic import Traffic
 
 __all__ = ["World", "COUNTERS"]
@@ -44,6 +47,8 @@ class World(simpy.Environment):
         ``[detection]`` section asks for (if any).
     progress : callable, optional
         Called with the simulated seconds of each finished slice (e.g. a tqdm ``update``).
+    aging_model : object, optional
+        The fitted profile model of a ``model`` or ``online`` release policy.
 
     Attributes
     ----------
@@ -54,7 +59,8 @@ class World(simpy.Environment):
     """
 
     def __init__(self, config: ExperimentConfig, streams: Streams, recorder: Recorder,
-                 policies: Sequence[Policy] = (), progress: Callable[[float], None] | None = None):
+                 policies: Sequence[Policy] = (), progress: Callable[[float], None] | None = None,
+                 aging_model=None):
         super().__init__()
         self.config = config
         self.streams = streams
@@ -73,6 +79,9 @@ class World(simpy.Environment):
         self.traffic = Traffic(self, policies)
         self.population = Population(self)
         self.robocallers = Robocallers(self)
+        self.residual = ResidualTraffic(self)
+        self.tracker = AgingTracker(self)
+        self.releaser = Releaser(self, aging_model)
 
     def rng(self, name: str) -> np.random.Generator:
         """The named random stream of this run."""
@@ -97,3 +106,4 @@ class World(simpy.Environment):
         self.setup()
         self.run(until=self.process(self.traffic.run()))
         self.population.write_table()
+        self.tracker.write_tables()

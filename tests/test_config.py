@@ -69,9 +69,16 @@ def test_overrides_parse_toml_values(tiny_raw):
         ({"inventory": {"area_codes": [212, 999]}}, [], "inventory.area_codes: 999 is not a US area code"),
         ({"inventory": {"assignment": "lifo"}}, [], "inventory.assignment: must be 'random' or 'fifo'"),
         ({"subscribers": {"residential": {"aging_days": [30, 90]}}}, [],
-         "subscribers.residential.aging_days: minimum 30.0 is below the 45-day FCC floor"),
+         "subscribers.residential.aging_days: minimum 30 is below the 45-day FCC floor"),
         ({"subscribers": {"residential": {"aging_days": [45, 120]}}}, [],
          "subscribers.residential.aging_days: maximum exceeds the 90-day regulatory cap"),
+        ({"aging": {"thresholds": [1.0, 2.0, 5.0]}}, [], "aging.thresholds: must be strictly descending"),
+        ({"aging": {"thresholds": [2.0, 0.0]}}, [], "aging.thresholds: must be positive"),
+        ({}, ["aging.release.policy=fixed_30"], "aging.release.policy: would release before the 45-day floor"),
+        ({}, ["aging.release.policy=soon"], "aging.release.policy: must be 'fixed_<days>'"),
+        ({}, ["aging.release.threshold=3.0"], "aging.release.threshold: must be one of aging.thresholds"),
+        ({}, ["aging.release.model=svm"], "aging.release.model: must be 'lookup'"),
+        ({}, ["residual.business.stop_alpha=0"], "residual.business.stop_alpha: Input should be greater than 0"),
         ({"subscribers": {"business": {"diurnal": [1, 2]}}}, [],
          "subscribers.business.diurnal: needs 24 hourly weights"),
         ({"subscribers": {"residential": {"tenure": {"kind": "lognormal", "median": 5, "sigma": -1}}}}, [],
@@ -125,3 +132,12 @@ def test_config_is_frozen(tiny_config):
     """Configs cannot be changed after validation."""
     with pytest.raises(Exception):
         tiny_config.scenario.days = 3
+
+
+def test_counterfactual_studies_may_leave_the_regulatory_bounds():
+    """Aging bounds outside the US rules are accepted only when the study says so."""
+    raw = {"subscribers": {"residential": {"aging_days": [30.0, 365.0]}}}
+    with pytest.raises(ConfigError, match="counterfactual"):
+        parse_config(raw)
+    cfg = parse_config({**raw, "aging": {"counterfactual": True}})
+    assert cfg.subscribers.residential.aging_days == (30.0, 365.0)

@@ -322,18 +322,21 @@ def test_assemble_calls_matches_python_twin(args):
     """assemble_calls equals its Python twin and a direct reading of its docstring."""
     got = assemble_calls(*args)
     py = assemble_calls.py_func(*args)
-    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int8, np.int32)):
+    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int64, np.int8,
+                                     np.int32)):
         assert a.dtype == dtype
         np.testing.assert_array_equal(a, b)
     (subs, u, sub_line, sub_type, sub_campaign, off, deg, contacts, numbers, lines,
      spam_callers, spam) = args
-    caller, callee, caller_id, kind, campaign = got
+    caller, callee, caller_id, edge, kind, campaign = got
     k = len(subs)
     assert len(caller) == k + len(lines)
     np.testing.assert_array_equal(caller[:k], numbers[sub_line[subs]])
     np.testing.assert_array_equal(caller_id[:k], sub_line[subs])
     pick = np.floor(u * deg[subs]).astype(np.int64)
     assert ((pick >= 0) & (pick < deg[subs])).all()
+    np.testing.assert_array_equal(edge[:k], off[subs] + pick)
+    assert (edge[k:] == -1).all()
     np.testing.assert_array_equal(callee[:k], contacts[off[subs] + pick])
     np.testing.assert_array_equal(kind[:k], sub_type[subs])
     np.testing.assert_array_equal(caller[k:], spam_callers)

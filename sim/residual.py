@@ -1,0 +1,137 @@
+"""Residual traffic: the calls a disconnected number keeps receiving for its previous owner.
+
+At each disconnect of a subscriber's number an *episode* begins.  The owner's circle of
+outside callers is drawn -- its size and total rate grow with tenure and scale with the
+owner's rate multiplier -- and every caller stops at its own Lomax time (an exponential
+stop rate, gamma-distributed across callers), so the expected total decays as
+``lam0 * (1 + t / beta) ** -alpha``.  Some owners also leave a persistent caller
+(collectors, login codes).  All of an episode's calls up to the horizon are drawn at once
+and queued by slice; they keep coming after the number is released and reassigned.
+
+What the carrier knows at the disconnect -- the features of a profile model -- is drawn as
+its call records of the owner's last 90 days would show them: per caller a Poisson count
+of calls at that caller's rate, plus the number's own background spam.  That is the same in
+distribution as recording every inbound call of every active line, without generating
+them (they would double the traffic of a run and serve nothing else).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .columns import GrowingColumns
+from .numbering import random_external_numbers
+from .recorder import CALL_KINDS
+
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["ResidualTraffic", "RESIDUAL", "FEATURE_WINDOW_DAYS"]
+
+RESIDUAL = CALL_KINDS.index("residual")
+"""Call kind of residual calls (meant for a number's previous owner)."""
+FEATURE_WINDOW_DAYS = 90.0
+"""The trailing window of the owner's tenure that inbound features summarise."""
+DAY = 86400.0
+
+EPISODE_COLUMNS = {
+    "number_id": "int32", "line": "int32", "type": "int8", "t": "float64",
+    "tenure_days": "float64", "inbound_90d": "float64", "unique_callers_90d": "float64",
+    "robocall_share": "float64", "earlier_reassignments": "int32",
+    "lam0": "float64", "alpha": "float64", "beta_days": "float64",
+    "persistent_per_day": "float64", "persistent_days": "float64",
+}
+
+
+class ResidualTraffic:
+    """Episodes of residual traffic and the queue of their calls.
+
+    Attributes
+    ----------
+    episodes : GrowingColumns
+        One row per disconnect of a subscriber's number: ``number_id, line, type, t``, the
+        features known at the disconnect (``tenure_days, inbound_90d, unique_callers_90d,
+        robocall_share, earlier_reassignments``) and the hidden truth the oracle may use
+        (``lam0`` calls/day at the disconnect, ``alpha``, ``beta_days``,
+        ``persistent_per_day``, ``persistent_days``).
+    episode_of : numpy.ndarray of int32
+        Latest episode of each number id, -1 if none.
+    """
+
+    def __init__(self, world: "World"):
+        self.world = world
+        cfg = world.config
+        self.specs = cfg.residual.by_code()
+        self.rng = world.rng("residual")
+        self.background = cfg.spam.calls_per_line_per_day
+        self.slice = float(cfg.scenario.slice_seconds)
+        self.episodes = GrowingColumns(EPISODE_COLUMNS, 1024)
+        self.episode_of = np.full(len(world.inventory), -1, dtype=np.int32)
+        self._queue: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+    def disconnected(self, t: float, line: int) -> int:
+        """Start the episode of ``line``'s number, disconnected at ``t``; returns its id."""
+        world, rng = self.world, self.rng
+        subs = world.population.subs
+        code = int(subs["type"][line])
+        spec = self.specs[code]
+        number = int(subs["number_id"][line])
+        tenure = (t - subs["start"][line]) / DAY
+        if subs["initial"][line]:  # in service before the run began: add its age at time 0
+            tenure += float(world.population.types[code].tenure.sample_residual(rng, 1)[0])
+        grown = 1.0 - np.exp(-tenure / spec.tenure_scale_days)
+        lam0 = spec.inbound_per_day * subs["mult"][line] * grown
+        k = 1 + int(rng.poisson((spec.circle - 1.0) * grown))
+        weights = rng.gamma(1.0, 1.0, k)
+        rates = lam0 * weights / weights.sum()
+        stops = spec.stop_beta_days * (rng.random(k) ** (-1.0 / spec.stop_alpha) - 1.0)
+        persistent = rng.random() < spec.persistent_share
+        p_rate = spec.persistent_per_day * rng.gamma(2.0, 0.5) if persistent else 0.0
+        p_days = rng.exponential(spec.persistent_days) if persistent else 0.0
+        # what the call records of the owner's last 90 days show
+        window = min(FEATURE_WINDOW_DAYS, tenure)
+        seen = rng.poisson(rates * window)
+        seen_persistent = rng.poisson(p_rate * window)
+        spam = rng.poisson(self.background * world.traffic.spam_multiplier(number) * window)
+        inbound = seen.sum() + seen_persistent + spam
+        episode = int(self.episodes.extend(
+            number_id=number, line=line, type=code, t=t, tenure_days=tenure,
+            inbound_90d=inbound,
+            unique_callers_90d=np.count_nonzero(seen) + (seen_persistent > 0) + spam,
+            robocall_share=spam / inbound if inbound else 0.0,
+            earlier_reassignments=world.inventory.disconnects[number] - 1,
+            lam0=lam0, alpha=spec.stop_alpha, beta_days=spec.stop_beta_days,
+            persistent_per_day=p_rate, persistent_days=p_days,
+        )[0])
+        self.episode_of[number] = episode
+        self._queue_calls(t, number, np.append(rates, p_rate), np.append(stops, p_days))
+        return episode
+
+    def _queue_calls(self, t: float, number: int, rates: np.ndarray, stops: np.ndarray) -> None:
+        """Draw every call of the callers up to the horizon and queue them by slice."""
+        rng = self.rng
+        span = np.minimum(stops, (self.world.horizon - t) / DAY)
+        counts = rng.poisson(rates * np.maximum(span, 0.0))
+        total = int(counts.sum())
+        callers = random_external_numbers(rng, len(rates))
+        if total == 0:
+            return
+        times = t + np.repeat(span, counts) * rng.random(total) * DAY
+        caller = np.repeat(callers, counts)
+        slices = (times // self.slice).astype(np.int64)
+        order = np.argsort(slices, kind="stable")
+        times, caller, slices = times[order], caller[order], slices[order]
+        cuts = np.flatnonzero(np.diff(slices)) + 1
+        for part_t, part_c, s in zip(np.split(times, cuts), np.split(caller, cuts),
+                                     slices[np.r_[0, cuts]]):
+            self._queue.setdefault(int(s), []).append(
+                (part_t, np.full(len(part_t), number, dtype=np.int32), part_c))
+
+    def take(self, t0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The queued calls of the slice starting at ``t0``: times, number ids, callers."""
+        parts = self._queue.pop(int(t0 // self.slice), [])
+        if not parts:
+            return np.empty(0), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
+        return tuple(np.concatenate(p) for p in zip(*parts))
