@@ -126,7 +126,7 @@ class AgingTracker:
         world = self.world
         ids = batch.callee_id[sel]
         ep = world.residual.episode_of[ids]
-        owner = world.inventory.owner[ids]
+        owner = world.inventory.last_owner[ids]  # the owner at the call (delivered)
         mine = (ep >= 0) & (owner >= 0)
         ep, owner, t = ep[mine], owner[mine], batch.t[sel][mine]
         start = world.population.subs["start"][owner]

@@ -199,23 +199,42 @@ class Traffic:
         goes to another of the caller's contacts instead (in place).
 
         A contact is stale when its number was disconnected after the caller drew it (the
-        caller joined before that disconnect).  The replacement is picked by a counter-based
-        hash of the contact's index, so it uses no random stream.  Residual traffic to a
-        disconnected number comes from its owner's outside callers (``sim.residual``).
+        caller joined before that disconnect).  The caller walks their list from a point
+        picked by a counter-based hash of the contact's index (no random stream is used)
+        to the next contact that is not stale; a caller whose every contact is stale dials
+        the last one tried.  Residual traffic to a disconnected number comes from its
+        owner's outside callers (``sim.residual``).
         """
-        inv, s = self.world.inventory, self.world.population.subs
-        ids = inv.ids_of(callee)
-        on = ids >= 0
-        stale = np.flatnonzero(on & (kind < ROBOCALLER))
-        stale = stale[inv.disconnected_at[ids[stale]] > s["start"][subs[stale]]]
+        inv, pop = self.world.inventory, self.world.population
+        start, contacts = pop.subs["start"], pop.contacts["number"]
+
+        def is_stale(j):
+            ids = inv.ids_of(callee[j])
+            out = ids >= 0
+            out[out] = inv.disconnected_at[ids[out]] > start[subs[j[out]]]
+            return out
+
+        stale = np.flatnonzero(kind < ROBOCALLER)
+        stale = stale[is_stale(stale)]
         if len(stale) == 0:
             return
         sub = subs[stale]
-        off, deg = s["contact_off"][sub], s["contact_deg"][sub].astype(np.int64)
-        h = mix64(edge[stale].astype(np.uint64) ^ self._redirect_key)
-        step = 1 + (h % np.maximum(deg - 1, 1).astype(np.uint64)).astype(np.int64)
-        callee[stale] = self.world.population.contacts["number"][
-            off + (edge[stale] - off + step) % deg]
+        off = pop.subs["contact_off"][sub]
+        deg = pop.subs["contact_deg"][sub].astype(np.int64)
+        pick = edge[stale] - off
+        others = np.maximum(deg - 1, 1)
+        h = (mix64(edge[stale].astype(np.uint64) ^ self._redirect_key)
+             % others.astype(np.uint64)).astype(np.int64)
+        todo, pos = stale, np.arange(len(stale))
+        for tried in range(int(deg.max()) - 1):  # each of the other contacts at most once
+            keep = tried < deg[pos] - 1
+            todo, pos = todo[keep], pos[keep]
+            step = 1 + (h[pos] + tried) % others[pos]
+            callee[todo] = contacts[off[pos] + (pick[pos] + step) % deg[pos]]
+            keep = is_stale(todo)
+            todo, pos = todo[keep], pos[keep]
+            if len(todo) == 0:
+                break
 
     def spam_multiplier(self, number_id: int) -> float:
         """The number's background spam rate relative to the mean (gamma, mean 1)."""

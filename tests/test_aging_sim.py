@@ -1,0 +1,202 @@
+"""Residual traffic, threshold status, harm and release policies, against theory and tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import parse_config
+from sim.runner import simulate
+
+DAY = 86400.0
+QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
+CHURN = {
+    "name": "churn",
+    "seed": 11,
+    "scenario": {"days": 120},
+    "inventory": {"area_codes": [212], "blocks_per_area_code": 6},
+    "subscribers": {
+        "residential": {"initial": 3000, "tenure": {"kind": "lognormal", "median": 60.0,
+                                                    "sigma": 0.5},
+                        "calls_per_day": 0.5, "contacts_mean": 10.0},
+        "business": {"initial": 300, "tenure": {"kind": "lognormal", "median": 60.0,
+                                                "sigma": 0.5},
+                     "calls_per_day": 1.0, "contacts_mean": 10.0},
+        "call_centre": QUIET,
+        "notifier": QUIET,
+    },
+}
+
+
+def _run(**aging):
+    raw = {**CHURN, "aging": aging} if aging else CHURN
+    return simulate(parse_config(raw), progress=False)
+
+
+@pytest.fixture(scope="module")
+def churn():
+    return _run()
+
+
+def _episode_of_calls(calls: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+    """Each residual call with the latest episode of its number begun before it."""
+    res = calls[calls.kind == "residual"].rename(columns={"callee_id": "number_id"})
+    res = res.sort_values("t")
+    eps = episodes[["episode", "number_id", "t"]].rename(columns={"t": "t_ep"}).sort_values("t_ep")
+    return pd.merge_asof(res, eps, left_on="t", right_on="t_ep", by="number_id",
+                         direction="backward")
+
+
+def _lomax_integral(lam0, alpha, beta, a, b):
+    """Integral of lam0 * (1 + t / beta) ** -alpha over [a, b] (days)."""
+    return lam0 * beta / (1 - alpha) * ((1 + b / beta) ** (1 - alpha) - (1 + a / beta) ** (1 - alpha))
+
+
+def test_residual_calls_decay_as_the_lomax_mixture(churn):
+    """Calls per episode in bins of time since the disconnect match the closed form
+    lam0 * (1 + t / beta) ** -alpha plus the persistent part (z-test per bin, variance
+    estimated from the independent episodes)."""
+    eps, calls = churn.episodes, churn.calls
+    assert len(eps) > 2000
+    got = _episode_of_calls(calls, eps)
+    assert got.episode.notna().all()
+    age = (got.t - got.t_ep) / DAY
+    horizon = (120 * DAY - eps.t.to_numpy()) / DAY
+    for a, b in [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60)]:
+        hi = np.clip(horizon, a, b)
+        expected = _lomax_integral(eps.lam0.to_numpy(), eps.alpha.to_numpy(),
+                                   eps.beta_days.to_numpy(), a, hi)
+        expected += eps.persistent_per_day.to_numpy() * np.clip(
+            np.minimum(eps.persistent_days.to_numpy(), hi) - a, 0, None)
+        counts = np.bincount(got.episode[(age >= a) & (age < b)].astype(int),
+                             minlength=len(eps))
+        dev = counts - expected
+        z = dev.sum() / np.sqrt((dev ** 2).sum())
+        assert abs(z) < 4, (a, b, counts.sum(), expected.sum(), z)
+
+
+def test_features_are_what_90_days_of_records_show(churn):
+    """E[inbound_90d] = (lam0 + persistent + own spam rate) x window: summed z-test."""
+    eps = churn.episodes
+    window = np.minimum(90.0, eps.tenure_days)
+    lower = (eps.lam0 + eps.persistent_per_day) * window  # spam only adds
+    assert (eps.inbound_90d >= 0).all() and (eps.unique_callers_90d <= eps.inbound_90d).all()
+    dev = eps.inbound_90d - lower
+    assert dev.sum() > 0  # background spam comes on top
+    share = eps.robocall_share
+    assert ((share >= 0) & (share <= 1)).all()
+    np.testing.assert_allclose(share * eps.inbound_90d,
+                               np.round(share * eps.inbound_90d), atol=1e-6)
+
+
+def test_first_crossings_match_a_recount_from_the_calls_table(churn):
+    """The tracker's first crossing of each threshold equals a direct recount: at each
+    day's end, residual calls to the number over the trailing 14 days (fewer right after
+    the disconnect) divided by that many days, against the threshold."""
+    cfg = churn.config
+    eps, calls = churn.episodes, churn.calls
+    once = eps.groupby("number_id").episode.transform("size") == 1
+    sample = eps[once].sample(300, random_state=1)
+    res = calls[calls.kind == "residual"]
+    by_number = {k: g.t.to_numpy() for k, g in res.groupby("callee_id")}
+    cross = churn.crossings.set_index(["episode", "threshold"])
+    bg = cfg.spam.calls_per_line_per_day
+    w = cfg.aging.trailing_days
+    checked = 0
+    for ep in sample.itertuples():
+        times = by_number.get(ep.number_id, np.empty(0))
+        for m in cfg.aging.thresholds:
+            first = np.nan
+            for e in np.arange(np.ceil(ep.t / DAY), 121) * DAY:
+                age = (e - ep.t) / DAY
+                if age < 1:
+                    continue
+                n = np.count_nonzero((times >= e - w * DAY) & (times < e))
+                if n / min(age, w) <= m * bg:
+                    first = age
+                    break
+            got = cross.loc[(ep.episode, m), "first_days"]
+            np.testing.assert_allclose(got, first, equal_nan=True)
+            checked += np.isfinite(first)
+    assert checked > 300
+
+
+def test_status_table_records_every_crossing(churn):
+    """Status rows alternate below/above per episode and threshold, start with a crossing
+    below, and the last row's status is the final one (stable crossing = last row below)."""
+    st = churn.threshold_status
+    cross = churn.crossings.set_index(["episode", "threshold"])
+    assert st.state.notna().all()
+    assert (st.state != "aging").any()  # tracked after release and reassignment too
+    for (ep, m), g in list(st.groupby(["episode", "threshold"]))[:500]:
+        below = g.below.to_numpy()
+        assert below[0] and (below[1:] != below[:-1]).all()
+        stable = cross.loc[(ep, m), "stable_days"]
+        if below[-1]:
+            t_ep = churn.episodes.set_index("episode").t[ep]
+            np.testing.assert_allclose(stable, (g.t.iloc[-1] - t_ep) / DAY)
+        else:
+            assert np.isnan(stable)
+
+
+def test_harm_is_residual_calls_delivered_to_new_owners(churn):
+    """harm_calls = residual calls delivered to a number's next owner within harm_days of
+    their start, recounted from the calls and subscribers tables."""
+    cfg = churn.config
+    got = _episode_of_calls(churn.calls, churn.episodes)
+    got = got[got.outcome == "delivered"]
+    subs = churn.subscribers.rename(columns={"start": "s_start", "subscriber": "owner"})
+    merged = pd.merge_asof(got.sort_values("t"), subs[["number_id", "s_start", "owner"]]
+                           .sort_values("s_start"), left_on="t", right_on="s_start",
+                           by="number_id", direction="backward")
+    new = (merged.s_start > merged.t_ep) & (merged.t - merged.s_start <= cfg.aging.harm_days * DAY)
+    expected = merged[new].groupby("episode").size()
+    harm = churn.episodes.set_index("episode").harm_calls
+    assert expected.sum() > 0
+    pd.testing.assert_series_equal(harm[harm > 0].sort_index(),
+                                   expected.astype("int64").sort_index(), check_names=False,
+                                   check_index_type=False)
+
+
+def test_subscribers_stop_calling_disconnected_contacts(churn):
+    """Calls by subscribers to a number disconnected after they joined are redirected:
+    under 0.2% of their calls reach such a number, though far more of their contact-list
+    entries point at one."""
+    calls, subs, ledger = churn.calls, churn.subscribers, churn.ledger
+    sub_calls = calls[calls.kind.isin(["residential", "business"]) & (calls.callee_id >= 0)]
+    disc = ledger[ledger.reason == "disconnect"].groupby("number_id").t.min()
+    sub_calls = pd.merge_asof(  # the subscriber holding the calling number at the call
+        sub_calls.sort_values("t"),
+        subs[["number_id", "start"]].rename(columns={"number_id": "caller_id"})
+        .sort_values("start"), left_on="t", right_on="start", by="caller_id")
+    disc_t = disc.reindex(sub_calls.callee_id).to_numpy()
+    stale = (disc_t > sub_calls.start.to_numpy()) & (disc_t < sub_calls.t.to_numpy())
+    assert stale.mean() < 0.002
+    # the same calls' would-be callees: how often a contact entry went stale by its call
+    assert len(disc) / len(churn.ledger.number_id.unique()) > 0.3
+
+
+@pytest.mark.parametrize("policy, expect", [("fixed_60", {"residential": 60.0,
+                                                          "business": 90.0})])
+def test_fixed_release_holds_each_type_for_its_clipped_days(policy, expect):
+    res = _run(release={"policy": policy})
+    eps = res.episodes.dropna(subset=["release_t"])
+    days = (eps.release_t - eps.t) / DAY
+    for name, d in expect.items():
+        sel = days[eps.type == name]
+        assert len(sel) > 10
+        np.testing.assert_allclose(sel, d, rtol=0, atol=1e-6)
+
+
+def test_quiet_release_stays_within_bounds_and_frees_quiet_numbers_early():
+    res = _run(release={"policy": "quiet"})
+    cfg = res.config
+    eps = res.episodes.dropna(subset=["release_t"])
+    days = (eps.release_t - eps.t) / DAY
+    for name in ("residential", "business"):
+        lo, hi = getattr(cfg.subscribers, name).aging_days
+        sel = days[eps.type == name]
+        assert sel.min() >= lo - 1e-6 and sel.max() <= hi + 1e-6
+    resi = days[eps.type == "residential"]
+    assert (resi < 46).mean() > 0.3 and (resi > 89).any()
