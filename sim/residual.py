@@ -35,6 +35,8 @@ RESIDUAL = CALL_KINDS.index("residual")
 FEATURE_WINDOW_DAYS = 90.0
 """The trailing window of the owner's tenure that inbound features summarise."""
 DAY = 86400.0
+CALLER_SHARE_SHAPE = 4.0
+"""Gamma shape of the callers' shares of an owner's inbound rate (CV 0.5)."""
 
 EPISODE_COLUMNS = {
     "number_id": "int32", "line": "int32", "type": "int8", "t": "float64",
@@ -84,7 +86,7 @@ class ResidualTraffic:
         grown = 1.0 - np.exp(-tenure / spec.tenure_scale_days)
         lam0 = spec.inbound_per_day * subs["mult"][line] * grown
         k = 1 + int(rng.poisson((spec.circle - 1.0) * grown))
-        weights = rng.gamma(1.0, 1.0, k)
+        weights = rng.gamma(CALLER_SHARE_SHAPE, 1.0, k)
         rates = lam0 * weights / weights.sum()
         stops = spec.stop_beta_days * (rng.random(k) ** (-1.0 / spec.stop_alpha) - 1.0)
         persistent = rng.random() < spec.persistent_share

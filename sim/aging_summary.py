@@ -1,0 +1,46 @@
+"""Per-run figures of the aging study: what a release policy costs and what it saves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .residual import DAY
+from .runner import SimResult
+
+__all__ = ["aging_metrics"]
+
+
+def aging_metrics(result: SimResult) -> dict[str, float]:
+    """Release-policy figures of one run, judged against its ground truth.
+
+    Returns
+    -------
+    dict
+        ``aging.episodes``; ``aging.days_mean.<type>`` (disconnect to release, episodes
+        released in the run) for residential and business numbers; ``aging.harm_calls``
+        and ``aging.harm_dollars`` (residual calls reaching new owners in their first
+        ``harm_days``, per disconnect, and their price); ``aging.harm_calls_all`` (at any
+        time after reassignment); ``aging.false_clean_rate`` (released numbers above the
+        release threshold within ``false_clean_days``, among those released early enough
+        to tell); ``aging.available_mean`` (assignable numbers) and
+        ``aging.exhaustion_events``.
+    """
+    cfg = result.config.aging
+    eps = result.episodes
+    out: dict[str, float] = {"aging.episodes": float(len(eps))}
+    if len(eps) == 0:
+        return out
+    days = (eps["release_t"] - eps["t"]) / DAY
+    for name in ("residential", "business"):
+        sel = days[(eps["type"] == name) & days.notna()]
+        out[f"aging.days_mean.{name}"] = float(sel.mean()) if len(sel) else np.nan
+    out["aging.harm_calls"] = float(eps["harm_calls"].mean())
+    out["aging.harm_dollars"] = out["aging.harm_calls"] * cfg.harm_price
+    out["aging.harm_calls_all"] = float(eps["harm_calls_all"].mean())
+    horizon = result.config.scenario.days * DAY
+    judged = eps["release_t"] + cfg.false_clean_days * DAY <= horizon
+    out["aging.false_clean_rate"] = (float(eps.loc[judged, "false_clean"].mean())
+                                     if judged.any() else np.nan)
+    out["aging.available_mean"] = float(result.states["available"].mean())
+    out["aging.exhaustion_events"] = float(len(result.exhaustion))
+    return out
