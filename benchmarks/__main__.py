@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .aging import bench_aging
 from .burst import bench_burst
 from .naive import naive_world
 
@@ -218,6 +219,8 @@ def main() -> None:
     bench_kernels(args.quick)
     print()
     bench_burst(args.quick, _row)
+    print()
+    bench_aging(args.quick, _row)
     print()
     bench_world()
     if not args.quick:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from .atomic import parquet_bytes, write_atomic
 from .residual import DAY
 from .runner import SimResult
 
-__all__ = ["aging_metrics"]
+__all__ = ["aging_metrics", "model_metrics"]
 
 
 def aging_metrics(result: SimResult) -> dict[str, float]:
@@ -28,15 +31,14 @@ def aging_metrics(result: SimResult) -> dict[str, float]:
     cfg = result.config.aging
     eps = result.episodes
     out: dict[str, float] = {"aging.episodes": float(len(eps))}
-    if len(eps) == 0:
-        return out
     days = (eps["release_t"] - eps["t"]) / DAY
     for name in ("residential", "business"):
         sel = days[(eps["type"] == name) & days.notna()]
         out[f"aging.days_mean.{name}"] = float(sel.mean()) if len(sel) else np.nan
-    out["aging.harm_calls"] = float(eps["harm_calls"].mean())
+    none = len(eps) == 0  # every run reports the same metrics (NaN when there is nothing)
+    out["aging.harm_calls"] = np.nan if none else float(eps["harm_calls"].mean())
     out["aging.harm_dollars"] = out["aging.harm_calls"] * cfg.harm_price
-    out["aging.harm_calls_all"] = float(eps["harm_calls_all"].mean())
+    out["aging.harm_calls_all"] = np.nan if none else float(eps["harm_calls_all"].mean())
     horizon = result.config.scenario.days * DAY
     judged = eps["release_t"] + cfg.false_clean_days * DAY <= horizon
     out["aging.false_clean_rate"] = (float(eps.loc[judged, "false_clean"].mean())
@@ -44,3 +46,23 @@ def aging_metrics(result: SimResult) -> dict[str, float]:
     out["aging.available_mean"] = float(result.states["available"].mean())
     out["aging.exhaustion_events"] = float(len(result.exhaustion))
     return out
+
+
+def model_metrics(result: SimResult, out: Path | None = None) -> dict[str, float]:
+    """Profile models compared on the run's held-out numbers (``sim.aging_models``).
+
+    Returns ``aging.model.<model>.<score>.<threshold>`` for the scores ``mae_days, uno_c,
+    ibs, ibs_km_ratio, coverage``; with ``out``, the test half's predictions are written to
+    ``out/model_predictions.parquet``.
+    """
+    from .aging_models import compare_models
+
+    scores, preds = compare_models(result)
+    if out is not None and len(preds):
+        write_atomic(Path(out) / "model_predictions.parquet", parquet_bytes(preds))
+    found = {}
+    for row in scores.itertuples():
+        for score in ("mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"):
+            found[f"aging.model.{row.model}.{score}.{row.threshold:g}"] = float(
+                getattr(row, score))
+    return found

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "parquet_bytes"]
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
@@ -32,3 +32,12 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def parquet_bytes(frame) -> bytes:
+    """A DataFrame as Parquet file contents (to hand to :func:`write_atomic`)."""
+    import io
+
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()

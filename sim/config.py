@@ -177,17 +177,21 @@ class SubscriberType(_Model):
         return self.initial / self.tenure.mean
 
 
-class Subscribers(_Model):
-    """The three subscriber types."""
+class _PerType(_Model):
+    """A section with one table per subscriber type."""
+
+    def by_code(self) -> list:
+        """The per-type tables in code order (see :data:`SUBSCRIBER_TYPES`)."""
+        return [getattr(self, name) for name in SUBSCRIBER_TYPES]
+
+
+class Subscribers(_PerType):
+    """The four subscriber types."""
 
     residential: SubscriberType
     business: SubscriberType
     call_centre: SubscriberType
     notifier: SubscriberType
-
-    def by_code(self) -> list[SubscriberType]:
-        """Types in code order (see :data:`SUBSCRIBER_TYPES`)."""
-        return [getattr(self, name) for name in SUBSCRIBER_TYPES]
 
 
 class Spam(_Model):
@@ -219,7 +223,7 @@ class ResidualType(_Model):
     persistent_days: float = Field(gt=0)
 
 
-class Residual(_Model):
+class Residual(_PerType):
     """Residual traffic meant for numbers' previous owners, per subscriber type."""
 
     answer_prob: float = Field(ge=0, le=1)
@@ -228,10 +232,6 @@ class Residual(_Model):
     business: ResidualType
     call_centre: ResidualType
     notifier: ResidualType
-
-    def by_code(self) -> list[ResidualType]:
-        """Types in code order (see :data:`SUBSCRIBER_TYPES`)."""
-        return [getattr(self, name) for name in SUBSCRIBER_TYPES]
 
 
 RELEASE_POLICIES = ("drawn", "quiet", "model", "online")
@@ -255,8 +255,8 @@ class Release(_Model):
     ``drawn``: a uniform time within the type's ``aging_days`` (the default world);
     ``fixed_<days>``: after that many days; ``quiet``: the first day from the floor on when
     the number's trailing inbound rate, less the background, is within the threshold;
-    ``model``: after the profile model's predicted days to the threshold (quantile
-    ``quantile``); ``online``: the model's prediction, revised at ``online_days`` from the
+    ``model``: once the profile model gives probability ``quantile`` that the number is
+    below the release threshold; ``online``: the model's prediction, revised at ``online_days`` from the
     number's first days of aging traffic.  Every policy keeps within the type's bounds.
     """
 
@@ -289,6 +289,7 @@ class Aging(_Model):
     false_clean_days: float = Field(gt=0)
     harm_budget: float | None = Field(default=None, ge=0)
     counterfactual: bool
+    compare_models: bool
     release: Release
 
     @field_validator("thresholds")

@@ -11,7 +11,6 @@ Output folder (DESIGN.md's contract)::
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .atomic import write_atomic
+from .aging_summary import aging_metrics, model_metrics
+from .atomic import parquet_bytes, write_atomic
 from .config import ExperimentConfig, sweep_points
 from .runner import SimResult, run_manifest, simulate
 from .summary import burst_metrics, world_metrics
@@ -64,12 +64,6 @@ class ExperimentResult:
         return SimResult(self.config, path, {}, json.loads((path / "manifest.json").read_text()))
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    frame.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
 def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
                    progress: bool = True) -> ExperimentResult:
     """Run every sweep point x replication serially, then write metrics and the report.
@@ -102,13 +96,17 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
                 stream_point = 0 if config.common_random_numbers else p
                 result = simulate(point_cfg, run_dir(out, p, r), point=stream_point,
                                   replication=r, progress=progress and total == 1)
-                for metric, value in {**world_metrics(result), **burst_metrics(result)}.items():
+                found = {**world_metrics(result), **burst_metrics(result),
+                         **aging_metrics(result)}
+                if point_cfg.aging.compare_models:
+                    found.update(model_metrics(result, run_dir(out, p, r)))
+                for metric, value in found.items():
                     rows.append({"point": p, "replication": r, **params, "metric": metric,
                                  "value": float(value)})
                 bar.update(1)
     metrics = pd.DataFrame(rows, columns=["point", "replication", *keys, "metric", "value"])
     point_table = pd.DataFrame([{"point": p, **params} for p, (params, _) in enumerate(points)])
-    write_atomic(out / "metrics.parquet", _parquet_bytes(metrics))
+    write_atomic(out / "metrics.parquet", parquet_bytes(metrics))
     write_atomic(out / "config.resolved.toml", config.to_toml())
     result = ExperimentResult(config, out, metrics, point_table)
     write_report(result)

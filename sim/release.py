@@ -14,8 +14,9 @@ number at least to the lower bound and release it at the upper bound at the late
     the number over the trailing window, less the background spam rate, is within the
     release threshold.
 ``model``
-    The profile model's predicted days to the release threshold (survival quantile
-    ``aging.release.quantile``), from the features known at the disconnect.
+    The profile model's predicted days until the number is below the release threshold
+    with probability ``aging.release.quantile``, from the features known at the
+    disconnect.
 ``online``
     The same model, revised after ``online_days`` days from the number's own aging
     traffic.
@@ -141,7 +142,8 @@ class Releaser:
         res = self.world.residual
         frame = features_frame(res.episodes, episodes,
                                self.world.tracker.early if early else None)
-        days = np.asarray(self.model.predict_days(frame, q=self.quantile), dtype=float)
+        # released once the model gives probability `quantile` that the number has crossed
+        days = np.asarray(self.model.predict_days(frame, q=1.0 - self.quantile), dtype=float)
         bounds = self._bounds(episodes)
         age = (t - res.episodes["t"][episodes]) / DAY
         days = np.clip(np.nan_to_num(days, nan=np.inf), np.maximum(bounds[:, 0], age),

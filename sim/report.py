@@ -22,6 +22,7 @@ from models.stats import summarize  # noqa: E402
 
 from .atomic import write_atomic  # noqa: E402
 from .config import SUBSCRIBER_TYPES  # noqa: E402
+from .aging_report import aging_section  # noqa: E402
 from .burst_report import burst_section  # noqa: E402
 from .numbering import area_code_region  # noqa: E402
 from .population import DAY  # noqa: E402
@@ -181,7 +182,8 @@ def write_report(result: "ExperimentResult") -> None:
              _exhaustion_figure(load_runs(result, "exhaustion"), labels, cfg.scenario.days, reps),
              "<h2>Ledger summary</h2>",
              _ledger_section(load_runs(result, "ledger"), labels, reps),
-             burst_section(result, labels, _table, _figure)]
+             burst_section(result, labels, _table, _figure),
+             aging_section(result, labels, _table, _figure)]
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
             f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
     write_atomic(result.out / "index.html", page)

@@ -86,7 +86,7 @@ class SimResult:
 
 
 def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: int = 0,
-             replication: int = 0, policies: Sequence[Policy] = (),
+             replication: int = 0, policies: Sequence[Policy] = (), aging_model=None,
              progress: bool = True) -> SimResult:
     """Run the world once.
 
@@ -100,6 +100,9 @@ def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: 
         Which (sweep point, replication) this is: with ``config.seed`` they fix the streams.
     policies : sequence of Policy
         Call-control policies to plug into the pipeline.
+    aging_model : object, optional
+        The fitted profile model of a ``model``/``online`` release policy; by default one
+        is trained on a separate run of the same world (``sim.aging_models``).
     progress : bool
         Show a progress bar over simulated days (terminal or notebook).
 
@@ -113,6 +116,10 @@ def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: 
     >>> res = simulate(load_config("experiments/quickstart.toml"))  # doctest: +SKIP
     >>> res.daily_calls.groupby("kind").attempts.sum()              # doctest: +SKIP
     """
+    if aging_model is None and config.aging.release.policy in ("model", "online"):
+        from .aging_models import training_model  # it runs this function itself
+
+        aging_model = training_model(config, replication)
     names = [n for n in TABLES if n != "calls" or config.record.calls]
     recorder = Recorder(out, names)
     started = time.time()
@@ -120,7 +127,7 @@ def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: 
                leave=False)
     try:
         world = World(config, Streams(config.seed, point, replication), recorder, policies,
-                      progress=lambda s: bar.update(s / DAY))
+                      progress=lambda s: bar.update(s / DAY), aging_model=aging_model)
         world.simulate()
         recorder.finish()
     except BaseException:
