@@ -136,7 +136,9 @@ def _policy_part(result: "ExperimentResult", labels_: dict[int, str], table, fig
              "take them from there, and the residual traffic they still carry reaches their "
              "new owners. Means ± 95% confidence half-widths across replications.</p>",
              table(wide.reset_index().rename(columns={"index": "metric"})),
-             _tradeoff_figure(per_point, budget, figure), "<h3>What the evidence says</h3>"]
+             _tradeoff_figure(per_point, budget, figure)]
+    parts += _paired_part(result, labels_, m, table)
+    parts.append("<h3>What the evidence says</h3>")
     best = recommend_policy(per_point.dropna(subset=["days", "harm"]), budget)
     if best is None:
         parts.append(f"<p>No policy keeps the harm within {source} (${budget:.3g} per "
@@ -153,6 +155,31 @@ def _policy_part(result: "ExperimentResult", labels_: dict[int, str], table, fig
             "compare the confidence intervals in the table; differences smaller than them "
             "are not established by this many replications.</p>")
     return parts
+
+
+def _paired_part(result, labels_, m: pd.DataFrame, table) -> list[str]:
+    """Each policy minus fixed 90-day aging, replication by replication (with common random
+    numbers both face the same world, so the differences are much surer than the levels)."""
+    if not result.config.common_random_numbers:
+        return []
+    ref = [p for p, label in labels_.items() if "fixed_90" in label]
+    if not ref:
+        return []
+    keyed = m.set_index(["metric", "replication", "point"])["value"]
+    base = m[m["point"] == ref[0]].set_index(["metric", "replication"])["value"]
+    diff = (keyed - base.reindex(keyed.index.droplevel("point")).to_numpy()).rename("value")
+    diff = diff.reset_index()
+    diff = diff[diff["point"] != ref[0]]
+    summary = summarize(diff, ["point", "metric"])
+    summary["cell"] = _cells(summary)
+    wide = summary.pivot(index="metric", columns="point", values="cell")
+    wide.columns = [labels_[p] for p in wide.columns]
+    names = dict(POLICY_METRICS)
+    wide = wide.reindex([k for k, _ in POLICY_METRICS if k in wide.index])
+    wide.index = [names[i] for i in wide.index]
+    return ["<p>Paired against fixed 90-day aging (each replication's difference; with "
+            "common random numbers both policies face the same subscribers and callers):</p>",
+            table(wide.reset_index().rename(columns={"index": "difference"}))]
 
 
 def _model_part(result: "ExperimentResult", table, figure) -> list[str]:
@@ -185,6 +212,7 @@ def _model_part(result: "ExperimentResult", table, figure) -> list[str]:
             ax.set_xlabel("")
             ax.legend(title="threshold (× background)", fontsize=8)
             ax.grid(alpha=0.3, axis="y")
+    axes[1].set_ylim(0.5, 1.0)
     axes[0].set_title("Error of predicted days to quiet")
     axes[1].set_title("Ranking of numbers (concordance)")
     parts.append(figure(fig, "Profile models side by side on the same held-out numbers, per "
