@@ -37,7 +37,8 @@ class CallBatch:
     caller_id : int32
         Inventory id of the calling line, -1 for calls from outside the network.
     callee_id : int32
-        Inventory id of the called number, -1 off the network (set by routing).
+        Inventory id of the called number, -1 off the network (set by origination or by
+        routing; -2 until then).
     blocked : bool
         Blocked by a policy.
     outcome : int8
@@ -94,12 +95,18 @@ class Policy(Protocol):
         """Return a boolean mask of the calls in ``batch`` to block."""
 
 
-def new_batch(t, caller, callee, caller_id) -> CallBatch:
-    """A batch fresh from origination: nothing routed, blocked or answered yet."""
+def new_batch(t, caller, callee, caller_id, callee_id=None) -> CallBatch:
+    """A batch fresh from origination: nothing routed, blocked or answered yet.
+
+    ``callee_id`` may be given when origination already looked the called numbers up
+    (routing does it otherwise).
+    """
     n = len(t)
+    if callee_id is None:
+        callee_id = np.full(n, -2, dtype=np.int32)  # -2: not looked up yet
     return CallBatch(
         t=t, caller=caller, callee=callee, caller_id=caller_id.astype(np.int32),
-        callee_id=np.full(n, -1, dtype=np.int32), blocked=np.zeros(n, dtype=bool),
+        callee_id=np.asarray(callee_id, dtype=np.int32), blocked=np.zeros(n, dtype=bool),
         outcome=np.zeros(n, dtype=np.int8), answered=np.zeros(n, dtype=bool),
         duration=np.zeros(n, dtype=np.float32),
     )
@@ -158,7 +165,8 @@ class Pipeline:
 
     def _route(self, batch: CallBatch) -> None:
         inv = self.inventory
-        batch.callee_id = inv.ids_of(batch.callee)
+        if len(batch) and batch.callee_id.min() == -2:
+            batch.callee_id = inv.ids_of(batch.callee)
         batch.outcome = route_outcomes(batch.callee_id, batch.t, batch.blocked, inv.state,
                                        inv.prev_state, inv.changed_at)
 

@@ -114,10 +114,10 @@ class AgingTracker:
         """Count a slice's calls: residual ones (truth) and all inbound (observable)."""
         on = batch.callee_id >= 0
         ids = batch.callee_id[on]
-        self._obs_today += np.bincount(ids, minlength=len(self._obs_today)).astype(np.int32)
+        ids = ids[self.world.residual.episode_of[ids] >= 0]  # only numbers with an episode
+        np.add.at(self._obs_today, ids, 1)
         res = on & (truth.kind == RESIDUAL)
-        self._res_today += np.bincount(batch.callee_id[res],
-                                       minlength=len(self._res_today)).astype(np.int32)
+        np.add.at(self._res_today, batch.callee_id[res], 1)
         self._harm(batch, res & (batch.outcome == DELIVERED))
 
     def _harm(self, batch: CallBatch, sel: np.ndarray) -> None:

@@ -162,9 +162,11 @@ class Traffic:
             self.world.inventory.numbers, lines, random_external_numbers(self.rng_spam, len(lines)),
             SPAM,
         )
-        self._redirect(callee[: len(subs)], edge[: len(subs)], subs, kind[: len(subs)])
+        sub_ids = self._redirect(callee[: len(subs)], edge[: len(subs)], subs,
+                                 kind[: len(subs)])
         k = len(t_res)
         t = np.concatenate([t_sub, t_spam, t_res])
+        callee_id = np.concatenate([sub_ids, lines.astype(np.int32), res_ids])
         columns = (np.concatenate([caller, res_callers]),
                    np.concatenate([callee, self.world.inventory.numbers[res_ids]]),
                    np.concatenate([caller_id, np.full(k, -1, dtype=np.int32)]),
@@ -185,18 +187,19 @@ class Traffic:
         for c, dist in enumerate(self.campaign_talk):
             sel = np.flatnonzero(campaign == c)
             talk_time[sel] = dist.sample(pop.rng_robo, len(sel))
-        columns = (t, *columns, would_answer, talk_time)
+        columns = (t, *columns, would_answer, talk_time, callee_id)
         if self.sort:
             order = time_order(t, t0, t1)
             columns = tuple(c[order] for c in columns)
-        t, caller, callee, caller_id, kind, campaign, would_answer, talk_time = columns
+        t, caller, callee, caller_id, kind, campaign, would_answer, talk_time, callee_id = columns
         truth = CallTruth(kind=kind, campaign=campaign, would_answer=would_answer,
                           talk_time=talk_time)
-        return new_batch(t, caller, callee, caller_id), truth
+        return new_batch(t, caller, callee, caller_id, callee_id), truth
 
-    def _redirect(self, callee, edge, subs, kind) -> None:
+    def _redirect(self, callee, edge, subs, kind) -> np.ndarray:
         """Subscribers stop calling a contact whose number was disconnected: such a call
-        goes to another of the caller's contacts instead (in place).
+        goes to another of the caller's contacts instead (in place).  Returns the callees'
+        inventory ids.
 
         A contact is stale when its number was disconnected after the caller drew it (the
         caller joined before that disconnect).  The caller walks their list from a point
@@ -207,17 +210,17 @@ class Traffic:
         """
         inv, pop = self.world.inventory, self.world.population
         start, contacts = pop.subs["start"], pop.contacts["number"]
+        ids = inv.ids_of(callee)
 
-        def is_stale(j):
-            ids = inv.ids_of(callee[j])
-            out = ids >= 0
-            out[out] = inv.disconnected_at[ids[out]] > start[subs[j[out]]]
+        def is_stale(j, ids_j):
+            out = ids_j >= 0
+            out[out] = inv.disconnected_at[ids_j[out]] > start[subs[j[out]]]
             return out
 
         stale = np.flatnonzero(kind < ROBOCALLER)
-        stale = stale[is_stale(stale)]
+        stale = stale[is_stale(stale, ids[stale])]
         if len(stale) == 0:
-            return
+            return ids
         sub = subs[stale]
         off = pop.subs["contact_off"][sub]
         deg = pop.subs["contact_deg"][sub].astype(np.int64)
@@ -231,10 +234,12 @@ class Traffic:
             todo, pos = todo[keep], pos[keep]
             step = 1 + (h[pos] + tried) % others[pos]
             callee[todo] = contacts[off[pos] + (pick[pos] + step) % deg[pos]]
-            keep = is_stale(todo)
+            ids[todo] = inv.ids_of(callee[todo])
+            keep = is_stale(todo, ids[todo])
             todo, pos = todo[keep], pos[keep]
             if len(todo) == 0:
                 break
+        return ids
 
     def spam_multiplier(self, number_id: int) -> float:
         """The number's background spam rate relative to the mean (gamma, mean 1)."""
