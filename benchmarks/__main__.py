@@ -26,7 +26,7 @@ from sim.inventory import lookup_ids, make_numbers
 from sim.pipeline import route_outcomes
 from sim.runner import simulate
 from sim.timesort import time_order
-from sim.traffic import assemble_calls
+from sim.traffic import assemble_calls, stale_calls
 
 
 def _rate(n: float, fn, repeat: int = 3) -> float:
@@ -205,6 +205,15 @@ def bench_kernels(quick: bool) -> None:
     fast = _rate(n_calls + 1000, lambda: assemble_calls(*a), 5)
     slow = _rate(20_000, lambda: assemble_calls.py_func(subs[:20_000], u[:20_000], *a[2:]), 1)
     _row("call assembly (1 M)", fast, slow, "Python twin")
+
+    ids = rng.integers(-1, len(numbers), n_calls).astype(np.int32)
+    kinds = rng.integers(0, 7, n_calls).astype(np.int8)
+    disconnected = np.where(rng.random(len(numbers)) < 0.05, rng.random(len(numbers)), -np.inf)
+    start = rng.random(n_sub)
+    b = (ids, subs, kinds, disconnected, start, 4)
+    fast = _rate(n_calls, lambda: stale_calls(*b), 5)
+    slow = _rate(50_000, lambda: stale_calls.py_func(*(x[:50_000] for x in b[:3]), *b[3:]), 1)
+    _row("stale-contact check (1 M)", fast, slow, "Python twin")
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ class ResidualTraffic:
         self.episodes = GrowingColumns(EPISODE_COLUMNS, 1024)
         self.episode_of = np.full(len(world.inventory), -1, dtype=np.int32)
         self._queue: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._ages: dict[int, list[float]] = {}
 
     def disconnected(self, t: float, line: int) -> int:
         """Start the episode of ``line``'s number, disconnected at ``t``; returns its id."""
@@ -82,7 +83,7 @@ class ResidualTraffic:
         number = int(subs["number_id"][line])
         tenure = (t - subs["start"][line]) / DAY
         if subs["initial"][line]:  # in service before the run began: add its age at time 0
-            tenure += float(world.population.types[code].tenure.sample_residual(rng, 1)[0])
+            tenure += self._initial_age(code)
         grown = 1.0 - np.exp(-tenure / spec.tenure_scale_days)
         lam0 = spec.inbound_per_day * subs["mult"][line] * grown
         k = 1 + int(rng.poisson((spec.circle - 1.0) * grown))
@@ -110,6 +111,16 @@ class ResidualTraffic:
         self.episode_of[number] = episode
         self._queue_calls(t, number, np.append(rates, p_rate), np.append(stops, p_days))
         return episode
+
+    def _initial_age(self, code: int) -> float:
+        """Age at time 0 of a line of the starting population: in steady state it follows
+        the equilibrium residual of the tenure (drawn in batches: each draw builds a grid)."""
+        ages = self._ages.get(code)
+        if ages is None or len(ages) == 0:
+            tenure = self.world.population.types[code].tenure
+            ages = list(tenure.sample_residual(self.rng, 1024))
+            self._ages[code] = ages
+        return float(ages.pop())
 
     def _queue_calls(self, t: float, number: int, rates: np.ndarray, stops: np.ndarray) -> None:
         """Draw every call of the callers up to the horizon and queue them by slice."""

@@ -91,6 +91,27 @@ def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, cont
 assemble_calls = njit(cache=True, nogil=True)(_assemble_calls)
 
 
+def _stale_calls(ids, subs, kind, disconnected_at, start, first_robot_kind):
+    """Positions of subscriber calls to a contact whose number was disconnected after the
+    caller joined (``disconnected_at[id] > start[caller]``), in order.
+
+    ``ids`` are the callees' inventory ids (-1 off the network), ``subs`` the callers'
+    line ids, ``kind`` the callers' kinds: only kinds below ``first_robot_kind``
+    (subscribers) count.
+    """
+    out = np.empty(ids.shape[0], dtype=np.int64)
+    n = 0
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        if i >= 0 and kind[j] < first_robot_kind and disconnected_at[i] > start[subs[j]]:
+            out[n] = j
+            n += 1
+    return out[:n]
+
+
+stale_calls = njit(cache=True, nogil=True)(_stale_calls)
+
+
 class Traffic:
     """Generates, routes and records every call of a world, one slice at a time."""
 
@@ -217,8 +238,7 @@ class Traffic:
             out[out] = inv.disconnected_at[ids_j[out]] > start[subs[j[out]]]
             return out
 
-        stale = np.flatnonzero(kind < ROBOCALLER)
-        stale = stale[is_stale(stale, ids[stale])]
+        stale = stale_calls(ids, subs, kind, inv.disconnected_at, start, ROBOCALLER)
         if len(stale) == 0:
             return ids
         sub = subs[stale]

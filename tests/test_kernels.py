@@ -11,7 +11,7 @@ from sim.pipeline import BLOCKED, DELIVERED, OFF_NET, VACANT, route_outcomes
 from sim.inventory import ASSIGNED, PORTED_OUT
 from sim.recorder import CALL_KINDS
 from sim.timesort import time_order
-from sim.traffic import assemble_calls
+from sim.traffic import assemble_calls, stale_calls
 
 SPAM = CALL_KINDS.index("spam")
 
@@ -344,3 +344,26 @@ def test_assemble_calls_matches_python_twin(args):
     assert (caller_id[k:] == -1).all() and (kind[k:] == spam).all()
     np.testing.assert_array_equal(campaign[:k], sub_campaign[subs])
     assert (campaign[k:] == -1).all()
+
+
+# -- sim/traffic.py: stale_calls ----------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(0, 60), lines=st.integers(1, 20), numbers=st.integers(1, 20))
+def test_stale_calls_matches_python_twin(data, n, lines, numbers):
+    """stale_calls equals its Python twin and a vectorised reading of its docstring."""
+    ids = np.array(data.draw(st.lists(st.integers(-1, numbers - 1), min_size=n, max_size=n)),
+                   dtype=np.int32)
+    subs = np.array(data.draw(st.lists(st.integers(0, lines - 1), min_size=n, max_size=n)),
+                    dtype=np.int64)
+    kind = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)),
+                    dtype=np.int8)
+    times = st.sampled_from([-np.inf, 0.0, 5.0, 10.0, 20.0])
+    disconnected = np.array(data.draw(st.lists(times, min_size=numbers, max_size=numbers)))
+    start = np.array(data.draw(st.lists(st.sampled_from([0.0, 5.0, 10.0, 15.0]),
+                                        min_size=lines, max_size=lines)))
+    got = stale_calls(ids, subs, kind, disconnected, start, 4)
+    np.testing.assert_array_equal(got, stale_calls.py_func(ids, subs, kind, disconnected,
+                                                           start, 4))
+    safe = np.maximum(ids, 0)
+    want = np.flatnonzero((ids >= 0) & (kind < 4) & (disconnected[safe] > start[subs]))
+    np.testing.assert_array_equal(got, want)
