@@ -16,7 +16,7 @@ from models.aging import (CoxPH, GradientBoostedSurvival, LogLogisticAFT, Lookup
 from models.aging.metrics import compare
 
 from .aging_data import episode_frame, labels
-from .config import ExperimentConfig
+from .config import ConfigError, ExperimentConfig
 from .runner import SimResult, simulate
 from .traffic import mix64
 
@@ -24,6 +24,8 @@ __all__ = ["make_model", "held_out", "compare_models", "training_model", "TRAINI
 
 TRAINING_POINT = 2**31 - 1
 """Stream point of the training runs (no sweep point uses it)."""
+MIN_TRAINING_EVENTS = 30
+"""Fewest crossings a model-driven release policy may be trained on."""
 _MODELS = {"lookup": LookupTable, "cox": CoxPH, "weibull_aft": WeibullAFT,
            "loglogistic_aft": LogLogisticAFT, "gradient_boosting": GradientBoostedSurvival}
 _TRAINED: dict[tuple, object] = {}
@@ -103,15 +105,21 @@ def compare_models(result: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
 def training_model(config: ExperimentConfig, replication: int = 0):
     """The fitted model of a ``model``/``online`` release policy (memoised per process).
 
-    It is trained on a run of the same world on its own random streams, with numbers held
-    to their cap so that their residual traffic is seen as long as the rules allow, on the
-    carrier's labels for the release threshold.
+    It is trained on a ``aging.release.train_days`` run of the same world on its own
+    random streams, with numbers held to their cap so that their residual traffic is seen
+    as long as the rules allow, on the carrier's labels for the release threshold.
+
+    Raises
+    ------
+    ConfigError
+        If the training run saw too few crossings to learn from.
     """
     rel = config.aging.release
     raw = config.to_dict()
     raw["aging"]["release"]["policy"] = "fixed_365"
     raw["aging"]["compare_models"] = False
     raw["record"]["calls"] = False
+    raw["scenario"]["days"] = rel.train_days
     train_cfg = ExperimentConfig.model_validate(raw)
     key = (train_cfg.digest(), replication, rel.model, rel.policy)
     if key not in _TRAINED:
@@ -119,6 +127,11 @@ def training_model(config: ExperimentConfig, replication: int = 0):
                        progress=False)
         frame = run_frame(res)
         y = _surv(*labels(frame, rel.threshold))
+        if y["event"].sum() < MIN_TRAINING_EVENTS:
+            raise ConfigError(
+                f"aging.release.train_days: the training run saw {int(y['event'].sum())} "
+                f"crossings of the release threshold, fewer than {MIN_TRAINING_EVENTS} to "
+                "learn from (lengthen it or enlarge the world)")
         bg = config.spam.calls_per_line_per_day
         model = (OnlineDecay(make_model(rel.model), thr=rel.threshold * bg,
                              background_per_day=bg) if rel.policy == "online"

@@ -64,16 +64,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: valid ({config.name}, {len(config.sweep)} swept key(s), "
               f"{config.replications} replication(s))")
         return 0
-    if args.command == "simulate":
-        from .runner import simulate
+    try:
+        if args.command == "simulate":
+            from .runner import simulate
 
-        result = simulate(config, args.out, progress=progress)
-        rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())
-        print(f"wrote {args.out}: {rows}")
-        return 0
-    from .experiment import run_experiment
+            result = simulate(config, args.out, progress=progress)
+            rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())
+            print(f"wrote {args.out}: {rows}")
+            return 0
+        from .experiment import run_experiment
 
-    result = run_experiment(config, args.out, progress=progress)
+        result = run_experiment(config, args.out, progress=progress)
+    except ConfigError as err:  # found only once running (e.g. a training run too short)
+        print(f"tnlab: error: {err}", file=sys.stderr)
+        return 2
     print(f"wrote {result.out}: report {result.report}")
     return 0
 

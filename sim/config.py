@@ -258,6 +258,7 @@ class Release(_Model):
     ``model``: once the profile model gives probability ``quantile`` that the number is
     below the release threshold; ``online``: the model's prediction, revised at ``online_days`` from the
     number's first days of aging traffic.  Every policy keeps within the type's bounds.
+    The model of ``model``/``online`` learns from a ``train_days`` run of the same world.
     """
 
     policy: Annotated[str, AfterValidator(_policy)]
@@ -265,6 +266,7 @@ class Release(_Model):
     model: _one_of(*AGING_MODELS)
     quantile: float = Field(gt=0, lt=1)
     online_days: int = Field(ge=1)
+    train_days: float = Field(gt=0, le=3650)
 
     @field_validator("policy")
     @classmethod

@@ -211,7 +211,7 @@ def test_model_release_follows_the_trained_models_prediction():
     from sim.aging_models import run_frame, training_model
 
     res = _run(residual={"residential": {"tenure_scale_days": 20.0, "stop_beta_days": 60.0}},
-               release={"policy": "model", "quantile": 0.8})
+               release={"policy": "model", "quantile": 0.8, "train_days": 120.0})
     cfg = res.config
     model = training_model(cfg)  # memoised: the very model the run used
     frame = run_frame(res).dropna(subset=["release_t"])
@@ -222,3 +222,12 @@ def test_model_release_follows_the_trained_models_prediction():
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
     inside = (got > bounds[:, 0] + 1) & (got < bounds[:, 1] - 1)
     assert inside.mean() > 0.1  # the check above is not only about the clipping
+
+
+def test_model_release_refuses_a_training_run_with_too_few_crossings():
+    """A model-driven policy trained on a few days of history fails with one line naming
+    the key, before the run starts."""
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^aging\.release\.train_days: the training run saw"):
+        _run(release={"policy": "model", "train_days": 2.0})
