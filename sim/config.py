@@ -310,6 +310,125 @@ class Aging(_Model):
         return self
 
 
+CHANNELS = ("search", "social", "display", "print")
+"""Ad channels of the DNI market (``print`` stands for print and broadcast)."""
+NUMBER_KINDS = ("local", "non_local", "tollfree_800", "tollfree_other", "vanity")
+"""Kinds of tracking number a DNI pool can hold."""
+SIZERS = ("fixed", "one_per_twenty", "peak_session", "utilisation", "static_erlang",
+          "time_varying_erlang", "autoscaler")
+"""Pool-sizing policies (``models.dni.sizing``)."""
+OPTIMIZERS = ("none", "uniform", "all_local", "epsilon_greedy", "ucb1", "thompson", "linucb",
+              "oracle")
+"""Pool-composition optimizers (``models.dni.bandits``)."""
+
+
+class Channel(_Model):
+    """One ad channel: how many sessions it brings and how likely an impression is to
+    lead to a call, before the number's kind is taken into account."""
+
+    sessions_per_day: float = Field(ge=0)
+    call_prob: float = Field(ge=0, le=1)
+    diurnal: Diurnal
+    response: dict[str, float]
+
+    @field_validator("response")
+    @classmethod
+    def _kinds(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(NUMBER_KINDS))
+        if unknown:
+            raise ValueError(f"unknown number kind {unknown[0]!r} (kinds: "
+                             + ", ".join(NUMBER_KINDS) + ")")
+        if set(v) != set(NUMBER_KINDS):
+            raise ValueError("needs a multiplier for every number kind: "
+                             + ", ".join(NUMBER_KINDS))
+        if any(x < 0 for x in v.values()):
+            raise ValueError("multipliers must be >= 0")
+        return v
+
+
+class Channels(_Model):
+    """The four ad channels (set a channel's ``sessions_per_day`` to 0 to leave it out)."""
+
+    search: Channel
+    social: Channel
+    display: Channel
+    print: Channel
+
+    def by_code(self) -> list[Channel]:
+        """Channels in code order (see :data:`CHANNELS`)."""
+        return [getattr(self, name) for name in CHANNELS]
+
+
+class Sponsor(_Model):
+    """An advertiser: its share of the sessions and its daily impression budget."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0)
+    budget_per_day: float | None = Field(default=None, gt=0)
+
+
+class Dni(_Model):
+    """The call-tracking (DNI) market: sessions, leases from a shared pool, calls, the
+    association store, pool sizing and composition."""
+
+    enabled: bool
+    step_seconds: int = Field(ge=10, le=3600)
+    consumers: int = Field(ge=1)
+    area_codes: list[int] = Field(min_length=1)
+    session_minutes: Distribution
+    hold_minutes: float = Field(ge=0)
+    pool_size: int = Field(ge=1, le=1_000_000)
+    pool_kind: _one_of(*NUMBER_KINDS)
+    exhausted: _one_of("overflow", "steal_lru")
+    in_session_share: float = Field(ge=0, le=1)
+    delay_days: Distribution
+    repeat_calls: float = Field(ge=0)
+    repeat_days: Distribution
+    withheld_share: float = Field(ge=0, le=1)
+    known_caller_share: float = Field(ge=0, le=1)
+    store: bool
+    store_eviction: _one_of("none", "age", "size")
+    store_max_age_days: float = Field(gt=0)
+    store_max_entries: int = Field(ge=1)
+    talk_minutes: Distribution
+    sizer: _one_of(*SIZERS)
+    target_blocking: float = Field(gt=0, lt=1)
+    autoscale_growth: float = Field(gt=0, le=10)
+    optimizer: _one_of(*OPTIMIZERS)
+    epsilon: float = Field(ge=0, le=1)
+    ucb_alpha: float = Field(ge=0)
+    rebalance_hours: float = Field(gt=0)
+    max_changes: int = Field(ge=1)
+    feedback_days: float = Field(gt=0)
+    price_month: dict[str, float]
+    price_minute: dict[str, float]
+    channels: Channels
+    sponsors: list[Sponsor] = Field(min_length=1, max_length=1000)
+
+    @field_validator("area_codes")
+    @classmethod
+    def _real(cls, v: list[int]) -> list[int]:
+        for npa in v:
+            if not is_us_area_code(npa):
+                raise ValueError(f"{npa} is not a US area code")
+        return v
+
+    @field_validator("price_month", "price_minute")
+    @classmethod
+    def _prices(cls, v: dict[str, float]) -> dict[str, float]:
+        if set(v) != set(NUMBER_KINDS) or any(x < 0 for x in v.values()):
+            raise ValueError("needs a price >= 0 for every number kind: "
+                             + ", ".join(NUMBER_KINDS))
+        return v
+
+    @model_validator(mode="after")
+    def _sponsors(self):
+        names = [s.name for s in self.sponsors]
+        if len(set(names)) != len(names):
+            raise ValueError("sponsors: names repeat")
+        return self
+
+
 class Campaign(_Model):
     """One robocall operation: how many fresh numbers it dials from, how hard, and when it
     moves to new ones."""
@@ -429,6 +548,7 @@ class ExperimentConfig(_Model):
     detection: Detection
     residual: Residual
     aging: Aging
+    dni: Dni
     sweep: dict[str, list[Any]]
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .aging_summary import aging_metrics, model_metrics
 from .atomic import parquet_bytes, write_atomic
 from .config import ExperimentConfig, sweep_points
+from .dni_summary import dni_metrics
 from .runner import SimResult, run_manifest, simulate
 from .summary import burst_metrics, world_metrics
 
@@ -97,7 +98,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
                 result = simulate(point_cfg, run_dir(out, p, r), point=stream_point,
                                   replication=r, progress=progress and total == 1)
                 found = {**world_metrics(result), **burst_metrics(result),
-                         **aging_metrics(result)}
+                         **aging_metrics(result), **dni_metrics(result)}
                 if point_cfg.aging.compare_models:
                     found.update(model_metrics(result, run_dir(out, p, r)))
                 for metric, value in found.items():

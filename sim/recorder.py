@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import SUBSCRIBER_TYPES
+from .config import CHANNELS, NUMBER_KINDS, SUBSCRIBER_TYPES
 
 __all__ = ["Column", "Recorder", "SCHEMAS", "Table", "STATES", "REASONS", "CALL_KINDS",
            "LINE_TYPES"]
@@ -38,6 +38,11 @@ OUTCOMES = ("blocked", "vacant", "delivered", "off_net")
 """Call outcomes at routing, in the order of their integer codes."""
 END_REASONS = ("active", "disconnect", "port_out")
 """How a subscriber's tenure ended, in the order of their integer codes."""
+DNI_VIA = ("store", "lease", "none")
+"""How a tracked call was routed: the association store, the number's current lease, or
+neither (the overflow number, or a number nobody leases)."""
+DNI_OUTCOMES = ("correct", "misattributed", "unattributed")
+"""A tracked call's attribution against the truth."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,43 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("episode", "int32"),
         ("day", "int16"),
         ("calls", "int32"),
+    ),
+    "impressions": _cols(
+        ("t", "float64"),
+        ("impression", "int64"),
+        ("consumer", "int32"),
+        ("area", "int16"),
+        ("channel", "int8", CHANNELS),
+        ("sponsor", "int16"),
+        ("kind", "int8", NUMBER_KINDS),
+        ("number_id", "int32"),
+        ("lease_end", "float64"),
+        ("call_prob", "float32"),
+    ),
+    "dni_calls": _cols(
+        ("t", "float64"),
+        ("impression", "int64"),
+        ("consumer", "int32"),
+        ("withheld", "bool"),
+        ("number_id", "int32"),
+        ("kind", "int8", NUMBER_KINDS),
+        ("sponsor", "int16"),
+        ("attributed", "int64"),
+        ("routed_sponsor", "int16"),
+        ("via", "int8", DNI_VIA),
+        ("outcome", "int8", DNI_OUTCOMES),
+        ("in_window", "bool"),
+        ("repeat", "bool"),
+        ("minutes", "float32"),
+    ),
+    "pool": _cols(
+        ("t", "float64"),
+        ("size", "int64"),
+        *((f"size_{k}", "int64") for k in NUMBER_KINDS),
+        ("busy", "int64"),
+        ("store_entries", "int64"),
+        ("sessions", "int64"),
+        ("blocked", "int64"),
     ),
     "daily_calls": _cols(
         ("day", "int32"),

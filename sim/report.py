@@ -24,6 +24,7 @@ from .atomic import write_atomic  # noqa: E402
 from .config import SUBSCRIBER_TYPES  # noqa: E402
 from .aging_report import aging_section  # noqa: E402
 from .burst_report import burst_section  # noqa: E402
+from .dni_report import dni_section  # noqa: E402
 from .numbering import area_code_region  # noqa: E402
 from .population import DAY  # noqa: E402
 from .recorder import CALL_KINDS, STATES  # noqa: E402
@@ -183,7 +184,8 @@ def write_report(result: "ExperimentResult") -> None:
              "<h2>Ledger summary</h2>",
              _ledger_section(load_runs(result, "ledger"), labels, reps),
              burst_section(result, labels, _table, _figure),
-             aging_section(result, labels, _table, _figure)]
+             aging_section(result, labels, _table, _figure),
+             dni_section(result, labels, _table, _figure)]
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
             f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
     write_atomic(result.out / "index.html", page)

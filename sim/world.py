@@ -14,7 +14,9 @@ import simpy
 
 from .config import ExperimentConfig
 from .detection import BurstPolicy
+from .dni_policies import dni_policies
 from .inventory import Inventory, make_numbers
+from .market import Market
 from .pipeline import Policy
 from .population import DAY, Population
 from .recorder import Recorder
@@ -82,6 +84,7 @@ class World(simpy.Environment):
         self.residual = ResidualTraffic(self)
         self.tracker = AgingTracker(self)
         self.releaser = Releaser(self, aging_model)
+        self.market = Market(self, *dni_policies(config.dni)) if config.dni.enabled else None
 
     def rng(self, name: str) -> np.random.Generator:
         """The named random stream of this run."""
@@ -100,6 +103,8 @@ class World(simpy.Environment):
         """Initial state and the SimPy processes of every component."""
         self.population.setup()
         self.robocallers.setup()
+        if self.market is not None:
+            self.process(self.market.run())
 
     def simulate(self) -> None:
         """Set up, run to the horizon, and write the end-of-run tables."""

@@ -1,0 +1,95 @@
+"""Pool-sizing and composition policies of the DNI market, built from the config.
+
+The policies themselves live in ``models.dni``; this module gives them what they need from
+the world (the config's loads, the hidden response model for the oracle) and turns their
+wishes into pool changes: numbers are bought and released, at most ``dni.max_changes`` per
+rebalancing, never while leased.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.dni import bandits
+
+from .config import NUMBER_KINDS, Dni
+
+__all__ = ["dni_policies", "Composer", "offered_loads"]
+
+
+def offered_loads(cfg: Dni) -> np.ndarray:
+    """Offered load of the pool in each hour of the day (erlangs): sessions per second of
+    all channels times the mean lease (session plus hold)."""
+    lease = (cfg.session_minutes.mean + cfg.hold_minutes) * 60.0
+    per_hour = np.zeros(24)
+    for ch in cfg.channels.by_code():
+        w = np.asarray(ch.diurnal, dtype=float)
+        per_hour += ch.sessions_per_day / 86400.0 * w / w.mean()
+    return per_hour * lease
+
+
+def _optimizer(cfg: Dni) -> bandits.Policy | None:
+    name = cfg.optimizer
+    if name == "none":
+        return None
+    if name == "oracle":
+        truth = np.array([[ch.call_prob * ch.response[k] for k in NUMBER_KINDS]
+                          for ch in cfg.channels.by_code()])
+        return bandits.Oracle(np.minimum(truth, 1.0))
+    return {"uniform": lambda: bandits.Uniform(),
+            "all_local": lambda: bandits.Fixed("local"),
+            "epsilon_greedy": lambda: bandits.EpsilonGreedy(cfg.epsilon),
+            "ucb1": lambda: bandits.UCB1(),
+            "thompson": lambda: bandits.ThompsonSampling(),
+            "linucb": lambda: bandits.LinUCB(cfg.ucb_alpha)}[name]()
+
+
+class Composer:
+    """A composition optimizer inside the market: decisions, feedback, rebalancing.
+
+    Parameters
+    ----------
+    policy : models.dni.bandits.Policy
+    cfg : Dni
+    """
+
+    def __init__(self, policy: bandits.Policy, cfg: Dni):
+        self.policy = policy.reset(len(cfg.channels.by_code()), len(NUMBER_KINDS))
+        self.cfg = cfg
+        volume = np.array([ch.sessions_per_day for ch in cfg.channels.by_code()])
+        self.weights = volume / volume.sum()
+
+    def choose(self, market, channel: np.ndarray, area: np.ndarray) -> np.ndarray:
+        """The kind of number each impression shows."""
+        return self.policy.select_many(channel, market.rng)
+
+    def learn(self, channel: np.ndarray, kind: np.ndarray, called: np.ndarray) -> None:
+        """Feedback on impressions whose conversion window closed."""
+        self.policy.update(channel.astype(np.int64), kind.astype(np.int64),
+                           called.astype(np.float64))
+
+    def rebalance(self, market) -> None:
+        """Move the pool toward the policy's wanted composition (volume-weighted over
+        channels), buying and releasing at most ``max_changes`` numbers."""
+        shares = sum(w * self.policy.target_shares(c, market.rng)
+                     for c, w in enumerate(self.weights))
+        have = np.array([market.kind_size(k) for k in range(len(NUMBER_KINDS))])
+        total = max(int(have.sum()), self.cfg.pool_size)
+        want = np.floor(shares * total + 0.5).astype(int)
+        gap = want - have
+        budget = self.cfg.max_changes
+        for k in np.argsort(-np.abs(gap)):
+            if budget <= 0:
+                break
+            step = int(np.clip(gap[k], -budget, budget))
+            if step > 0:
+                market.buy(int(k), step)
+            elif step < 0:
+                market.release(int(k), -step)
+            budget -= abs(step)
+
+
+def dni_policies(cfg: Dni) -> tuple[object | None, object | None]:
+    """The sizer and the composition optimizer a ``[dni]`` section asks for (None: none)."""
+    policy = _optimizer(cfg)
+    return None, (Composer(policy, cfg) if policy is not None else None)
