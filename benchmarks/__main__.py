@@ -18,6 +18,8 @@ import numpy as np
 
 from .aging import bench_aging
 from .burst import bench_burst
+from .dni import bench_dni
+from .dni_bandits import bench_bandits
 from .naive import naive_world
 
 from sim.clock import PoissonSources, advance
@@ -230,6 +232,10 @@ def main() -> None:
     bench_burst(args.quick, _row)
     print()
     bench_aging(args.quick, _row)
+    print()
+    bench_bandits(args.quick, _row)
+    print()
+    bench_dni(args.quick, _row)
     print()
     bench_world()
     if not args.quick:

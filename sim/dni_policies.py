@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.dni import bandits
+from models.dni.composition import PoolComposition, fallback_arms
 
 from .config import NUMBER_KINDS, Dni
 
@@ -58,35 +59,43 @@ class Composer:
         self.cfg = cfg
         volume = np.array([ch.sessions_per_day for ch in cfg.channels.by_code()])
         self.weights = volume / volume.sum()
+        # keep a few numbers of every kind, so that exploring a kind stays possible
+        self.planner = PoolComposition(max_buy=cfg.max_changes,
+                                       min_count=max(1, cfg.pool_size // 50))
 
     def choose(self, market, channel: np.ndarray, area: np.ndarray) -> np.ndarray:
-        """The kind of number each impression shows."""
-        return self.policy.select_many(channel, market.rng)
+        """The kind of number each impression shows: the policy's choice if the pool has
+        one free, else the free kind it rates best (else its choice, which overflows)."""
+        channel = channel.astype(np.int64)
+        chosen = self.policy.select_many(channel, market.rng)
+        free = market.free_by_kind()[None, :].copy()
+        got = fallback_arms(np.zeros(len(channel), dtype=np.int64), chosen,
+                            self.policy.estimates(channel), free)
+        return np.where(got >= 0, got, chosen)
 
     def learn(self, channel: np.ndarray, kind: np.ndarray, called: np.ndarray) -> None:
         """Feedback on impressions whose conversion window closed."""
         self.policy.update(channel.astype(np.int64), kind.astype(np.int64),
                            called.astype(np.float64))
 
+    def _intended(self, channel: int, rng, n: int = 400) -> np.ndarray:
+        """Shares of the kinds the policy would show now on a channel, unconstrained."""
+        picks = self.policy.select_many(np.full(n, channel, dtype=np.int64), rng)
+        return np.bincount(picks, minlength=len(NUMBER_KINDS)) / n
+
     def rebalance(self, market) -> None:
         """Move the pool toward the policy's wanted composition (volume-weighted over
-        channels), buying and releasing at most ``max_changes`` numbers."""
-        shares = sum(w * self.policy.target_shares(c, market.rng)
-                     for c, w in enumerate(self.weights))
+        channels), buying and releasing at most ``max_changes`` numbers each, never a
+        leased one."""
+        shares = sum(w * self._intended(c, market.rng) for c, w in enumerate(self.weights))
         have = np.array([market.kind_size(k) for k in range(len(NUMBER_KINDS))])
-        total = max(int(have.sum()), self.cfg.pool_size)
-        want = np.floor(shares * total + 0.5).astype(int)
-        gap = want - have
-        budget = self.cfg.max_changes
-        for k in np.argsort(-np.abs(gap)):
-            if budget <= 0:
-                break
-            step = int(np.clip(gap[k], -budget, budget))
-            if step > 0:
-                market.buy(int(k), step)
-            elif step < 0:
-                market.release(int(k), -step)
-            budget -= abs(step)
+        free = np.minimum(market.free_by_kind(), have)
+        buy, release = self.planner.plan(have, free, shares / shares.sum(), self.cfg.pool_size)
+        for k in range(len(NUMBER_KINDS)):
+            if buy[k]:
+                market.buy(k, int(buy[k]))
+            if release[k]:
+                market.release(k, int(release[k]))
 
 
 def dni_policies(cfg: Dni) -> tuple[object | None, object | None]:

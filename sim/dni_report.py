@@ -61,14 +61,15 @@ def _flat(cfg) -> bool:
 
 def _erlang_part(result, labels, summary, table, figure) -> list[str]:
     """Measured blocking against Erlang B (stationary demand only)."""
-    from models.dni.erlang import erlang_b
-
     from .config import sweep_points
 
+    points = [point for _, point in sweep_points(result.config)]
+    if not all(_flat(point) and point.dni.sizer == "fixed" for point in points):
+        return []
+    from models.dni.erlang import erlang_b
+
     rows = []
-    for p, (_, point) in enumerate(sweep_points(result.config)):
-        if not _flat(point) or point.dni.sizer != "fixed":
-            return []
+    for p, point in enumerate(points):
         load = float(offered_loads(point.dni).mean())
         got = summary[(summary["point"] == p) & (summary["metric"] == "dni.blocked_share")]
         rows.append({"point": labels[p], "pool": point.dni.pool_size, "offered (erlangs)": load,

@@ -119,9 +119,15 @@ def _allocate(start, length, group, impression, steal, until,
             while act_head[g] >= 0:  # oldest lease of the group still holding its number
                 old = act_head[g]
                 act_head[g] = lease_next[old]
-                if num_lease[lease_number[old]] == old and lease_end[old] > t:
+                if lease_end[old] > t:
                     i = lease_number[old]
                     lease_end[old] = t
+                    if retire_pending[g] > 0:  # its lease ended now: it leaves the pool
+                        retire_pending[g] -= 1
+                        in_pool[i] = False
+                        num_lease[i] = -1
+                        i = -1
+                        continue
                     break
         if i < 0:
             out[j] = -1
@@ -230,8 +236,10 @@ class Pool:
         return ids
 
     def release(self, group: int, k: int) -> int:
-        """Take ``k`` numbers of ``group`` out of the pool: free ones now (those free the
-        longest first), leased ones when their lease ends.  Returns how many left now."""
+        """Take ``k`` numbers of ``group`` out of the pool (at most all it has): free ones
+        now (those free the longest first), leased ones when their lease ends.  Returns how
+        many left now."""
+        k = min(k, self.size(group))
         now = 0
         while now < k and self.free_count[group] > 0:
             i = self.free_head[group]

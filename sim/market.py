@@ -89,6 +89,11 @@ class Market:
         """Numbers of a kind in the pool."""
         return sum(self.pool.size(int(g)) for g in self.groups_of(kind))
 
+    def free_by_kind(self) -> np.ndarray:
+        """Free numbers of each kind now."""
+        return np.array([int(self.pool.free_count[self.groups_of(k)].sum())
+                         for k in range(len(NUMBER_KINDS))], dtype=np.int64)
+
     def buy(self, kind: int, k: int) -> None:
         """Buy ``k`` numbers of a kind (local ones spread over the consumer area codes)."""
         groups = self.groups_of(kind)
