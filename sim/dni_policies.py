@@ -98,7 +98,32 @@ class Composer:
                 market.release(k, int(release[k]))
 
 
+def _sizer(cfg: Dni):
+    """The sizing policy of ``dni.sizer`` with the loads it plans from (None: fixed)."""
+    from models.dni import sizing
+
+    if cfg.sizer == "fixed":
+        return None
+    loads = offered_loads(cfg)
+    lease_minutes = cfg.session_minutes.mean + cfg.hold_minutes
+    sessions_per_hour = loads / (lease_minutes * 60.0) * 3600.0
+    visitors = sum(ch.sessions_per_day for ch in cfg.channels.by_code())
+    cap = 4 * max(cfg.pool_size, int(loads.max() * 1.5))
+    make = {
+        "one_per_twenty": lambda: sizing.OnePerTwentyVisitors(visitors),
+        "peak_session": lambda: sizing.PeakTimesSession(sessions_per_hour.max(), lease_minutes),
+        "utilisation": lambda: sizing.UtilisationTrigger(0.75, max(1, cfg.pool_size // 20),
+                                                         1, cap),
+        "static_erlang": lambda: sizing.StaticErlang(loads.max(), cfg.target_blocking),
+        "time_varying_erlang": lambda: sizing.TimeVaryingErlang(loads, cfg.target_blocking),
+        "autoscaler": lambda: sizing.Autoscaler(cfg.autoscale_growth, 300.0, cap, 1, 0.75),
+    }[cfg.sizer]
+    sizer = make()
+    sizer.reset(cfg.pool_size)
+    return sizer
+
+
 def dni_policies(cfg: Dni) -> tuple[object | None, object | None]:
     """The sizer and the composition optimizer a ``[dni]`` section asks for (None: none)."""
     policy = _optimizer(cfg)
-    return None, (Composer(policy, cfg) if policy is not None else None)
+    return _sizer(cfg), (Composer(policy, cfg) if policy is not None else None)

@@ -168,11 +168,17 @@ def _evidence(result, summary, labels) -> str:
                 "call.</p>")
     if "dni.optimizer" in cfg.sweep:
         col = "dni.oracle_share_after_100k"
-        learned = mean.drop([p for p, lab in labels.items() if "oracle" in lab], errors="ignore")
+        oracle = [p for p, lab in labels.items() if "oracle" in lab]
+        learned = mean.drop(oracle, errors="ignore")
         best = int(learned[col].idxmax())
+        versus = ""
+        if oracle:
+            versus = (f", {learned.loc[best, col] / mean.loc[oracle[0], col]:.1%} of what the "
+                      "oracle optimizer earns under the same pool constraints")
         return (f"<p>The best learning optimizer is <b>{html.escape(labels[best])}</b>: after "
-                f"the first 100,000 impressions it earns {learned.loc[best, col]:.1%} of the "
-                "oracle's expected calls, at "
+                f"the first 100,000 impressions its impressions expect "
+                f"{learned.loc[best, col]:.1%} of the calls that always showing the best kind "
+                f"would bring{versus}; it pays "
                 f"${mean.loc[best, 'dni.cost_per_correct_call']:.3f} per correctly attributed "
                 "call.</p>")
     best = int(mean["dni.correct_share"].idxmax())
