@@ -87,6 +87,12 @@ def _one_of(*options: str):
 """24 hour-of-day weights of a rate (any scale; the world normalises them to mean 1)."""
 
 
+def _unique_names(items, key: str) -> None:
+    names = [item.name for item in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{key}: names repeat")
+
+
 class Scenario(_Model):
     """Horizon and time slicing of one run."""
 
@@ -423,9 +429,7 @@ class Dni(_Model):
 
     @model_validator(mode="after")
     def _sponsors(self):
-        names = [s.name for s in self.sponsors]
-        if len(set(names)) != len(names):
-            raise ValueError("sponsors: names repeat")
+        _unique_names(self.sponsors, "sponsors")
         return self
 
 
@@ -472,9 +476,7 @@ class Robocallers(_Model):
 
     @model_validator(mode="after")
     def _unique(self):
-        names = [c.name for c in self.campaigns]
-        if len(set(names)) != len(names):
-            raise ValueError("campaigns: names repeat")
+        _unique_names(self.campaigns, "campaigns")
         return self
 
 

@@ -100,10 +100,10 @@ class Composer:
 
 def _sizer(cfg: Dni):
     """The sizing policy of ``dni.sizer`` with the loads it plans from (None: fixed)."""
-    from models.dni import sizing
-
     if cfg.sizer == "fixed":
         return None
+    from models.dni import sizing
+
     loads = offered_loads(cfg)
     lease_minutes = cfg.session_minutes.mean + cfg.hold_minutes
     sessions_per_hour = loads / (lease_minutes * 60.0) * 3600.0
@@ -115,8 +115,14 @@ def _sizer(cfg: Dni):
         "utilisation": lambda: sizing.UtilisationTrigger(0.75, max(1, cfg.pool_size // 20),
                                                          1, cap),
         "static_erlang": lambda: sizing.StaticErlang(loads.max(), cfg.target_blocking),
-        "time_varying_erlang": lambda: sizing.TimeVaryingErlang(loads, cfg.target_blocking),
-        "autoscaler": lambda: sizing.Autoscaler(cfg.autoscale_growth, 300.0, cap, 1, 0.75),
+        # numbers leased in the hour before are still busy early in the hour (a lease lasts
+        # about half an hour): plan each hour for the larger of its load and the last one's
+        "time_varying_erlang": lambda: sizing.TimeVaryingErlang(
+            np.maximum(loads, np.roll(loads, 1)), cfg.target_blocking,
+            lead_seconds=cfg.step_seconds),
+        # a large pool runs hot at low blocking: grow above 90% busy, shrink below 80%
+        "autoscaler": lambda: sizing.Autoscaler(cfg.autoscale_growth, 300.0, cap, 1, 0.9,
+                                                0.8),
     }[cfg.sizer]
     sizer = make()
     sizer.reset(cfg.pool_size)

@@ -153,6 +153,9 @@ def test_store_eviction_by_size_caps_the_store():
     ({"pool_kind": "premium"}, "dni.pool_kind: must be 'local'"),
     ({"sizer": "guess"}, "dni.sizer: must be 'fixed'"),
     ({"optimizer": "greedy"}, "dni.optimizer: must be 'none'"),
+    ({"sponsors": [{"name": "a", "share": 1.0}, {"name": "a", "share": 2.0}]},
+     "dni.sponsors: names repeat"),
+    ({"area_codes": [999]}, "dni.area_codes: 999 is not a US area code"),
 ])
 def test_bad_dni_input_is_one_line_naming_the_key(dni, expected):
     with pytest.raises(ConfigError) as err:
