@@ -20,6 +20,7 @@ from .aging import bench_aging
 from .burst import bench_burst
 from .dni import bench_dni
 from .dni_bandits import bench_bandits
+from .dni_erlang import bench_erlang
 from .naive import naive_world
 
 from sim.clock import PoissonSources, advance
@@ -234,6 +235,8 @@ def main() -> None:
     bench_aging(args.quick, _row)
     print()
     bench_bandits(args.quick, _row)
+    print()
+    bench_erlang(args.quick, _row)
     print()
     bench_dni(args.quick, _row)
     print()

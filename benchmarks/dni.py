@@ -25,9 +25,10 @@ import pandas as pd
 import simpy
 from scipy import stats
 
+from models.dni.erlang import erlang_b, servers_for_blocking
 from sim.leases import Pool
 
-__all__ = ["erlang_b", "pool_for", "lease_lengths", "session_batches", "warmup",
+__all__ = ["pool_for", "lease_lengths", "session_batches", "warmup",
            "blocking_run", "erlang_validation", "naive_market", "market_config", "bench_dni"]
 
 HOUR = 3600.0
@@ -37,26 +38,11 @@ LOGNORMAL_SIGMA = 1.0
 """Shape of the lognormal lease lengths (that of the market's default session length)."""
 
 
-# -- Erlang B and synthetic sessions -------------------------------------------------------------
-def erlang_b(servers: int, load: float) -> float:
-    """Erlang B blocking of ``servers`` numbers offered ``load`` Erlangs.
-
-    Uses the stable recursion B(0) = 1, B(n) = A B(n-1) / (n + A B(n-1)).
-    """
-    b = 1.0
-    for n in range(1, servers + 1):
-        b = load * b / (n + load * b)
-    return b
-
-
+# -- synthetic sessions --------------------------------------------------------------------------
 def pool_for(load: float, target: float = 0.04) -> int:
     """The smallest pool whose Erlang B blocking at ``load`` is at most ``target``
     (15 numbers at 10 Erlangs, 107 at 100, 979 at 1000 for the default 4 %)."""
-    b, n = 1.0, 0
-    while b > target:
-        n += 1
-        b = load * b / (n + load * b)
-    return n
+    return int(servers_for_blocking(load, target))
 
 
 def lease_lengths(kind: str, mean: float, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -10,24 +10,15 @@ form of the M/G/N/N loss system it is when one group overflows on exhaustion.
 
 from __future__ import annotations
 
-import math
 
-import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.dni import erlang_validation, naive_market
+from models.dni.erlang import erlang_b
 from sim.leases import RECENT, Pool, allocate
-
-
-def _erlang_b(servers: int, load: float) -> float:
-    """Erlang B by the stable recursion B(0) = 1, B(n) = A B(n-1) / (n + A B(n-1))."""
-    b = 1.0
-    for n in range(1, servers + 1):
-        b = load * b / (n + load * b)
-    return b
 
 
 def _pool(sizes, steal=False, kernel=allocate) -> Pool:
@@ -248,20 +239,10 @@ def test_lease_at_finds_the_lease_covering_a_time():
 
 
 # -- Erlang B -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("servers,load", [(1, 0.5), (15, 10.0), (107, 100.0), (30, 40.0)])
-def test_erlang_b_recursion_matches_closed_form(servers, load):
-    """The recursion against A^N/N! / sum_k A^k/k!, in 50-digit arithmetic."""
-    mpmath.mp.dps = 50
-    a = mpmath.mpf(load)
-    exact = (a ** servers / mpmath.factorial(servers)) / mpmath.fsum(
-        a ** k / mpmath.factorial(k) for k in range(servers + 1))
-    assert math.isclose(_erlang_b(servers, load), float(exact), rel_tol=1e-12)
-
-
 LEVEL = 0.95
 
 
-def test_blocking_matches_erlang_b():
+def test_blocking_matcheserlang_b():
     """Share of sessions given the overflow number against Erlang B(N, A).
 
     Six rows (A = 10, 100, 1000; exponential and lognormal leases of the same mean, for which
@@ -278,12 +259,12 @@ def test_blocking_matches_erlang_b():
     df = erlang_validation(loads, kinds, seed=2024, level=level)
     assert len(df) == 6
     for row in df.itertuples():
-        b = _erlang_b(row.pool, row.load)
+        b = erlang_b(row.pool, row.load)
         assert 0.01 <= b <= 0.05 and row.erlang_b == pytest.approx(b, rel=1e-12)
-        assert _erlang_b(row.pool - 1, row.load) > 0.04  # the smallest pool with B <= 4 %
+        assert erlang_b(row.pool - 1, row.load) > 0.04  # the smallest pool with B <= 4 %
         assert abs(row.offered - row.load) < 0.01 * row.load
         assert abs(row.measured - b) <= row.ci, row
         assert row.ci < 0.1 * b, row  # the replications pin B down to 10 %
         if row.load <= 100:
             for other in (row.pool - 1, row.pool + 1):
-                assert abs(row.measured - _erlang_b(other, row.load)) > row.ci, (row, other)
+                assert abs(row.measured - erlang_b(other, row.load)) > row.ci, (row, other)

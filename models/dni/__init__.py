@@ -2,29 +2,46 @@
 
 Composition optimizers that choose which kinds of number a DNI pool shows per channel
 (:mod:`models.dni.bandits`) and the planner that turns their wishes into purchases and
-releases (:mod:`models.dni.composition`).
+releases (:mod:`models.dni.composition`); Erlang B, its continuous form and inverses
+(:mod:`models.dni.erlang`) and the pool sizing baselines (:mod:`models.dni.sizing`).
 """
 
 from .bandits import (ARMS, CHANNELS, UCB1, EpsilonGreedy, Fixed, LinUCB, Oracle, Policy,
                       ThompsonSampling, Uniform, cumulative_regret, regret_exponent,
                       regret_growth_ratio)
 from .composition import PoolComposition, fallback_arms, target_counts
+from .erlang import (erlang_b, erlang_b_continuous, load_for_blocking,
+                     servers_for_blocking)
+from .sizing import (Autoscaler, OnePerTwentyVisitors, PeakTimesSession, PoolSizer,
+                     StaticErlang, TimeVaryingErlang, UtilisationTrigger, number_days)
 
 __all__ = [
     "ARMS",
+    "Autoscaler",
     "CHANNELS",
     "EpsilonGreedy",
     "Fixed",
     "LinUCB",
+    "OnePerTwentyVisitors",
     "Oracle",
+    "PeakTimesSession",
     "Policy",
     "PoolComposition",
+    "PoolSizer",
+    "StaticErlang",
     "ThompsonSampling",
+    "TimeVaryingErlang",
     "UCB1",
     "Uniform",
+    "UtilisationTrigger",
     "cumulative_regret",
+    "erlang_b",
+    "erlang_b_continuous",
     "fallback_arms",
+    "load_for_blocking",
+    "number_days",
     "regret_exponent",
     "regret_growth_ratio",
+    "servers_for_blocking",
     "target_counts",
 ]
