@@ -219,6 +219,44 @@ def bench_kernels(quick: bool) -> None:
     _row("stale-contact check (1 M)", fast, slow, "Python twin")
 
 
+def bench_parallel(quick: bool) -> None:
+    """Parallel efficiency of a sweep on 2 local workers against 1, and the Dask
+    executor's overhead per task against running in-process."""
+    import tempfile
+
+    from distributed import LocalCluster
+
+    from sim.experiment import run_experiment
+
+    subs = 50_000 if quick else 100_000
+    raw = {**SMALL, "name": "bench-sweep", "replications": 2 if quick else 4,
+           "scenario": {"days": 3 if quick else 7}, "inventory": {"blocks_per_area_code": 120},
+           "subscribers": {**SMALL["subscribers"],
+                           "residential": {"initial": subs, "arrivals_per_day": 0,
+                                           "rate_cv": 0}},
+           "sweep": {"subscribers.residential.calls_per_day": [2.0, 3.0]}}
+    cfg = parse_config(raw)
+    n = 2 * cfg.replications
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, kwargs in (("serial", {"workers": 1}), ("local-2", {"workers": 2})):
+            start = time.perf_counter()
+            run_experiment(cfg, f"{tmp}/{label}", progress=False, **kwargs)
+            times[label] = time.perf_counter() - start
+        with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as c:
+            start = time.perf_counter()
+            run_experiment(cfg, f"{tmp}/dask-1", progress=False, scheduler=c.scheduler_address)
+            times["dask-1"] = time.perf_counter() - start
+    eff = times["serial"] / (2 * times["local-2"])
+    print(f"Sweep of {n} runs ({subs:,} subscribers x {raw['scenario']['days']} days each), "
+          "report included:")
+    print(f"  1 worker {times['serial']:.1f} s, 2 workers {times['local-2']:.1f} s "
+          f"(cluster start included): parallel efficiency {eff:.0%} (target >= 80%)")
+    print(f"  Dask executor overhead per task against in-process: "
+          f"{(times['dask-1'] - times['serial']) / n * 1000:+.0f} ms "
+          f"(1 Dask worker {times['dask-1']:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller inputs, no 1 M run")
@@ -241,6 +279,8 @@ def main() -> None:
     bench_dni(args.quick, _row)
     print()
     bench_world()
+    print()
+    bench_parallel(args.quick)
     if not args.quick:
         print()
         bench_big()

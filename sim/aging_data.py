@@ -49,7 +49,8 @@ def features_frame(episodes, rows: np.ndarray, early: np.ndarray | None = None) 
 
 
 def episode_frame(episodes: pd.DataFrame, crossings: pd.DataFrame,
-                  early_inbound: pd.DataFrame, horizon_days: float) -> pd.DataFrame:
+                  early_inbound: pd.DataFrame, horizon_days: float,
+                  thresholds=()) -> pd.DataFrame:
     """One row per episode of a finished run: inputs, outcomes and observation times.
 
     Parameters
@@ -58,6 +59,8 @@ def episode_frame(episodes: pd.DataFrame, crossings: pd.DataFrame,
         The run's tables of those names.
     horizon_days : float
         The run's length.
+    thresholds : sequence of float
+        Threshold multiples whose columns must exist even without any episode.
 
     Returns
     -------
@@ -72,6 +75,8 @@ def episode_frame(episodes: pd.DataFrame, crossings: pd.DataFrame,
     early = early_inbound.pivot(index="episode", columns="day", values="calls")
     early.columns = [f"early_{d}" for d in early.columns]
     frame = frame.join(early)
+    for m in thresholds:
+        frame[f"first_{m:g}"] = frame[f"stable_{m:g}"] = np.nan
     for m, part in crossings.groupby("threshold"):
         part = part.set_index("episode")
         frame[f"first_{m:g}"] = part["first_days"]

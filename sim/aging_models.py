@@ -39,7 +39,7 @@ def make_model(name: str):
 def run_frame(result: SimResult) -> pd.DataFrame:
     """The episodes of a finished run with their outcomes (:func:`episode_frame`)."""
     return episode_frame(result.episodes, result.crossings, result.early_inbound,
-                         result.config.scenario.days)
+                         result.config.scenario.days, result.config.aging.thresholds)
 
 
 def held_out(frame: pd.DataFrame, seed: int) -> np.ndarray:

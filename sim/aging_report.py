@@ -78,7 +78,8 @@ def _crossing_figure(run, figure) -> str:
         ax.set_xlim(0, 180)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of numbers below (first crossing)")
-    axes[0].legend(fontsize=8)
+    if axes[0].lines:
+        axes[0].legend(fontsize=8)
     return figure(fig, "How fast disconnected numbers go quiet: Kaplan–Meier estimate of the "
                   "share whose trailing residual rate has fallen to each threshold, from the "
                   "simulated traffic (truth; censored only by the end of the run).")

@@ -4,7 +4,8 @@
 
     tnlab validate CONFIG [--set KEY=VALUE ...]
     tnlab simulate CONFIG --out DIR [--set KEY=VALUE ...]
-    tnlab run CONFIG [--out DIR] [--set KEY=VALUE ...]
+    tnlab run CONFIG [--out DIR] [--workers N | --scheduler ADDRESS] [--set KEY=VALUE ...]
+    tnlab report DIR
 
 Bad input of any kind prints one line on stderr naming the key path and the problem, exits
 with status 2, and writes nothing.
@@ -13,6 +14,7 @@ with status 2, and writes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -42,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", required=True, type=Path, help="output folder")
     run = command("run", "run every sweep point x replication; write metrics and a report")
     run.add_argument("--out", type=Path, help="output folder (default reports/<name>)")
+    run.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                     help="local worker processes (default: all cores; 1 runs in-process)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on a Dask cluster, e.g. tcp://host:8786")
+    report = sub.add_parser("report", help="re-render DIR/index.html from saved results",
+                            description="re-render DIR/index.html from saved results")
+    report.add_argument("folder", type=Path, help="an experiment's output folder")
     return parser
 
 
@@ -54,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tnlab`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     progress = sys.stderr.isatty()
+    if args.command == "report":
+        return _report(args.folder)
+    if args.command == "run" and args.workers < 1:
+        print("tnlab: error: --workers: must be at least 1", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.config, args.overrides)
         _check_out(getattr(args, "out", None))
@@ -74,11 +88,28 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .experiment import run_experiment
 
-        result = run_experiment(config, args.out, progress=progress)
+        result = run_experiment(config, args.out, progress=progress, workers=args.workers,
+                                scheduler=args.scheduler)
     except ConfigError as err:  # found only once running (e.g. a training run too short)
         print(f"tnlab: error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {result.out}: report {result.report}")
+    return 0
+
+
+def _report(folder: Path) -> int:
+    """``tnlab report DIR``: the report again from DIR's saved config and metrics."""
+    from .experiment import reload
+
+    try:
+        result = reload(folder)
+    except ConfigError as err:
+        print(f"tnlab: error: {err}", file=sys.stderr)
+        return 2
+    from .report import write_report
+
+    write_report(result)
+    print(f"wrote {result.report}")
     return 0
 
 

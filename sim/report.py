@@ -141,7 +141,7 @@ def _metrics_section(result: "ExperimentResult", labels: dict[int, str]) -> str:
 
 def write_report(result: "ExperimentResult") -> None:
     """Render ``index.html`` in the experiment's output folder from its saved results."""
-    from .experiment import load_runs
+    from .experiment import failures, load_runs
 
     cfg = result.config
     labels = _point_labels(result)
@@ -174,6 +174,11 @@ def write_report(result: "ExperimentResult") -> None:
     ]
     if len(points.columns) > 1:
         body += ["<h2>Sweep points</h2>", _table(points)]
+    failed = failures(result.out)
+    if failed:
+        body += ["<h2>Failed runs</h2>",
+                 "<p>These runs raised; the tables and figures below leave them out.</p>",
+                 _table(pd.DataFrame(failed))]
     body += ["<h2>Headline metrics</h2>", _metrics_section(result, labels),
              "<h2>Inventory states over time</h2>",
              _states_figure(load_runs(result, "states"), labels),
