@@ -585,6 +585,8 @@ class ExperimentConfig(_Model):
 
 
 _DIST_KINDS = {"exponential", "lognormal", "gamma", "weibull", "uniform"}
+ZIP = "zip."
+"""Prefix of the flattened ``[sweep.zip]`` keys: parameters swept together."""
 
 
 def _defaults() -> dict[str, Any]:
@@ -694,15 +696,20 @@ def parse_config(raw: dict[str, Any], overrides: Iterable[str] = ()) -> Experime
         config = ExperimentConfig.model_validate(merged)
     except ValidationError as err:
         raise ConfigError(_format_error(err)) from None
+    zipped = {k: v for k, v in config.sweep.items() if k.startswith(ZIP)}
+    if len({len(v) for v in zipped.values()}) > 1:
+        lengths = ", ".join(f"{k[len(ZIP):]}: {len(v)}" for k, v in zipped.items())
+        raise ConfigError(f"sweep.zip: zipped lists differ in length ({lengths})")
     for key, values in config.sweep.items():  # each swept value must validate on its own
+        path = key[len(ZIP):] if key.startswith(ZIP) else key
         if not values:
             raise ConfigError(f"sweep.{key}: needs at least one value")
-        if key.split(".")[0] in ("sweep", "seed", "replications", "name",
-                                 "common_random_numbers"):
+        if path.split(".")[0] in ("sweep", "seed", "replications", "name",
+                                  "common_random_numbers"):
             raise ConfigError(f"sweep.{key}: cannot be swept")
         for value in values:
             point = copy.deepcopy(merged)
-            _set_path(point, key, value, f"sweep.{key}")
+            _set_path(point, path, value, f"sweep.{key}")
             point["sweep"] = {}
             try:
                 ExperimentConfig.model_validate(point)
@@ -750,20 +757,26 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentCo
 
 
 def sweep_points(config: ExperimentConfig) -> Iterator[tuple[dict[str, Any], ExperimentConfig]]:
-    """Every point of the config's sweep grid, in a fixed order.
+    """Every point of the config's sweep, in a fixed order.
+
+    Keys of ``[sweep]`` form a grid; keys under ``[sweep.zip]`` vary together (their lists
+    have one length) as one more dimension of the grid -- for paired parameters.
 
     Yields
     ------
     params : dict
-        The swept keys and their values at this point (empty when there is no sweep).
+        The swept keys (dotted paths) and their values at this point (empty when there is
+        no sweep).
     point : ExperimentConfig
         The configuration of this point, with an empty sweep.
     """
-    keys = list(config.sweep)
+    grid = {k: v for k, v in config.sweep.items() if not k.startswith(ZIP)}
+    zipped = {k[len(ZIP):]: v for k, v in config.sweep.items() if k.startswith(ZIP)}
+    pairs = [dict(zip(zipped, values)) for values in zip(*zipped.values())] or [{}]
     base = config.to_dict()
     base["sweep"] = {}
-    for values in itertools.product(*(config.sweep[k] for k in keys)):
-        params = dict(zip(keys, values))
+    for values in itertools.product(*grid.values(), pairs):
+        params = {**dict(zip(grid, values[:-1])), **values[-1]}
         raw = copy.deepcopy(base)
         for key, value in params.items():
             _set_path(raw, key, value, f"sweep.{key}")

@@ -109,7 +109,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     write_atomic(resolved, config.to_toml())
     started = time.time()
     points = list(sweep_points(config))
-    keys = list(config.sweep)
+    keys = list(points[0][0]) if points else []
     folders = {(p, r): run_dir(out, p, r) for p in range(len(points))
                for r in range(config.replications)}
     tasks = [Task(p, r, points[p][0], points[p][1], folder,

@@ -141,3 +141,22 @@ def test_counterfactual_studies_may_leave_the_regulatory_bounds():
         parse_config(raw)
     cfg = parse_config({**raw, "aging": {"counterfactual": True}})
     assert cfg.subscribers.residential.aging_days == (30.0, 365.0)
+
+
+def test_zipped_sweeps_vary_together_and_must_match_in_length():
+    """Keys under [sweep.zip] move together (one dimension of the grid); lists of
+    different lengths are one line naming sweep.zip."""
+    raw = {"sweep": {"scenario.days": [1.0, 2.0],
+                     "zip": {"aging.release.policy": ["model", "online"],
+                             "aging.release.quantile": [0.8, 0.9]}}}
+    points = [params for params, _ in sweep_points(parse_config(raw))]
+    assert len(points) == 4
+    assert {(p["aging.release.policy"], p["aging.release.quantile"]) for p in points} == {
+        ("model", 0.8), ("online", 0.9)}
+    raw["sweep"]["zip"]["aging.release.quantile"] = [0.8]
+    with pytest.raises(ConfigError, match=r"^sweep\.zip: zipped lists differ in length"):
+        parse_config(raw)
+    with pytest.raises(ConfigError, match=r"^sweep\.zip\.aging\.release\.policy = 'x'"):
+        parse_config({"sweep": {"zip": {"aging.release.policy": ["x"]}}})
+    with pytest.raises(ConfigError, match=r"^sweep\.scenario\.dayz = 1: scenario\.dayz: unknown key"):
+        parse_config({"sweep": {"scenario.dayz": [1]}})
