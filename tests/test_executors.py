@@ -122,3 +122,16 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path):
 def test_another_config_in_the_same_folder_is_refused(serial):
     with pytest.raises(ConfigError, match="holds the results of another configuration"):
         run_experiment(parse_config({**SMALL, "seed": 6}), serial.out, progress=False)
+
+
+def test_cli_refuses_an_unreachable_scheduler_in_one_line(tmp_path):
+    import tomli_w
+
+    cfg = tmp_path / "exec.toml"
+    cfg.write_text(tomli_w.dumps(SMALL))
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(cfg), "--out", str(out),
+                          "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert res.stderr.startswith("tnlab: error: --scheduler tcp://127.0.0.1:9: cannot reach")
+    assert not out.exists()
