@@ -30,16 +30,7 @@ from sim.pipeline import route_outcomes
 from sim.runner import simulate
 from sim.timesort import time_order
 from sim.traffic import assemble_calls, stale_calls
-
-
-def _rate(n: float, fn, repeat: int = 3) -> float:
-    """Best-of-``repeat`` items per second of ``fn()`` processing ``n`` items."""
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return n / best
+from .timing import rate
 
 
 def _row(name: str, fast: float, base: float, base_name: str, unit: str = "events/s") -> None:
@@ -156,15 +147,15 @@ def bench_kernels(quick: bool) -> None:
                    for h in range(1, hours + 1))
 
     events = emit(advance, 24)
-    fast = _rate(events, lambda: emit(advance, 24))
+    fast = rate(events, lambda: emit(advance, 24))
     small = emit(advance.py_func, 1)
-    slow = _rate(small, lambda: emit(advance.py_func, 1), repeat=1)
+    slow = rate(small, lambda: emit(advance.py_func, 1), repeat=1)
     _row(f"Poisson clocks ({n_src:,} sources)", fast, slow, "Python twin")
 
     t = rng.random(240_000) * 3600
-    fast = _rate(len(t), lambda: time_order(t, 0.0, 3600.0), 5)
-    base = _rate(len(t), lambda: np.argsort(t, kind="stable"), 5)
-    slow = _rate(20_000, lambda: time_order.py_func(t[:20_000], 0.0, 3600.0), 1)
+    fast = rate(len(t), lambda: time_order(t, 0.0, 3600.0), 5)
+    base = rate(len(t), lambda: np.argsort(t, kind="stable"), 5)
+    slow = rate(20_000, lambda: time_order.py_func(t[:20_000], 0.0, 3600.0), 1)
     _row("time sort (240k calls)", fast, base, "np.argsort stable")
     _row("", fast, slow, "Python twin")
 
@@ -175,9 +166,9 @@ def bench_kernels(quick: bool) -> None:
     inv = Inventory(numbers, Table("ledger"), rng)
     mixed = np.where(rng.random(1_000_000) < 0.3, numbers[rng.integers(0, len(numbers), 1_000_000)],
                      rng.integers(2_000_000_000, 9_999_999_999, 1_000_000))
-    fast = _rate(len(mixed), lambda: lookup_ids(mixed, inv._npa_slot, inv._block_of), 5)
-    base = _rate(len(mixed), lambda: np.searchsorted(numbers, mixed), 5)
-    slow = _rate(20_000, lambda: lookup_ids.py_func(mixed[:20_000], inv._npa_slot,
+    fast = rate(len(mixed), lambda: lookup_ids(mixed, inv._npa_slot, inv._block_of), 5)
+    base = rate(len(mixed), lambda: np.searchsorted(numbers, mixed), 5)
+    slow = rate(20_000, lambda: lookup_ids.py_func(mixed[:20_000], inv._npa_slot,
                                                      inv._block_of), 1)
     _row("number -> id lookup (1 M)", fast, base, "np.searchsorted")
     _row("", fast, slow, "Python twin")
@@ -188,8 +179,8 @@ def bench_kernels(quick: bool) -> None:
     tt = rng.random(1_000_000) * 3600
     blocked = rng.random(1_000_000) < 0.01
     args = (ids, tt, blocked, st, st, ch)
-    fast = _rate(len(ids), lambda: route_outcomes(*args), 5)
-    slow = _rate(20_000, lambda: route_outcomes.py_func(*(a[:20_000] if a is ids or a is tt or
+    fast = rate(len(ids), lambda: route_outcomes(*args), 5)
+    slow = rate(20_000, lambda: route_outcomes.py_func(*(a[:20_000] if a is ids or a is tt or
                                                           a is blocked else a for a in args)), 1)
     _row("routing outcomes (1 M)", fast, slow, "Python twin")
 
@@ -205,8 +196,8 @@ def bench_kernels(quick: bool) -> None:
     spam = rng.integers(2_000_000_000, 9_999_999_999, 1000)
     camp = np.full(n_sub, -1, dtype=np.int32)
     a = (subs, u, line, typ, camp, off, deg, contacts, numbers, lines, spam, 5)
-    fast = _rate(n_calls + 1000, lambda: assemble_calls(*a), 5)
-    slow = _rate(20_000, lambda: assemble_calls.py_func(subs[:20_000], u[:20_000], *a[2:]), 1)
+    fast = rate(n_calls + 1000, lambda: assemble_calls(*a), 5)
+    slow = rate(20_000, lambda: assemble_calls.py_func(subs[:20_000], u[:20_000], *a[2:]), 1)
     _row("call assembly (1 M)", fast, slow, "Python twin")
 
     ids = rng.integers(-1, len(numbers), n_calls).astype(np.int32)
@@ -214,8 +205,8 @@ def bench_kernels(quick: bool) -> None:
     disconnected = np.where(rng.random(len(numbers)) < 0.05, rng.random(len(numbers)), -np.inf)
     start = rng.random(n_sub)
     b = (ids, subs, kinds, disconnected, start, 4)
-    fast = _rate(n_calls, lambda: stale_calls(*b), 5)
-    slow = _rate(50_000, lambda: stale_calls.py_func(*(x[:50_000] for x in b[:3]), *b[3:]), 1)
+    fast = rate(n_calls, lambda: stale_calls(*b), 5)
+    slow = rate(50_000, lambda: stale_calls.py_func(*(x[:50_000] for x in b[:3]), *b[3:]), 1)
     _row("stale-contact check (1 M)", fast, slow, "Python twin")
 
 

@@ -14,12 +14,11 @@ and growing from the default 4,096 slots.  Nothing is asserted; ``bench_burst`` 
 from __future__ import annotations
 
 import math
-import time
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import best_seconds
 from models.burst.rates import EWMA, PoissonCUSUM, TokenBucket
 from models.burst.sketch import CountMinWindow
 from models.burst.window import FixedWindow, SlidingWindow
@@ -33,19 +32,6 @@ N_NUMBERS = 5_000_000
 TWIN_EVENTS = 20_000
 TARGET_RATE = 30e6
 TARGET_SPEEDUP = 100.0
-
-
-def _best_seconds(fn: Callable[[], object], setup: Callable[[], object] | None = None,
-                  repeat: int = 3) -> float:
-    """Best wall time of ``fn()`` over ``repeat`` runs, ``setup()`` run untimed before each."""
-    best = np.inf
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _touch(det) -> None:
@@ -68,7 +54,7 @@ def _kernel_rate(make, t: np.ndarray, ids: np.ndarray, n_ids: int, twin: bool = 
         _touch(det)
         box["det"], box["alarm"] = det, np.zeros(len(t), dtype=bool)
 
-    return len(t) / _best_seconds(lambda: box["det"]._run(t, ids, box["alarm"]), setup, repeat)
+    return len(t) / best_seconds(lambda: box["det"]._run(t, ids, box["alarm"]), setup, repeat)
 
 
 def _pandas_fixed(t, ids):
@@ -144,7 +130,7 @@ def bench_burst(quick: bool, row) -> None:
         rows = pandas_rows.get(name, [])
         label = name
         for base_name, fn, size in rows:
-            base = size / _best_seconds(lambda: fn(t[:size], ids[:size]), repeat=1)
+            base = size / best_seconds(lambda: fn(t[:size], ids[:size]), repeat=1)
             row(label, fast, base, base_name)
             label = ""
         if name == "sliding window (pool from 4,096)":

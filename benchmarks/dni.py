@@ -18,13 +18,14 @@ does); ``bench_dni`` prints.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import simpy
 from scipy import stats
 
+from benchmarks.timing import best_seconds
 from models.dni.erlang import erlang_b, servers_for_blocking
 from sim.leases import Pool
 
@@ -274,16 +275,6 @@ def market_config(days: float = 2, pool_size: int = 2000):
         "dni": {"enabled": True, "pool_size": pool_size}})
 
 
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Best wall time (s) of ``fn()`` over ``repeat`` runs."""
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def _allocate_all(batches, n_groups: int, per_group: int) -> np.ndarray:
     pool = Pool(n_groups, steal=False)
     for g in range(n_groups):
@@ -318,10 +309,10 @@ def bench_dni(quick: bool, row) -> None:
     start, length, group = (np.concatenate([b[i] for b in batches]) for i in range(3))
     n_naive = 20_000 if quick else 100_000
     _allocate_all(batches[:1], n_groups, per_group)  # compile / load the cached kernel
-    fast = n / _best(lambda: _allocate_all(batches, n_groups, per_group))
+    fast = n / best_seconds(lambda: _allocate_all(batches, n_groups, per_group))
     sl = slice(0, n_naive)
     box = {}
-    naive_s = _best(lambda: box.update(out=naive_market(start[sl], length[sl], group[sl],
+    naive_s = best_seconds(lambda: box.update(out=naive_market(start[sl], length[sl], group[sl],
                                                         [per_group] * n_groups)), repeat=1)
     print(f"DNI pool ({n_groups} groups x {per_group} numbers, {load:.0f} Erlangs each, "
           f"lognormal leases of mean {MEAN_LEASE / 60:.0f} min; {n:,} sessions, one "
@@ -352,7 +343,7 @@ def bench_dni(quick: bool, row) -> None:
     cfg = market_config(days)
     simulate(market_config(0.1), progress=False)  # compile / warm caches
     res = {}
-    secs = _best(lambda: res.update(r=simulate(cfg, progress=False)), repeat=2 if quick else 3)
+    secs = best_seconds(lambda: res.update(r=simulate(cfg, progress=False)), repeat=2 if quick else 3)
     imp = res["r"].impressions
     n_imp = len(imp)
     sizes = np.bincount(np.arange(cfg.dni.pool_size) % len(cfg.dni.area_codes))

@@ -16,11 +16,10 @@ kind is sold out) runs next to its plain-Python twin.  Nothing is asserted;
 from __future__ import annotations
 
 import math
-import time
-from typing import Callable
 
 import numpy as np
 
+from benchmarks.timing import best_seconds
 from models.dni.bandits import (ARMS, CHANNELS, UCB1, EpsilonGreedy, Fixed, LinUCB, Oracle,
                                 ThompsonSampling, Uniform, cumulative_regret,
                                 reference_response, regret_exponent, simulate_bernoulli)
@@ -32,15 +31,6 @@ BATCH = 1000
 NAIVE = 20_000
 MIX = np.array([0.45, 0.25, 0.20, 0.10])
 N_FEATURES = 3
-
-
-def _best_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _batched(make, ctx, z, p, u) -> None:
@@ -113,26 +103,26 @@ def bench_bandits(quick: bool, row) -> None:
     _batched(lambda: LinUCB(n_features=N_FEATURES), ctx[:BATCH * 2], z, p, u)
     _batched(UCB1, ctx[:BATCH * 2], z, p, u)
 
-    ts = n / _best_seconds(lambda: _batched(ThompsonSampling, ctx, z, p, u))
-    ts_naive = NAIVE / _best_seconds(lambda: _naive_thompson(ctx[:NAIVE], p, u), 1)
+    ts = n / best_seconds(lambda: _batched(ThompsonSampling, ctx, z, p, u))
+    ts_naive = NAIVE / best_seconds(lambda: _naive_thompson(ctx[:NAIVE], p, u), repeat=1)
     row("Thompson sampling (batched)", ts, ts_naive, "per-impression loop", "impr/s")
-    lin = n / _best_seconds(lambda: _batched(LinUCB, ctx, z, p, u))
-    lin_naive = NAIVE / _best_seconds(lambda: _naive_linucb(ctx[:NAIVE], None, p, u), 1)
+    lin = n / best_seconds(lambda: _batched(LinUCB, ctx, z, p, u))
+    lin_naive = NAIVE / best_seconds(lambda: _naive_linucb(ctx[:NAIVE], None, p, u), repeat=1)
     row("LinUCB, channel only (batched)", lin, lin_naive, "per-impression loop", "impr/s")
-    linz = n / _best_seconds(lambda: _batched(lambda: LinUCB(n_features=N_FEATURES),
+    linz = n / best_seconds(lambda: _batched(lambda: LinUCB(n_features=N_FEATURES),
                                               ctx, z, p, u))
-    linz_naive = NAIVE / _best_seconds(lambda: _naive_linucb(ctx[:NAIVE], z, p, u), 1)
+    linz_naive = NAIVE / best_seconds(lambda: _naive_linucb(ctx[:NAIVE], z, p, u), repeat=1)
     row(f"LinUCB, + {N_FEATURES} features (batched)", linz, linz_naive,
         "per-impression loop", "impr/s")
-    ucb = n / _best_seconds(lambda: _batched(UCB1, ctx, z, p, u))
+    ucb = n / best_seconds(lambda: _batched(UCB1, ctx, z, p, u))
     row("UCB1 (batched)", ucb, ts_naive, "naive Thompson loop", "impr/s")
 
     free0 = np.full((len(CHANNELS), len(ARMS)), n // 40, dtype=np.int64)
     choices = rng.integers(0, len(ARMS), n)
     scores = rng.random((n, len(ARMS)))
-    fast = n / _best_seconds(lambda: take_available(ctx, choices, scores, free0.copy()), 5)
-    slow = NAIVE / _best_seconds(lambda: take_available.py_func(
-        ctx[:NAIVE], choices[:NAIVE], scores[:NAIVE], free0.copy()), 1)
+    fast = n / best_seconds(lambda: take_available(ctx, choices, scores, free0.copy()), repeat=5)
+    slow = NAIVE / best_seconds(lambda: take_available.py_func(
+        ctx[:NAIVE], choices[:NAIVE], scores[:NAIVE], free0.copy()), repeat=1)
     row("fallback take_available (kernel)", fast, slow, "Python twin", "impr/s")
 
     m = 100_000

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
 
 import mpmath as mp
 import numpy as np
 from scipy import stats
 
+from benchmarks.timing import rate
 from models.dni.erlang import (erlang_b, erlang_b_continuous, erlang_b_kernel,
                                load_for_blocking, servers_for_blocking, servers_kernel)
 
@@ -56,16 +56,6 @@ def ref_b(s, a) -> mp.mpf:
             for k in range(1, m + 1):
                 b = a * b / (k + f + a * b)
             return b
-
-
-def _rate(n: float, fn: Callable[[], object], repeat: int = 3) -> float:
-    """Best-of-``repeat`` items per second of ``fn()`` processing ``n`` items."""
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return n / best
 
 
 def _naive_servers(a: float, target: float) -> int:
@@ -99,8 +89,8 @@ def bench_erlang(quick: bool, row) -> None:
     servers_for_blocking(a[:2], TARGET)
     print(f"Erlang B (DNI pool blocking; pairs n <= 2,000, mean n {n.mean():.0f}, "
           f"Python twins on {twin_m} pairs):")
-    fast = _rate(m, lambda: erlang_b_kernel(n, a, order, out))
-    slow = _rate(twin_m, lambda: erlang_b_kernel.py_func(n[:twin_m], a[:twin_m],
+    fast = rate(m, lambda: erlang_b_kernel(n, a, order, out))
+    slow = rate(twin_m, lambda: erlang_b_kernel.py_func(n[:twin_m], a[:twin_m],
                                                          np.arange(twin_m), out), 1)
     row("B(n, a) kernel, random pairs", fast, slow, "Python twin", "pairs/s")
     print(f"  ({fast * n.mean() / 1e6:.0f} M recursion steps/s)")
@@ -109,13 +99,13 @@ def bench_erlang(quick: bool, row) -> None:
     table_a = np.full(len(table_n), 5_000.0)
     down = np.argsort(-table_n).astype(np.int64)
     table_out = np.empty(len(table_n))
-    fast = _rate(len(table_n), lambda: erlang_b(table_n, table_a))
-    slow = _rate(len(table_n), lambda: erlang_b_kernel(table_n, table_a, down, table_out), 1)
+    fast = rate(len(table_n), lambda: erlang_b(table_n, table_a))
+    slow = rate(len(table_n), lambda: erlang_b_kernel(table_n, table_a, down, table_out), 1)
     row("B(0..9999, 5000) one pass", fast, slow, "restart per pair", "values/s")
 
     mp_m = 200 if quick else 500
-    fast = _rate(m, lambda: erlang_b_continuous(n.astype(float) + 0.5, a))
-    slow = _rate(mp_m, lambda: [ref_b(float(x) + 0.5, float(y))
+    fast = rate(m, lambda: erlang_b_continuous(n.astype(float) + 0.5, a))
+    slow = rate(mp_m, lambda: [ref_b(float(x) + 0.5, float(y))
                                 for x, y in zip(n[:mp_m], a[:mp_m])], 1)
     row("continuous B(s, a), log space", fast, slow, "mpmath gammainc", "pairs/s")
 
@@ -123,16 +113,16 @@ def bench_erlang(quick: bool, row) -> None:
     naive_m = 10 if quick else 30
     targets = np.full(m, TARGET)
     sizes = np.empty(m, dtype=np.int64)
-    fast = _rate(m, lambda: servers_for_blocking(loads, TARGET))
-    twin = _rate(twin_m, lambda: servers_kernel.py_func(loads[:twin_m], targets[:twin_m],
+    fast = rate(m, lambda: servers_for_blocking(loads, TARGET))
+    twin = rate(twin_m, lambda: servers_kernel.py_func(loads[:twin_m], targets[:twin_m],
                                                         sizes[:twin_m]), 1)
-    naive = _rate(naive_m, lambda: [_naive_servers(x, TARGET) for x in loads[:naive_m]], 1)
+    naive = rate(naive_m, lambda: [_naive_servers(x, TARGET) for x in loads[:naive_m]], 1)
     row("servers_for_blocking, a <= 2000", fast, twin, "Python twin", "loads/s")
     row("", fast, naive, "scipy poisson scan", "loads/s")
     got = servers_for_blocking(loads[:naive_m], TARGET)
     same = sum(int(g) == _naive_servers(x, TARGET) for g, x in zip(got, loads[:naive_m]))
     inv_m = 50 if quick else 200
-    inv = _rate(inv_m, lambda: load_for_blocking(n[:inv_m], TARGET), 1)
+    inv = rate(inv_m, lambda: load_for_blocking(n[:inv_m], TARGET), 1)
     print(f"  (scan agrees on {same}/{naive_m} loads; load_for_blocking, n <= 2000: "
           f"{inv:,.0f} pools/s)")
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .columns import GrowingColumns
-from .config import CHANNELS, NUMBER_KINDS
+from .config import NUMBER_KINDS
 from .leases import Pool
 from .numbering import area_exchange_codes, us_area_codes
 from .population import DAY, hourly_rates

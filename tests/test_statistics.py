@@ -354,7 +354,7 @@ def test_sources_follow_hourly_profile():
 
 @pytest.mark.parametrize("kernel", [advance, advance.py_func], ids=["numba", "python"])
 def test_sources_end_and_mid_slice_add(kernel):
-    rate, n, slice_s = 2.0 / HOUR, 2000, HOUR
+    rate, n = 2.0 / HOUR, 2000
     src = PoissonSources(np.full((1, 24), rate))
     rng = np.random.default_rng(SEED + 4)
     first = src.add(0.0, np.zeros(n, dtype=np.int64), np.ones(n), rng)

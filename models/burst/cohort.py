@@ -80,7 +80,6 @@ window.  The per-event work is the Numba kernel :func:`cohort_step`
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from numba import njit
