@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from sksurv.util import Surv
 
-from models.aging import TYPES, FastWeibullAFT, WeibullAFT, crossing_days
+from models.common import SUBSCRIBER_TYPES
+from models.aging import FastWeibullAFT, WeibullAFT, crossing_days
 
 __all__ = ["bench_aging", "synthetic_episodes"]
 
@@ -35,7 +36,7 @@ def synthetic_episodes(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]
     tenure = 30.0 + rng.lognormal(np.log(900.0), 0.8, n)
     inbound = rng.poisson(90.0 * rate).astype(np.float64)
     X = pd.DataFrame({
-        "type": pd.Categorical.from_codes(code, TYPES),
+        "type": pd.Categorical.from_codes(code, SUBSCRIBER_TYPES),
         "tenure_days": tenure,
         "inbound_90d": inbound,
         "unique_callers_90d": rng.binomial(inbound.astype(np.int64), 0.4).astype(np.float64),

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from benchmarks.timing import best_seconds
-from models.dni.bandits import (ARMS, CHANNELS, UCB1, EpsilonGreedy, Fixed, LinUCB, Oracle,
+from models.common import CHANNELS, NUMBER_KINDS
+from models.dni.bandits import (UCB1, EpsilonGreedy, Fixed, LinUCB, Oracle,
                                 ThompsonSampling, Uniform, cumulative_regret,
                                 reference_response, regret_exponent, simulate_bernoulli)
 from models.dni.composition import take_available
@@ -35,7 +36,7 @@ N_FEATURES = 3
 
 def _batched(make, ctx, z, p, u) -> None:
     """Decide, draw and feed back ``len(ctx)`` impressions in batches of ``BATCH``."""
-    pol = make().reset(len(CHANNELS), len(ARMS))
+    pol = make().reset(len(CHANNELS), len(NUMBER_KINDS))
     rng = np.random.default_rng(1)
     for s in range(0, len(ctx), BATCH):
         c = ctx[s:s + BATCH]
@@ -117,9 +118,9 @@ def bench_bandits(quick: bool, row) -> None:
     ucb = n / best_seconds(lambda: _batched(UCB1, ctx, z, p, u))
     row("UCB1 (batched)", ucb, ts_naive, "naive Thompson loop", "impr/s")
 
-    free0 = np.full((len(CHANNELS), len(ARMS)), n // 40, dtype=np.int64)
-    choices = rng.integers(0, len(ARMS), n)
-    scores = rng.random((n, len(ARMS)))
+    free0 = np.full((len(CHANNELS), len(NUMBER_KINDS)), n // 40, dtype=np.int64)
+    choices = rng.integers(0, len(NUMBER_KINDS), n)
+    scores = rng.random((n, len(NUMBER_KINDS)))
     fast = n / best_seconds(lambda: take_available(ctx, choices, scores, free0.copy()), repeat=5)
     slow = NAIVE / best_seconds(lambda: take_available.py_func(
         ctx[:NAIVE], choices[:NAIVE], scores[:NAIVE], free0.copy()), repeat=1)

@@ -36,7 +36,8 @@ from sksurv.ensemble._coxph_loss import coxph_loss, coxph_negative_gradient
 from sksurv.linear_model.coxph import BreslowEstimator
 from sksurv.util import Surv
 
-from models.aging import (FEATURES, HIDDEN, TYPES, CoxPH, FastWeibullAFT,
+from models.common import SUBSCRIBER_TYPES
+from models.aging import (FEATURES, HIDDEN, CoxPH, FastWeibullAFT,
                           GradientBoostedSurvival, LogLogisticAFT, LookupTable, OnlineDecay,
                           Oracle, WeibullAFT, crossing_days, design_matrix, early_counts,
                           kaplan_meier, lomax_day_weights, trailing_crossing_days)
@@ -99,7 +100,7 @@ def make_episodes(n, seed, thr=THR, n_early=N_EARLY, background=BACKGROUND):
     exponential dropout.
     """
     rng = np.random.default_rng(seed)
-    typ = rng.choice(np.array(TYPES), n, p=(0.6, 0.25, 0.05, 0.10))
+    typ = rng.choice(np.array(SUBSCRIBER_TYPES), n, p=(0.6, 0.25, 0.05, 0.10))
     volume = {"residential": 3.0, "business": 15.0, "call_centre": 80.0, "notifier": 20.0}
     rate = np.array([volume[t] for t in typ]) * rng.lognormal(0, 0.6, n)
     tenure = 30 + rng.lognormal(np.log(900), 0.8, n)

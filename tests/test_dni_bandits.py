@@ -23,7 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.dni.bandits import (ARMS, CHANNELS, EpsilonGreedy, Fixed, LinUCB, Oracle,
+from models.common import CHANNELS, NUMBER_KINDS
+from models.dni.bandits import (EpsilonGreedy, Fixed, LinUCB, Oracle,
                                 ThompsonSampling, UCB1, Uniform, arm_index, channel_index,
                                 cumulative_regret, linucb_fill, reference_response,
                                 regret_exponent, regret_growth_ratio, simulate_bernoulli,
@@ -35,7 +36,7 @@ T = 100_000
 BATCH = 1000
 MIX = np.array([0.45, 0.25, 0.20, 0.10])   # impressions per channel
 P = reference_response()
-K = len(ARMS)
+K = len(NUMBER_KINDS)
 C = len(CHANNELS)
 
 
@@ -74,7 +75,7 @@ def _share_of_oracle(play) -> float:
 # -- learning against the truth ----------------------------------------------------------------
 def test_reference_response_matches_reference_effects():
     p = P
-    loc, non, tf800, other, van = (p[:, arm_index(a)] for a in ARMS)
+    loc, non, tf800, other, van = (p[:, arm_index(a)] for a in NUMBER_KINDS)
     visual = [channel_index(c) for c in ("search", "social", "display")]
     assert np.all(loc[visual] > 2 * tf800[visual])                       # local > 2x toll-free
     assert np.all((tf800 / other > 1.2) & (tf800 / other < 1.6))          # 800 +20-60%

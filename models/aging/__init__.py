@@ -12,7 +12,8 @@ metrics that compare them are in :mod:`models.aging.metrics`.  Inputs follow the
 contract of :mod:`models.aging.base` (:data:`FEATURES`, ``early_*``, :data:`HIDDEN`).
 """
 
-from .base import FEATURES, HIDDEN, TYPES, AgingModel, design_matrix, early_counts, kaplan_meier
+from .base import (AGING_MODELS, FEATURES, HIDDEN, AgingModel, design_matrix, early_counts,
+                   kaplan_meier)
 from .boosting import GradientBoostedSurvival
 from .lookup import LookupTable
 from .online import OnlineDecay
@@ -21,6 +22,7 @@ from .regression import CoxPH, LogLogisticAFT, WeibullAFT
 from .weibull import FastWeibullAFT
 
 __all__ = [
+    "AGING_MODELS",
     "AgingModel",
     "CoxPH",
     "FEATURES",
@@ -31,7 +33,6 @@ __all__ = [
     "LookupTable",
     "OnlineDecay",
     "Oracle",
-    "TYPES",
     "WeibullAFT",
     "crossing_days",
     "design_matrix",

@@ -29,12 +29,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ..common import SUBSCRIBER_TYPES
+from ..registry import Registry
+
 __all__ = [
+    "AGING_MODELS",
     "AgingModel",
     "COUNT_FEATURES",
     "FEATURES",
     "HIDDEN",
-    "TYPES",
     "breslow",
     "check_open_unit",
     "check_positive",
@@ -51,9 +54,6 @@ __all__ = [
 FEATURES = ("type", "tenure_days", "inbound_90d", "unique_callers_90d", "robocall_share",
             "earlier_reassignments")
 """Columns known at disconnect time, the only inputs of every model but the oracle."""
-
-TYPES = ("residential", "business", "call_centre", "notifier")
-"""Categories of ``type``; the first is the reference level of the one-hot encoding."""
 
 COUNT_FEATURES = ("tenure_days", "inbound_90d", "unique_callers_90d", "earlier_reassignments")
 """Non-negative features that enter the design matrix as ``log1p``."""
@@ -121,7 +121,7 @@ def check_X(X, columns=FEATURES) -> pd.DataFrame:
         If ``X`` is not a DataFrame.
     ValueError
         Naming the column: missing, non-numeric, NaN/inf, a negative count, a
-        ``robocall_share`` outside [0, 1] or a ``type`` outside :data:`TYPES`.
+        ``robocall_share`` outside [0, 1] or a ``type`` outside :data:`models.common.SUBSCRIBER_TYPES`.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
@@ -130,9 +130,9 @@ def check_X(X, columns=FEATURES) -> pd.DataFrame:
         raise ValueError(f"X is missing feature column(s) {missing}")
     for c in columns:
         if c == "type":
-            bad = ~X["type"].isin(TYPES)
+            bad = ~X["type"].isin(SUBSCRIBER_TYPES)
             if bad.any():
-                raise ValueError(f"X column 'type' has values outside {TYPES}: "
+                raise ValueError(f"X column 'type' has values outside {SUBSCRIBER_TYPES}: "
                                  f"{sorted(map(str, X['type'][bad].unique()))[:5]}")
             continue
         if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]):
@@ -213,7 +213,7 @@ def design_matrix(X) -> tuple[np.ndarray, list[str]]:
     cols.append(np.log1p(X["earlier_reassignments"].to_numpy(dtype=np.float64)))
     names.append("log1p_earlier_reassignments")
     typ = X["type"].to_numpy()
-    for level in TYPES[1:]:
+    for level in SUBSCRIBER_TYPES[1:]:
         cols.append((typ == level).astype(np.float64))
         names.append(f"type_{level}")
     return np.column_stack(cols), names
@@ -363,3 +363,8 @@ class AgingModel(BaseEstimator):
 
     def _check_fitted(self) -> None:
         check_is_fitted(self)
+
+
+AGING_MODELS: Registry[AgingModel] = Registry("aging model")
+"""Profile models by config name; each is built from its table ``[aging.models.<name>]``
+(its constructor's parameters)."""

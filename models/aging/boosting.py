@@ -18,7 +18,7 @@ from sksurv.ensemble import GradientBoostingSurvivalAnalysis
 from sksurv.ensemble.survival_loss import CoxPH as _SksurvCoxPH
 from sksurv.util import Surv
 
-from .base import (AgingModel, breslow, check_open_unit, check_times, check_y, design_matrix,
+from .base import (AGING_MODELS, AgingModel, breslow, check_open_unit, check_times, check_y, design_matrix,
                    step_at)
 
 __all__ = ["GradientBoostedSurvival", "cox_negative_gradient", "cox_loss"]
@@ -92,6 +92,7 @@ class _FastGBSA(GradientBoostingSurvivalAnalysis):
         return _LinearCoxLoss()
 
 
+@AGING_MODELS.register("gradient_boosting")
 class GradientBoostedSurvival(AgingModel):
     """Boosted regression trees on the Cox partial likelihood (scikit-survival).
 

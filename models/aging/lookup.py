@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (AgingModel, check_open_unit, check_times, check_y, kaplan_meier, step_at,
+from .base import (AGING_MODELS, AgingModel, check_open_unit, check_times, check_y, kaplan_meier, step_at,
                    step_quantile)
 from .weibull import FastWeibullAFT
 
 __all__ = ["LookupTable"]
 
 
+@AGING_MODELS.register("lookup")
 class LookupTable(AgingModel):
     """Score bins with a Kaplan--Meier curve and median per bin.
 

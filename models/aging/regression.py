@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, LogLogisticAFTFitter, WeibullAFTFitter
 
-from .base import (AgingModel, check_open_unit, check_positive, check_times, check_y,
+from .base import (AGING_MODELS, AgingModel, check_open_unit, check_positive, check_times, check_y,
                    design_matrix, step_at)
 
 __all__ = ["CoxPH", "LogLogisticAFT", "WeibullAFT"]
@@ -77,6 +77,7 @@ class _LifelinesAFT(AgingModel):
         return sf.to_numpy(dtype=np.float64).T
 
 
+@AGING_MODELS.register("weibull_aft")
 class WeibullAFT(_LifelinesAFT):
     """lifelines' ``WeibullAFTFitter``: ``P(T > t) = exp(-(t/lambda(x))**rho)``.
 
@@ -98,6 +99,7 @@ class WeibullAFT(_LifelinesAFT):
     _fitter = WeibullAFTFitter
 
 
+@AGING_MODELS.register("loglogistic_aft")
 class LogLogisticAFT(_LifelinesAFT):
     """lifelines' ``LogLogisticAFTFitter``: ``P(T > t) = 1 / (1 + (t/alpha(x))**beta)``.
 
@@ -118,6 +120,7 @@ class LogLogisticAFT(_LifelinesAFT):
     _fitter = LogLogisticAFTFitter
 
 
+@AGING_MODELS.register("cox")
 class CoxPH(AgingModel):
     """lifelines' ``CoxPHFitter`` (Breslow baseline), predictions from exact step functions.
 

@@ -8,7 +8,7 @@ assigned numbers (``NewNumberList``), and the metrics that judge them against gr
 (``models.burst.metrics``).
 """
 
-from .base import Detector, OutOfOrderError
+from .base import DETECTORS, AlarmRule, Detector, OutOfOrderError
 from .cohort import CohortDetector
 from .kleinberg import kleinberg_bursts
 from .rates import EWMA, PoissonCUSUM, TokenBucket
@@ -17,8 +17,10 @@ from .watchlist import NewNumberList
 from .window import FixedWindow, SlidingWindow
 
 __all__ = [
+    "AlarmRule",
     "CohortDetector",
     "CountMinWindow",
+    "DETECTORS",
     "Detector",
     "EWMA",
     "FixedWindow",

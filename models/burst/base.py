@@ -13,9 +13,57 @@ Following scikit-learn's conventions, ``__init__`` only stores parameters, ``res
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
-__all__ = ["Detector", "OutOfOrderError"]
+from ..common import DAY
+from ..registry import Registry
+
+__all__ = ["AlarmRule", "DETECTORS", "Detector", "OutOfOrderError"]
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """The alarm level every detector is set to: ``threshold`` calls per ``window_seconds``.
+
+    It sets the count of the window rules, the token bucket (rate ``threshold / window``,
+    depth ``threshold``), the EWMA's rate with ``tau = window`` and the CUSUM's post-change
+    rate; detectors with levels of their own (the cohort detector) scale them by
+    ``scale``.
+
+    Attributes
+    ----------
+    threshold : float
+        Calls per window at which a number is over the level (already scaled).
+    window_seconds : float
+        Window length (s).
+    baseline_per_day : float
+        The busiest legitimate rate the detector should tolerate (calls/day): the CUSUM's
+        pre-change rate.
+    scale : float
+        How much the configured thresholds were scaled (1 in a run; the open-loop
+        threshold sweep varies it).
+    seed : int
+        Seed of randomised detectors (hash functions of a sketch).
+    """
+
+    threshold: float
+    window_seconds: float
+    baseline_per_day: float
+    scale: float = 1.0
+    seed: int = 0
+
+    @property
+    def rate(self) -> float:
+        """The alarm rate ``threshold / window_seconds`` (calls/s)."""
+        return self.threshold / self.window_seconds
+
+    @property
+    def baseline_rate(self) -> float:
+        """``baseline_per_day`` in calls/s."""
+        return self.baseline_per_day / DAY
 
 
 class OutOfOrderError(ValueError):
@@ -27,7 +75,16 @@ class Detector:
 
     Subclasses implement ``_allocate(n_ids)``, ``_run(t, ids, alarm) -> int`` (the kernel
     call; returns -1 on success or the index of the first out-of-order event),
-    ``_clear(ids)`` and ``state_bytes_per_id``.
+    ``_clear(ids)`` and ``state_bytes_per_id``; a registered detector (:data:`DETECTORS`)
+    also implements :meth:`from_rule`.
+
+    Class attributes
+    ----------------
+    per_rule : bool
+        Built once per alarm rule of the carrier's policy (True), or once for all of them
+        (False: a detector with levels of its own).
+    watches_all : bool
+        Sees every line's calls (bounded-memory sketches), not only listed numbers.
 
     Attributes
     ----------
@@ -36,6 +93,18 @@ class Detector:
     last_t_ : float
         Time of the last event processed.
     """
+
+    per_rule: ClassVar[bool] = True
+    watches_all: ClassVar[bool] = False
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule) -> "Detector":
+        """The detector set to an alarm rule; keyword-only parameters after ``rule`` are the
+        detector's own (its table in the config)."""
+        raise NotImplementedError(f"{cls.__name__} does not implement from_rule")
+
+    def assign(self, ids: np.ndarray, t: float) -> None:
+        """Numbers were newly assigned at ``t`` (a hook; most detectors ignore it)."""
 
     def reset(self, n_ids: int) -> "Detector":
         """Allocate fresh state for ``n_ids`` numbers and return ``self``."""
@@ -103,3 +172,7 @@ class Detector:
 
     def _clear(self, ids: np.ndarray) -> None:
         raise NotImplementedError
+
+
+DETECTORS: Registry[Detector] = Registry("detector", factory="from_rule", context=1)
+"""Detectors a carrier's policy can run, by config name (``detection.detector``)."""

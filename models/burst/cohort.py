@@ -84,7 +84,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .base import Detector
+from .base import DETECTORS, AlarmRule, Detector
 from .window import _positive_float, _positive_int
 
 __all__ = ["CohortDetector", "cohort_step", "NEVER"]
@@ -160,6 +160,7 @@ def _cohort_step(t, ids, window, threshold, min_members, max_member_calls, cohor
 cohort_step = njit(cache=True, nogil=True)(_cohort_step)
 
 
+@DETECTORS.register("cohort")
 class CohortDetector(Detector):
     """Alarm on quiet members of a loud, wide cohort of numbers assigned together.
 
@@ -216,6 +217,32 @@ class CohortDetector(Detector):
         self.min_members = min_members
         self.max_member_calls = max_member_calls
         self.kernel = kernel
+
+    per_rule = False
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule, *, seconds: float, window_seconds: float,
+                  threshold: float, min_members: int,
+                  max_member_calls: int) -> "CohortDetector":
+        """The cohort detector with its own levels, ``threshold`` scaled like the rules.
+
+        Parameters
+        ----------
+        rule : AlarmRule
+            Only its ``scale`` is used: the cohort has levels of its own.
+        seconds : float
+            Numbers assigned within the same ``seconds`` form a cohort.
+        window_seconds : float
+            Counting window (s).
+        threshold : float
+            A cohort alarms above this many calls in a window ...
+        min_members : int
+            ... from at least this many of its numbers ...
+        max_member_calls : int
+            ... each of which made at most this many of them.
+        """
+        return cls(seconds, window_seconds, threshold * rule.scale, min_members,
+                   max_member_calls)
 
     def _validate(self) -> None:
         _positive_float("cohort_seconds", self.cohort_seconds)

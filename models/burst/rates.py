@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .base import Detector
+from .base import DETECTORS, AlarmRule, Detector
 from .window import PREFETCH_AHEAD, _check_events, _positive_float, _prefetch
 
 __all__ = ["TokenBucket", "EWMA", "PoissonCUSUM", "token_bucket", "ewma", "poisson_cusum",
@@ -128,6 +128,7 @@ def _token_bucket(t, ids, rate, burst, state, alarm):
 token_bucket = njit(cache=True, nogil=True)(_token_bucket)
 
 
+@DETECTORS.register("token_bucket")
 class TokenBucket(_PackedRateDetector):
     """Token bucket per number: alarm at the calls that exceed a sustained rate + burst.
 
@@ -175,6 +176,11 @@ class TokenBucket(_PackedRateDetector):
     def __init__(self, rate: float, burst: float):
         self.rate = _positive_float("rate", rate)
         self.burst = _positive_float("burst", burst)
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule) -> "TokenBucket":
+        """Refill at ``threshold / window``; hold up to ``threshold`` calls."""
+        return cls(rule.rate, rule.threshold)
 
     @property
     def tokens_(self) -> np.ndarray:
@@ -233,6 +239,7 @@ def _ewma(t, ids, tau, threshold, state, alarm):
 ewma = njit(cache=True, nogil=True)(_ewma)
 
 
+@DETECTORS.register("ewma")
 class EWMA(_PackedRateDetector):
     """Exponentially decayed call rate per number.
 
@@ -285,6 +292,11 @@ class EWMA(_PackedRateDetector):
     def __init__(self, tau: float, threshold: float):
         self.tau = _positive_float("tau", tau)
         self.threshold = _positive_float("threshold", threshold)
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule) -> "EWMA":
+        """Rate over ``tau = window`` against ``threshold / window``."""
+        return cls(rule.window_seconds, rule.rate)
 
     @property
     def rate_(self) -> np.ndarray:
@@ -348,6 +360,7 @@ def _poisson_cusum(t, ids, drift, jump, h, state, alarm):
 poisson_cusum = njit(cache=True, nogil=True)(_poisson_cusum)
 
 
+@DETECTORS.register("cusum")
 class PoissonCUSUM(_PackedRateDetector):
     """Continuous-time CUSUM per number for a Poisson rate change ``lambda_0 -> lambda_1``.
 
@@ -405,6 +418,22 @@ class PoissonCUSUM(_PackedRateDetector):
             raise ValueError(f"rate1 must exceed rate0, got rate1={rate1!r} <= "
                              f"rate0={rate0!r}")
         self.h = _positive_float("h", h)
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule, *, h: float) -> "PoissonCUSUM":
+        """From the baseline rate to ``threshold / window``, alarm level ``h``.
+
+        Parameters
+        ----------
+        rule : AlarmRule
+        h : float
+            CUSUM alarm level (log-likelihood ratio, > 0): larger means later alarms and
+            fewer false ones.
+        """
+        if not rule.rate > rule.baseline_rate:
+            raise ValueError("the alarm rate (threshold per window) must exceed the "
+                             "baseline rate for the CUSUM")
+        return cls(rule.baseline_rate, rule.rate, h)
 
     @property
     def stat_(self) -> np.ndarray:

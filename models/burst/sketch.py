@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .base import Detector
+from .base import DETECTORS, AlarmRule, Detector
 from .window import PREFETCH_AHEAD, _check_events, _positive_float, _positive_int, _prefetch
 
 __all__ = ["CountMinWindow", "count_min_window"]
@@ -127,6 +127,7 @@ def _count_min_window(t, ids, window, threshold, mult, shift, counters, current,
 count_min_window = njit(cache=True, nogil=True)(_count_min_window)
 
 
+@DETECTORS.register("count_min")
 class CountMinWindow(Detector):
     """Fixed-window call counts of all numbers in a Count-Min sketch.
 
@@ -206,6 +207,22 @@ class CountMinWindow(Detector):
             raise ValueError(f"width * depth must stay below 2**31 (int32 positions), got "
                              f"width={width!r}, depth={depth!r}")
         self.seed = seed
+
+    watches_all = True
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule, *, width: int, depth: int) -> "CountMinWindow":
+        """``threshold`` calls per ``window`` counted in a ``depth x width`` sketch.
+
+        Parameters
+        ----------
+        rule : AlarmRule
+        width : int
+            Counters per row (a power of two; memory is ``4 * width * depth`` bytes).
+        depth : int
+            Rows (independent hash functions).
+        """
+        return cls(int(rule.threshold), rule.window_seconds, width, depth, rule.seed)
 
     @property
     def memory_bytes(self) -> int:

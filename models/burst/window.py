@@ -25,7 +25,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from .base import Detector
+from .base import DETECTORS, AlarmRule, Detector
 
 __all__ = ["FixedWindow", "SlidingWindow", "fixed_window", "sliding_window", "WINDOW_STATE",
            "DONE", "OUT_OF_ORDER", "POOL_FULL"]
@@ -168,6 +168,7 @@ def _fixed_window(t, ids, window, threshold, state, alarm):
 fixed_window = njit(cache=True, nogil=True)(_fixed_window)
 
 
+@DETECTORS.register("fixed_window")
 class FixedWindow(Detector):
     """Fixed-window call counter (the patent's rule).
 
@@ -208,6 +209,11 @@ class FixedWindow(Detector):
     def __init__(self, threshold: int, window: float):
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule) -> "FixedWindow":
+        """Count ``rule.threshold`` calls per ``rule.window_seconds``."""
+        return cls(int(rule.threshold), rule.window_seconds)
 
     @property
     def state_bytes_per_id(self) -> int:
@@ -322,6 +328,7 @@ def _sliding_window(t, ids, window, threshold, slot_of, ring, head, fill, used, 
 sliding_window = njit(cache=True, nogil=True)(_sliding_window)
 
 
+@DETECTORS.register("sliding_window")
 class SlidingWindow(Detector):
     """Exact sliding-window call counter.
 
@@ -372,6 +379,11 @@ class SlidingWindow(Detector):
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
         self.max_tracked = _positive_int("max_tracked", max_tracked)
+
+    @classmethod
+    def from_rule(cls, rule: AlarmRule) -> "SlidingWindow":
+        """At most ``rule.threshold`` calls in any ``rule.window_seconds``."""
+        return cls(int(rule.threshold), rule.window_seconds)
 
     @property
     def state_bytes_per_id(self) -> int:

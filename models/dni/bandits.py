@@ -4,7 +4,7 @@ US 2021/0136229 picks the physical characteristics of the numbers in a DNI pool 
 area code matching the consumer, toll-free, vanity digits) per channel from what is
 learned about consumers.  Here that is a contextual bandit: a *context* is a channel
 (:data:`CHANNELS`, optionally with consumer features), an *arm* is a kind of number
-(:data:`ARMS`), the reward of an impression is 1 if it leads to a call.  Calls come late
+(:data:`NUMBER_KINDS`), the reward of an impression is 1 if it leads to a call.  Calls come late
 (days after the impression) and the simulator decides a batch of impressions per time
 step, so every policy
 
@@ -45,9 +45,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from ..common import CHANNELS, NUMBER_KINDS
+from ..registry import Registry
+
 __all__ = [
-    "ARMS",
-    "CHANNELS",
+    "CompositionContext",
+    "OPTIMIZERS",
     "EpsilonGreedy",
     "Fixed",
     "LinUCB",
@@ -68,14 +71,10 @@ __all__ = [
     "ucb_fill",
 ]
 
-ARMS = ("local", "non_local", "tollfree_800", "tollfree_other", "vanity")
-"""Kinds of number, the arms in this order: the consumer's own area code, another
-geographic area code, toll-free 800, other toll-free prefixes (888/877/866...), toll-free
-with memorable (vanity) digits."""
-
-CHANNELS = ("search", "social", "display", "print")
-"""Ad channels, the contexts in this order (``print`` stands for print and broadcast,
-where the number is read or heard rather than clicked)."""
+# The arms are models.common.NUMBER_KINDS in this order: the consumer's own area code,
+# another geographic area code, toll-free 800, other toll-free prefixes (888/877/866...),
+# toll-free with memorable (vanity) digits.  The contexts are models.common.CHANNELS
+# (``print`` stands for print and broadcast, where the number is read or heard).
 
 
 def _index(value, names: tuple[str, ...], what: str) -> int:
@@ -89,14 +88,14 @@ def _index(value, names: tuple[str, ...], what: str) -> int:
 
 
 def arm_index(arm) -> int:
-    """Index of a kind of number given by name (one of :data:`ARMS`) or index.
+    """Index of a kind of number given by name (one of :data:`NUMBER_KINDS`) or index.
 
     Raises
     ------
     ValueError
-        Naming ``arm`` if it is not a known name or an index into :data:`ARMS`.
+        Naming ``arm`` if it is not a known name or an index into :data:`NUMBER_KINDS`.
     """
-    return _index(arm, ARMS, "arm")
+    return _index(arm, NUMBER_KINDS, "arm")
 
 
 def channel_index(channel) -> int:
@@ -113,7 +112,7 @@ def channel_index(channel) -> int:
 def reference_response(base=(0.012, 0.009, 0.008, 0.003), local_vs_800=2.2,
                        tf800_vs_other=1.4, non_local_vs_other=1.5, vanity_visual=1.15,
                        vanity_audio=11.0) -> np.ndarray:
-    """Call probability per impression, ``(len(CHANNELS), len(ARMS))``, sized like REFERENCE.
+    """Call probability per impression, ``(len(CHANNELS), len(NUMBER_KINDS))``, sized like REFERENCE.
 
     A plausible hidden response for tests and examples, built from the figures in
     ``shared/REFERENCE.md`` (the simulator may draw its own):
@@ -327,6 +326,19 @@ linucb_fill = njit(cache=True, nogil=True)(_linucb_fill)
 
 
 # -- policies -------------------------------------------------------------------------------
+class CompositionContext(NamedTuple):
+    """What a composition optimizer is built from.
+
+    Attributes
+    ----------
+    truth : numpy.ndarray
+        The world's true call probability per (channel, kind of number); only the oracle
+        may read it.
+    """
+
+    truth: np.ndarray
+
+
 class Policy:
     """Base class of the policies: batched decisions, order-free batched feedback.
 
@@ -348,7 +360,13 @@ class Policy:
     n_features: int = 0
     """Consumer features the policy uses (0: it ignores ``features``)."""
 
-    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(ARMS)) -> "Policy":
+    @classmethod
+    def from_context(cls, ctx: CompositionContext, **params) -> "Policy":
+        """The policy with its parameters (its table in the config); ``ctx`` is for
+        policies that need to know the world (the oracle)."""
+        return cls(**params)
+
+    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(NUMBER_KINDS)) -> "Policy":
         """Forget everything learned; allocate state for ``n_contexts`` x ``n_arms``.
 
         Returns
@@ -504,6 +522,12 @@ class Policy:
         return f"{type(self).__name__}({params})"
 
 
+OPTIMIZERS: Registry[Policy] = Registry("composition optimizer", factory="from_context",
+                                      context=1)
+"""Composition optimizers by config name (``dni.optimizer``)."""
+
+
+@OPTIMIZERS.register("uniform")
 class Uniform(Policy):
     """Every kind with equal probability: the no-learning baseline (linear regret)."""
 
@@ -518,13 +542,14 @@ class Uniform(Policy):
         return np.full(self.n_arms_, 1.0 / self.n_arms_)
 
 
+@OPTIMIZERS.register("all_local")
 class Fixed(Policy):
     """Always the same kind, e.g. ``Fixed("local")``: the all-local pool of common practice.
 
     Parameters
     ----------
     arm : str or int
-        A name in :data:`ARMS` or an arm index.
+        A name in :data:`NUMBER_KINDS` or an arm index.
     """
 
     def __init__(self, arm="local"):
@@ -552,6 +577,7 @@ def _check_nonneg_int(value, name: str) -> int:
     return int(value)
 
 
+@OPTIMIZERS.register("epsilon_greedy")
 class EpsilonGreedy(Policy):
     """The kind with the best observed call rate, a random kind with probability ``eps``.
 
@@ -604,6 +630,7 @@ class EpsilonGreedy(Policy):
         return (1.0 - e) * best / best.sum() + e / self.n_arms_
 
 
+@OPTIMIZERS.register("ucb1")
 class UCB1(Policy):
     """Upper confidence bounds (Auer, Cesa-Bianchi and Fischer 2002), per context.
 
@@ -658,6 +685,7 @@ class UCB1(Policy):
         return ucb_fill(contexts, self.wins_, self.pulls_, self.c_explore, self.tuned)
 
 
+@OPTIMIZERS.register("thompson")
 class ThompsonSampling(Policy):
     """Thompson sampling with a Beta--Bernoulli posterior per context x arm.
 
@@ -716,6 +744,7 @@ class ThompsonSampling(Policy):
         return np.bincount(draws.argmax(axis=1), minlength=self.n_arms_) / self.n_draws
 
 
+@OPTIMIZERS.register("linucb")
 class LinUCB(Policy):
     """LinUCB with disjoint linear models (Li, Chu, Langford and Schapire 2010).
 
@@ -830,6 +859,7 @@ class LinUCB(Policy):
         return self._mean_var(contexts, features)[0]
 
 
+@OPTIMIZERS.register("oracle")
 class Oracle(Policy):
     """Knows the true call probabilities and always shows the best kind: zero regret.
 
@@ -856,6 +886,11 @@ class Oracle(Policy):
             raise ValueError(f"n_features must be an integer >= 0, got {n_features!r}")
         self.n_features = int(n_features)
 
+    @classmethod
+    def from_context(cls, ctx: CompositionContext) -> "Oracle":
+        """The oracle of the world's true response (``ctx.truth``)."""
+        return cls(np.minimum(ctx.truth, 1.0))
+
     def reset(self, n_contexts: int | None = None, n_arms: int | None = None) -> "Oracle":
         """As :meth:`Policy.reset`; the sizes default to the response table's shape."""
         if isinstance(self.response, np.ndarray):
@@ -866,7 +901,7 @@ class Oracle(Policy):
                 raise ValueError(f"response has shape {shape}, not ({n_contexts}, {n_arms})")
         else:
             n_contexts = len(CHANNELS) if n_contexts is None else n_contexts
-            n_arms = len(ARMS) if n_arms is None else n_arms
+            n_arms = len(NUMBER_KINDS) if n_arms is None else n_arms
         return super().reset(n_contexts, n_arms)
 
     def estimates(self, contexts, features=None):

@@ -7,7 +7,7 @@ Every policy is a :class:`PoolSizer` with one protocol, so that a simulator step
     sizer.reset(start_size)
     for each step:  n = sizer.size(t, busy, offered)   # pool size for [t, t + step)
 
-``t`` is the simulation time in seconds (``t = 0`` is a midnight, so ``t % 86400`` is the
+``t`` is the simulation time in seconds (``t = 0`` is a midnight, so ``t % DAY`` is the
 time of day), ``busy`` the numbers leased at ``t`` and ``offered`` the offered load
 observed over the last step, in erlangs (``None`` when unknown).  Static planners fix
 their size at construction and ignore ``busy`` and ``offered``; reactive ones
@@ -30,9 +30,12 @@ after discarding float noise below ``1e-12`` relative (so 90.00000000000001 is 9
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..common import DAY, HOUR
+from ..registry import Registry
 from .erlang import servers_for_blocking
 
 __all__ = [
@@ -40,14 +43,14 @@ __all__ = [
     "OnePerTwentyVisitors",
     "PeakTimesSession",
     "PoolSizer",
+    "SIZERS",
+    "SizingContext",
     "StaticErlang",
     "TimeVaryingErlang",
     "UtilisationTrigger",
     "number_days",
 ]
 
-HOUR = 3600.0
-DAY = 86400.0
 _NOISE = 1e-12
 
 
@@ -92,6 +95,45 @@ def _erlang_size(load: float, target: float) -> int:
 
 
 # -- the protocol ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SizingContext:
+    """What a sizing policy plans from, whatever the policy.
+
+    Attributes
+    ----------
+    hourly_loads : numpy.ndarray
+        Offered load of the pool in each hour of the day (erlangs).
+    lease_minutes : float
+        Mean time a number stays with a session (session plus hold).
+    daily_visitors : float
+        Sessions per day over all sources.
+    pool_size : int
+        The pool's starting size.
+    target_blocking : float
+        Acceptable share of sessions that find no free number.
+    step_seconds : float
+        How often the pool is resized (s).
+    """
+
+    hourly_loads: np.ndarray
+    lease_minutes: float
+    daily_visitors: float
+    pool_size: int
+    target_blocking: float
+    step_seconds: float
+
+    @property
+    def sessions_per_hour(self) -> np.ndarray:
+        """Sessions starting in each hour of the day."""
+        return self.hourly_loads / (self.lease_minutes * 60.0) * HOUR
+
+    @property
+    def max_size(self) -> int:
+        """The most numbers a reactive policy may hold: four times the larger of the
+        starting pool and 1.5 times the peak load."""
+        return 4 * max(self.pool_size, int(self.hourly_loads.max() * 1.5))
+
+
 class PoolSizer:
     """A pool sizing policy: ``reset`` once, then ``size`` at every simulator step.
 
@@ -102,6 +144,12 @@ class PoolSizer:
     """
 
     current_: int = 0
+
+    @classmethod
+    def from_context(cls, ctx: SizingContext) -> "PoolSizer":
+        """The policy planned from ``ctx``; keyword-only parameters after ``ctx`` are the
+        policy's own (its table in the config)."""
+        raise NotImplementedError(f"{cls.__name__} does not implement from_context")
 
     def reset(self, start_size: int) -> None:
         """Start a run with a pool of ``start_size`` numbers.
@@ -148,7 +196,12 @@ class _Static(PoolSizer):
         return self.size_
 
 
+SIZERS: Registry[PoolSizer] = Registry("pool sizer", factory="from_context", context=1)
+"""Pool sizing policies by config name (``dni.sizer``)."""
+
+
 # -- vendor rules ---------------------------------------------------------------------------
+@SIZERS.register("one_per_twenty")
 class OnePerTwentyVisitors(_Static):
     """Vendor rule: one number per 20 daily visitors per source (CallTrackingMetrics support).
 
@@ -173,7 +226,14 @@ class OnePerTwentyVisitors(_Static):
                                            lo_open=True)
         self.size_ = _ceil(self.daily_visitors / self.visitors_per_number)
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext, *,
+                     visitors_per_number: float) -> "OnePerTwentyVisitors":
+        """One number per ``visitors_per_number`` daily visitors."""
+        return cls(ctx.daily_visitors, visitors_per_number)
 
+
+@SIZERS.register("peak_session")
 class PeakTimesSession(_Static):
     """Vendor rule: pool = peak users/hour ÷ (60 / session minutes) (Nimbata help).
 
@@ -199,8 +259,14 @@ class PeakTimesSession(_Static):
         self.session_minutes = _number(session_minutes, "session_minutes", lo_open=True)
         self.size_ = _ceil(self.peak_users_per_hour * self.session_minutes / 60.0)
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext) -> "PeakTimesSession":
+        """The busiest hour's sessions times the lease length."""
+        return cls(ctx.sessions_per_hour.max(), ctx.lease_minutes)
+
 
 # -- Erlang B planners ----------------------------------------------------------------------
+@SIZERS.register("static_erlang")
 class StaticErlang(_Static):
     """Erlang B sized once for the peak load (REFERENCE.md baseline "static Erlang B").
 
@@ -225,7 +291,13 @@ class StaticErlang(_Static):
         self.target = _number(target, "target", lo_open=True, hi=1.0, hi_open=True)
         self.size_ = _erlang_size(self.peak_load, self.target)
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext) -> "StaticErlang":
+        """Erlang B for the peak hour's load at the target blocking."""
+        return cls(ctx.hourly_loads.max(), ctx.target_blocking)
 
+
+@SIZERS.register("time_varying_erlang")
 class TimeVaryingErlang(PoolSizer):
     """Erlang B sized per hour of day from a 24-value load profile (REFERENCE.md baseline).
 
@@ -238,7 +310,7 @@ class TimeVaryingErlang(PoolSizer):
     Parameters
     ----------
     hourly_loads : array_like of 24 floats
-        Offered load in erlangs for each hour of day (hour 0 starts at ``t % 86400 == 0``),
+        Offered load in erlangs for each hour of day (hour 0 starts at ``t % DAY == 0``),
         each >= 0 (no load needs no numbers).
     target : float
         Acceptable blocking probability, in (0, 1).
@@ -262,6 +334,14 @@ class TimeVaryingErlang(PoolSizer):
         self.lead_seconds = _number(lead_seconds, "lead_seconds")
         self.sizes_ = np.array([_erlang_size(x, self.target) for x in loads], dtype=np.int64)
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext) -> "TimeVaryingErlang":
+        """Each hour planned for the larger of its load and the last hour's (numbers leased
+        late in an hour are still busy early in the next), a step ahead."""
+        loads = ctx.hourly_loads
+        return cls(np.maximum(loads, np.roll(loads, 1)), ctx.target_blocking,
+                   lead_seconds=ctx.step_seconds)
+
     def size(self, t: float, busy: int, offered: float | None = None) -> int:
         first = math.floor(t / HOUR)
         last = math.floor((t + self.lead_seconds) / HOUR)
@@ -271,6 +351,7 @@ class TimeVaryingErlang(PoolSizer):
 
 
 # -- reactive policies ----------------------------------------------------------------------
+@SIZERS.register("utilisation")
 class UtilisationTrigger(PoolSizer):
     """Grow by a fixed step when more than 75% of the pool is leased (REFERENCE.md baseline).
 
@@ -316,6 +397,12 @@ class UtilisationTrigger(PoolSizer):
         self.shrink_after_seconds = _number(shrink_after_seconds, "shrink_after_seconds")
         self._low_since: float | None = None
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext, *, threshold: float) -> "UtilisationTrigger":
+        """Grow by a twentieth of the starting pool above ``threshold`` utilisation, up to
+        ``ctx.max_size``."""
+        return cls(threshold, max(1, ctx.pool_size // 20), 1, ctx.max_size)
+
     def _clip(self, n: int) -> int:
         n = max(n, self.min_size)
         return n if self.max_size is None else min(n, self.max_size)
@@ -343,6 +430,7 @@ class UtilisationTrigger(PoolSizer):
         return self.current_
 
 
+@SIZERS.register("autoscaler")
 class Autoscaler(PoolSizer):
     """+g% every 5 minutes while utilisation is high, up to a cap (REFERENCE.md baseline).
 
@@ -390,6 +478,24 @@ class Autoscaler(PoolSizer):
             "low_utilisation", hi=self.target_utilisation, hi_open=True)
         self._last = -math.inf
 
+    @classmethod
+    def from_context(cls, ctx: SizingContext, *, growth: float, every_seconds: float,
+                     target_utilisation: float, low_utilisation: float) -> "Autoscaler":
+        """The autoscaler up to ``ctx.max_size``.
+
+        Parameters
+        ----------
+        ctx : SizingContext
+        growth : float
+            Fractional growth per action (0.1 = +10%).
+        every_seconds : float
+            Minimum time between two actions.
+        target_utilisation, low_utilisation : float
+            Grow above the first, shrink below the second.
+        """
+        return cls(growth, every_seconds, ctx.max_size, 1, target_utilisation,
+                   low_utilisation)
+
     def _clip(self, n: int) -> int:
         n = max(n, self.floor)
         return n if self.cap is None else min(n, self.cap)
@@ -431,7 +537,7 @@ def number_days(sizes, step_seconds: float) -> float:
     Returns
     -------
     float
-        ``sum(sizes) * step_seconds / 86400``.
+        ``sum(sizes) * step_seconds / DAY``.
 
     Examples
     --------
