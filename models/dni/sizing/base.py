@@ -1,0 +1,179 @@
+"""The pool sizing protocol: :class:`SizingContext`, :class:`PoolSizer`, the registry
+:data:`SIZERS`, the checks the policies share, and :func:`number_days`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...common import DAY, HOUR
+from ...registry import Registry
+
+__all__ = ["PoolSizer", "SIZERS", "SizingContext", "number_days"]
+
+_NOISE = 1e-12
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _ceil(x: float) -> int:
+    """``ceil(x)`` ignoring float noise below ``1e-12`` relative."""
+    return int(math.ceil(x - _NOISE * abs(x)))
+
+
+def _number(value, name: str, lo: float = 0.0, lo_open: bool = False,
+            hi: float = math.inf, hi_open: bool = False) -> float:
+    """``value`` as a finite float in the interval, else ``ValueError`` naming ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    below = v <= lo if lo_open else v < lo
+    above = v >= hi if hi_open else v > hi
+    if not math.isfinite(v) or below or above:
+        lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ValueError(f"{name} must be in {lb}{lo}, {hi}{rb}, got {value!r}")
+    return v
+
+
+def _count(value, name: str, lo: int = 0) -> int:
+    """``value`` as an int >= ``lo``, else ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+
+# -- the protocol ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SizingContext:
+    """What a sizing policy plans from, whatever the policy.
+
+    Attributes
+    ----------
+    hourly_loads : numpy.ndarray
+        Offered load of the pool in each hour of the day (erlangs).
+    lease_minutes : float
+        Mean time a number stays with a session (session plus hold).
+    daily_visitors : float
+        Sessions per day over all sources.
+    pool_size : int
+        The pool's starting size.
+    target_blocking : float
+        Acceptable share of sessions that find no free number.
+    step_seconds : float
+        How often the pool is resized (s).
+    """
+
+    hourly_loads: np.ndarray
+    lease_minutes: float
+    daily_visitors: float
+    pool_size: int
+    target_blocking: float
+    step_seconds: float
+
+    @property
+    def sessions_per_hour(self) -> np.ndarray:
+        """Sessions starting in each hour of the day."""
+        return self.hourly_loads / (self.lease_minutes * 60.0) * HOUR
+
+    @property
+    def max_size(self) -> int:
+        """The most numbers a reactive policy may hold: four times the larger of the
+        starting pool and 1.5 times the peak load."""
+        return 4 * max(self.pool_size, int(self.hourly_loads.max() * 1.5))
+
+
+class PoolSizer:
+    """A pool sizing policy: ``reset`` once, then ``size`` at every simulator step.
+
+    Attributes
+    ----------
+    current_ : int
+        The last size returned (the start size after :meth:`reset`).
+    """
+
+    current_: int = 0
+
+    @classmethod
+    def from_context(cls, ctx: SizingContext) -> "PoolSizer":
+        """The policy planned from ``ctx``; keyword-only parameters after ``ctx`` are the
+        policy's own (its table in the config)."""
+        raise NotImplementedError(f"{cls.__name__} does not implement from_context")
+
+    def reset(self, start_size: int) -> None:
+        """Start a run with a pool of ``start_size`` numbers.
+
+        Parameters
+        ----------
+        start_size : int
+            Pool size before the first step, >= 0.
+        """
+        self.current_ = _count(start_size, "start_size")
+
+    def size(self, t: float, busy: int, offered: float | None = None) -> int:
+        """The pool size wanted for the next step.
+
+        Parameters
+        ----------
+        t : float
+            Simulation time in seconds; ``t = 0`` is a midnight.
+        busy : int
+            Numbers currently leased, >= 0.
+        offered : float or None
+            Offered load observed over the last step (erlangs), if known.
+
+        Returns
+        -------
+        int
+            The pool size for ``[t, t + step)``.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                           if not k.endswith("_") and not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class _Static(PoolSizer):
+    """A planner whose size is fixed at construction (``size_``)."""
+
+    size_: int
+
+    def size(self, t: float, busy: int, offered: float | None = None) -> int:
+        self.current_ = self.size_
+        return self.size_
+
+
+SIZERS: Registry[PoolSizer] = Registry("pool sizer", factory="from_context", context=1)
+"""Pool sizing policies by config name (``dni.sizer``)."""
+
+
+# -- accounting -----------------------------------------------------------------------------
+def number_days(sizes, step_seconds: float) -> float:
+    """Pool size integrated over time, in number-days (what number rental is billed on).
+
+    Parameters
+    ----------
+    sizes : array_like
+        Pool size during each step, each >= 0.
+    step_seconds : float
+        Length of a step in seconds, > 0.
+
+    Returns
+    -------
+    float
+        ``sum(sizes) * step_seconds / DAY``.
+
+    Examples
+    --------
+    >>> number_days([100] * 288, 300.0)
+    100.0
+    """
+    arr = np.asarray(sizes, dtype=np.float64)
+    if not (np.isfinite(arr) & (arr >= 0.0)).all():
+        raise ValueError(f"sizes must be finite and >= 0, got {sizes!r}")
+    step = _number(step_seconds, "step_seconds", lo_open=True)
+    return float(arr.sum() * step / DAY)
