@@ -1,38 +1,15 @@
 """Online per-number refit: a base model's prediction updated by the first days of aging.
 
-Each episode's residual intensity is taken as ``lam0 (1 + t/beta)**-alpha`` with a shared
-shape ``(alpha, beta)``; the number's own scale ``lam0`` is unknown.  The base model's
-median days ``T_b`` fixes the prior: ``lam0 ~ Gamma(k, rate r0)`` with its *median* at
-``m = thr (1 + T_b/beta)**alpha`` (the scale whose crossing is ``T_b``).  The counts
-``n_d`` seen on aging days ``d = 0..D-1`` are Poisson with mean ``b + lam0 w_d``, ``b`` the
-known background (spam) rate and ``w_d`` the Lomax integral over the day
-(:func:`~models.aging.oracle.lomax_day_weights`).  The log posterior
+:class:`OnlineDecay` takes each episode's residual intensity as ``lam0 (1 + t/beta)**-alpha``
+with a shared shape; the base model's median days set a gamma prior on the number's scale
+``lam0``, and the counts of its first aging days (Poisson, over a known background) update
+it (:func:`gamma_posterior`: Newton's method on the concave log posterior, then the gamma of
+the same mode and curvature).  The shape and prior strength left as ``None`` are tuned in
+``fit`` by cross-fitting; intervals and survival curves are calibrated on held-out rows
+(split-conformal style), because the posterior alone is too narrow.
 
-.. math:: h(\\lambda) = \\sum_d n_d \\log(b + \\lambda w_d) - \\lambda W
-          + (k-1)\\log\\lambda - r_0\\lambda, \\qquad W = \\sum_d w_d,
-
-is concave for ``k > 1``; its maximiser solves ``h'(lambda) = 0``, a convex decreasing
-function, so Newton's method started at the lower bound ``(k-1)/(W+r_0)`` climbs to it
-monotonically.  The posterior is approximated by the gamma with the same mode and
-curvature, shape ``a = k + sum_d n_d s_d**2`` (``s_d = lambda w_d/(b + lambda w_d)``, the
-residual share of day ``d``) and rate ``(a-1)/lambda``; with ``b = 0`` this is the exact
-conjugate posterior ``Gamma(k + N, r0 + W)``.  ``T > t`` iff ``lam0 > thr (1+t/beta)**alpha``,
-so survival and quantiles of ``T`` are gamma tail probabilities and quantiles mapped through
-that monotone relation.
-
-``alpha``, ``beta_days`` and the prior strength ``k`` left as ``None`` are chosen on a grid
-in ``fit`` to minimise a censoring-aware absolute error (``|T_hat - t|`` for events,
-``max(0, c - T_hat)`` for censored rows) of the online predictions on up to
-``max_tuning_rows`` training rows, using out-of-fold base predictions (cross-fitting, so the
-prior is not judged on rows the base model was fitted to).
-
-The posterior alone is too sure of itself: one shape serves all numbers (individual
-``alpha``, ``beta`` vary), there is no persistent part (persistent calls in the early days
-raise ``lam0``) and the uncertainty of the base model beyond ``k`` is ignored -- on the
-synthetic episodes of the tests its 80% intervals covered about 54% of the crossings.  So
-quantiles and survival curves come from the calibration rows instead: the Kaplan--Meier
-distribution of ``(T + 1) / (T_hat + 1)`` (censored rows count) around each number's
-posterior median ``T_hat``, split-conformal style.
+The derivation, the tuning criterion and why the posterior's own intervals are not used are
+in ``docs/aging.md`` ("The online per-number refit").
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Online per-number detectors (``FixedWindow``, ``SlidingWindow``, ``TokenBucket``
 a cohort detector for snowshoe campaigns (``CohortDetector``), Kleinberg's automaton solved
 offline by Viterbi as the quality upper bound (``kleinberg_bursts``), the list of newly
 assigned numbers (``NewNumberList``), and the metrics that judge them against ground truth
-(``models.burst.metrics``).
+(``models.burst.metrics``).  The study, the detectors' equations and the measurements
+behind their settings are in ``docs/burst.md``.
 """
 
 from .base import DETECTORS, AlarmRule, Detector, OutOfOrderError

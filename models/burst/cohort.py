@@ -1,80 +1,17 @@
 """Cohort detector: many quiet fresh numbers, acquired together, calling together.
 
-A "snowshoe" robocall campaign spreads its calls thinly: the operator takes many fresh
-numbers at once and each places only a few calls a day (<= 5), under any per-number
-threshold.  What gives it away is what the numbers share.  A carrier sees two things: when
-each number was assigned, and the calls.  Numbers assigned in the same ``cohort_seconds``
-bucket form a *cohort* (the operator acquires its numbers in one go), and the detector
-watches each cohort's calls in fixed windows ``w = floor(t / window)``.
+Numbers assigned in the same ``cohort_seconds`` bucket form a *cohort*, whose calls are
+counted in fixed windows ``w = floor(t / window)``.  A call of number ``i`` of cohort ``c``
+alarms when, in its window up to and including this call, the cohort made more than
+``threshold`` calls, at least ``min_members`` of its numbers called, and ``i`` itself made
+at most ``max_member_calls`` -- a quiet member of a loud, wide cohort: the snowshoe
+pattern.  Numbers never assigned through :meth:`CohortDetector.assign` never alarm.  The
+per-event work is the Numba kernel :func:`cohort_step` (``cohort_step.py_func`` is its
+Python twin); assignments are rare and stay in Python.
 
-At a call ``(t, i)`` from a number ``i`` of cohort ``c``, with ``w`` its window, let
-
-    V_c(t)   = calls of the members of ``c`` in window ``w`` up to and including this one,
-    M_c(t)   = distinct members of ``c`` that called in window ``w`` up to now,
-    v_i(t)   = calls of ``i`` in window ``w`` up to and including this one.
-
-The call raises an alarm when
-
-    V_c(t) > threshold   and   M_c(t) >= min_members   and   v_i(t) <= max_member_calls.
-
-The first two conditions say "this cohort is loud, and the noise comes from many numbers";
-the third keeps the rule to *quiet* callers: a heavy single number is the per-number
-detectors' job, and a quiet member of a loud, wide cohort is exactly the snowshoe pattern.
-Numbers never assigned through :meth:`CohortDetector.assign` belong to no cohort and never
-alarm.
-
-Confounders, and why the rule passes them:
-
-* Ordinary new subscribers: a cohort is whatever the carrier assigned in the same bucket,
-  a handful of unrelated people making a few calls a day at different hours; its volume in a
-  window is a few calls from a few members.
-* A business that activates 30 lines at once: its lines make ordinary calls, so the cohort's
-  volume stays low (a few calls an hour per line, some 20 across the lines).  It can never
-  have more than 30 active members, though, and in a long window most of them do call:
-  ``min_members`` above the line count of such businesses keeps it out.
-* New call-centre lines (200-450 calls/day each): loud, but from few numbers.  Early in a
-  window every line is still "quiet" (``v_i`` small) while the cohort is already loud, so
-  what protects them is ``min_members``: it must exceed the number of busy lines a
-  legitimate customer activates in one bucket.  A call centre that opens more lines than
-  ``min_members`` at once *will* be flagged on its first calls of each window; a per-customer
-  allow-list (the carrier knows the account) is the remedy, not a looser rule.
-* Notification bursts (a school or pharmacy calling hundreds of people in an hour): one
-  number, so ``M_c`` stays small, and its own count soon exceeds ``max_member_calls``.
-* Bystanders: an ordinary subscriber assigned in the same bucket as a campaign *is* a
-  member of its cohort and is flagged with it.  The expected collateral per campaign is the
-  assignment rate times ``cohort_seconds``, so the bucket should be as short as a bulk
-  acquisition allows (a minute rather than ten).
-
-What it misses: a snowshoe operator that acquires its numbers in many small batches spread
-over time (each batch below ``min_members``), or through several carriers.  A campaign whose
-acquisition straddles a bucket edge is split into two cohorts, each with half the members.
-
-Choosing parameters (measured on the synthetic carrier of
-``tests/test_burst_offline_cohort.py``, seeds 0-4: 5,000 ordinary new numbers, 20
-call-centre lines and a 30-line business each activated together, 5 notification bursts,
-and 100 snowshoe numbers assigned within one minute, calling 3-5 times a day between 10:00
-and 16:00).  ``cohort_seconds=60, window=7200, threshold=40, min_members=30,
-max_member_calls=3`` flags 100% of the snowshoe (98-100% when its minute straddles a bucket
-edge and it splits into two cohorts of ~50), and no one else but bystanders (one ordinary
-number, on one seed of five, assigned in the snowshoe's minute; with ten-minute buckets one
-to three on every seed).  Sensitivity:
-
-* ``min_members`` is the tight knob.  At 25 the 30-line business is flagged (1-13 of its
-  lines: in a two-hour window most of its lines call); at 20 the call centre too (all 20
-  lines); at 35 a split snowshoe drops to 62-100%.
-* ``window``: one hour needs ``threshold`` and ``min_members`` near 25, and a split snowshoe
-  then drops to 65-96% (at 40 / 30: 19-59%); half an hour loses a split snowshoe entirely.
-  Longer windows gather more members per window, which is what a slow campaign needs.
-* ``threshold``: 25 to 40 changes nothing; 60 drops a split snowshoe to 66-95%.
-* ``max_member_calls``: 3 or 5 the same; 1 drops a split snowshoe to 88-99% (a member may
-  call twice in a window before its cohort is loud).
-* ``cohort_seconds``: sets the bystander collateral (assignment rate times bucket width) and
-  must cover the operator's acquisition (a bulk order takes seconds to a minute).
-
-Windows are fixed (aligned on ``t = 0``), so a campaign whose calls straddle a window edge is
-split between two windows; per-cohort state is reset lazily by the first call of a new
-window.  The per-event work is the Numba kernel :func:`cohort_step`
-(``cohort_step.py_func`` is its Python twin); assignments are rare and stay in Python.
+The rule's confounders (new subscribers, businesses and call centres, notification bursts,
+bystanders), what it misses and the measured sensitivity of its parameters are in
+``docs/burst.md`` ("The cohort detector").
 """
 
 from __future__ import annotations

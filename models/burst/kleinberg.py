@@ -1,73 +1,18 @@
 """Kleinberg's two-state burst automaton, solved exactly by Viterbi (offline).
 
-Kleinberg (2002, "Bursty and hierarchical structure in streams") models the gaps between a
-number's consecutive calls as emitted by a hidden automaton with a *base* state 0 and a
-*burst* state 1.  State ``j`` emits gaps ``x`` with the exponential density
-``a_j exp(-a_j x)``, where
+A number's gaps between calls are emitted by a base state (rate ``base_rate``, the same for
+every number) or a burst state (rate ``s * base_rate``); entering the burst state costs
+``gamma ln(n)``, ``n`` the number's event count.  :func:`kleinberg_bursts` gives the time
+each number first enters the burst state on the least-cost path -- the time of the event
+that ends its first burst gap, ``inf`` if none -- and :func:`kleinberg_states` the path of
+one number's gaps.  Ties go to the base state, so the path is the elementwise minimum of
+the optimal ones.  :func:`viterbi_path` and :func:`kleinberg_flags` are the Numba kernels
+(``kernel.py_func`` is the plain-Python twin).
 
-    a_0 = base_rate              (a fixed baseline in calls/s, the same for every number)
-    a_1 = s * a_0                (s > 1)
-
-so the emission cost (negative log-likelihood) of a gap in state ``j`` is
-
-    c_j(x) = -ln(a_j) + a_j x.
-
-Entering the burst state costs ``tau(0, 1) = gamma ln(n)``, ``n`` being the number's event
-count; leaving it is free (``tau(1, 0) = tau(j, j) = 0``).  The automaton starts in state 0
-(``q_0 = 0``).  For a number with events ``t_1 <= ... <= t_n`` and gaps
-``x_k = t_{k+1} - t_k`` (``k = 1..n-1``), the burst states are the sequence
-``q_1..q_{n-1}`` minimizing
-
-    cost(q) = sum_k tau(q_{k-1}, q_k) + sum_k c_{q_k}(x_k).
-
-The minimum is found *exactly* by Viterbi: ``C_j(k)``, the least cost of gaps ``1..k``
-ending in state ``j``, obeys
-
-    C_j(1) = tau(0, j) + c_j(x_1)
-    C_j(k) = min_i [C_i(k-1) + tau(i, j)] + c_j(x_k),
-
-one backpointer per state and gap records the minimizing ``i``, and the path is read
-backwards from ``argmin_j C_j(n-1)``: O(n) time and memory per number.  (A greedy walk that
-picks each state given only the previous one, as some ports do, is not the optimum: from
-state 0 with ``s = 2`` and ``gamma = 1``, one short gap never pays ``ln n``, so the greedy
-walk never enters a burst however long the run of short gaps, while the optimal path pays the
-entry cost once and recovers it over the run.)
-
-Tie rule: when two candidates cost the same, state 0 wins, both for the final state and for
-each backpointer.  Read backwards, the chosen path is therefore the smallest of the optimal
-paths in the order that compares states from the last gap towards the first (0 < 1).  It is
-in fact the *elementwise minimum* of all optimal paths: the only paid transition is entering
-state 1, a pairwise term ``gamma ln(n) q_k (1 - q_{k-1})`` that is submodular in the 0/1
-vector ``q``, so the optimal paths are closed under elementwise min and max; the least of
-them is smaller than every other optimal path in any lexicographic order.  A gap is in the
-burst state on the chosen path only if it is on every optimal path, and the flag time below
-is the latest one among the optimal paths.  (This holds for exact ties; with floating-point
-costs, paths whose costs differ by rounding only are not ties.)
-
-Why a *fixed* ``a_0`` and not the number's own mean rate: a robocaller that calls at a
-constant high rate from its first day has no change of rate; measured against its own mean
-it never bursts, measured against a baseline of ordinary subscribers it is one long burst.
-
-Choosing ``gamma``: a run of gaps pays to be in state 1 when its log-likelihood gain
-``sum (ln s - (s - 1) a_0 x_k)`` exceeds ``gamma ln n``.  For a number that calls as a
-Poisson process at exactly ``a_0``, that gain is a random walk with negative drift whose
-maximum exceeds ``u`` with probability about ``C exp(-theta u)``, ``theta`` the positive root
-of ``E[exp(theta Z)] = s^theta / (1 + (s - 1) theta) = 1`` for the step
-``Z = ln s - (s - 1) a_0 x`` (``a_0 x ~ Exp(1)``), which is ``theta = 1`` for every ``s``.
-Over the ``n`` possible starting points a spurious burst then has probability about
-``C n^(1 - gamma)``: with ``gamma = 1`` it does not fall as the number calls more.  Measured
-on Poisson numbers at ``a_0`` with 20 and 200 events: ``gamma = 1`` flags 8-11% of them for
-``s = 2`` and 20-29% for ``s`` from 4 to 64; ``gamma = 2`` flags 0-0.05% for ``s = 2`` and
-0.2-1.5% for ``s`` from 4 to 64.  Real subscribers call in daytime clusters, not as a
-Poisson process, which adds to these rates.
-
-This detector is *offline*: it sees each number's whole future (its gaps after the flag time
-and its total count ``n``, which sets the entry cost).  It is the quality upper bound that the
-online detectors are compared with, not something a carrier can run as calls arrive.
-
-Flag-time convention: a number's flag time is the time ``t_{k+1}`` of the event that *ends*
-the first gap ``x_k`` assigned to state 1, the first moment at which that gap has been seen.
-A number with fewer than two events has no gap and never bursts (flag time ``inf``).
+It sees each number's whole future: the quality upper bound of the online detectors, not
+something a carrier can run as calls arrive.  The model, the Viterbi recursion, the tie
+rule, why ``base_rate`` is fixed, how to choose ``gamma`` (with measured false-burst rates)
+and the flag-time convention are in ``docs/burst.md`` ("Kleinberg's burst automaton").
 """
 
 from __future__ import annotations

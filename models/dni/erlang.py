@@ -1,69 +1,21 @@
 """Erlang B: the blocking probability of a DNI pool, its continuous form and its inverses.
 
-A pool of ``n`` tracking numbers, each leased to a visitor for the session plus hold time,
-offered ``a`` erlangs (lease requests per second x mean lease time) is an Erlang loss
-system: a visitor who finds every number leased gets the overflow number and the call is
-not attributed (REFERENCE.md, "DNI pools and dynamic number assignment").  The
-probability of that is Erlang B, exact whatever the distribution of the lease time:
+A pool of ``n`` tracking numbers offered ``a`` erlangs is an Erlang loss system, so the
+share of visitors who find every number leased is Erlang B, whatever the distribution of
+the lease time: ``B(0) = 1``, ``B(k) = a B(k-1) / (k + a B(k-1))``.
 
-.. math:: B(n, a) = \\frac{a^n / n!}{\\sum_{k=0}^{n} a^k / k!}, \\qquad
-          B(0) = 1, \\quad B(k) = \\frac{a\\,B(k-1)}{k + a\\,B(k-1)} .
+* :func:`erlang_b` -- ``B(n, a)`` by that recursion run on ``1/B``,
+  ``1/B(k) = 1 + (k/a) / B(k-1)``, in the Numba kernel :func:`erlang_b_kernel`
+  (``erlang_b_kernel.py_func`` is the plain-Python twin); 0 where ``1/B`` overflows.
+* :func:`erlang_b_continuous` -- ``B(s, a) = a^s e^-a / Gamma(s + 1, a)`` for real
+  ``s >= 0``, in log space (``log=True`` gives ``log B``), with the continued-fraction
+  kernel :func:`inverse_b_cf` where the incomplete gamma would underflow.
+* :func:`servers_for_blocking` -- the smallest pool with ``B(n, a) <= target`` (kernel
+  :func:`servers_kernel`); :func:`load_for_blocking` -- the largest load a pool of ``n``
+  carries at that blocking (Brent's method on ``log a``).
 
-:func:`erlang_b` runs that recursion on ``1/B`` -- the same recursion, inverted:
-
-.. math:: \\frac{1}{B(k)} = 1 + \\frac{k}{a} \\cdot \\frac{1}{B(k-1)}
-
--- in the Numba kernel :func:`erlang_b_kernel` (``erlang_b_kernel.py_func`` is the
-plain-Python twin), and returns ``1 / (1/B(n))``.  Both forms damp the relative error
-they carry by ``1 - B(k)`` per step and add about 1.5 ulp, so error only accumulates
-where ``B`` is tiny, and there ``B`` leaves the float64 range within ~12,000 steps (at
-``a = 10**5``).  Measured against mpmath (50 digits) wherever ``B`` is a normal float64
-(``B >= 2.2e-308``), with ``n`` up to ``10**5`` and ``a`` from 0.1 to ``10**5``:
-
-==============================  ===================  ==================
-form                            302 cases (a)        2,520 cases (b)
-==============================  ===================  ==================
-``B = aB / (k + aB)``           1.3e-14              1.9e-14
-``1/B = 1 + (k/a) (1/B)``       4.1e-15              8.3e-15
-==============================  ===================  ==================
-
-One-off scans, not part of the test suite (which checks a 190-case grid and 120 random
-cases in a few seconds): (a) 300 log-uniform ``(n, a)`` plus the two hardest cases of the
-test grid; (b) 420 near-diagonal cases ``a = n x [0.5, 1.5]`` for seven ``n`` up to
-``10**5`` plus 2,100 log-uniform ones (about 100 s of mpmath).
-
-Both are far inside the ``1e-12`` the tests demand, so no compensated summation is
-needed; the inverse form is kept because it is also 3.2x faster (598 vs 185 M steps/s
-on one core): its division ``k/a`` is off the loop-carried chain, which is one
-multiply-add instead of multiply, add and divide.  Where ``B < 5.6e-309`` (``1/B``
-overflows) it returns 0, so below the smallest normal the error is only bounded
-absolutely (``< 2.2e-308``); ``erlang_b_continuous(n, a, log=True)`` gives ``log B``
-there.  Cost: ``n`` steps per pair; pairs sharing ``a`` are computed in one pass (sorted
-by ``n``), bitwise as one by one, and a pass stops once ``1/B`` overflows.
-
-:func:`erlang_b_continuous` is the analytic continuation to real ``s >= 0``,
-
-.. math:: B(s, a) = \\frac{a^s e^{-a}}{\\Gamma(s + 1, a)},
-
-computed in log space so that neither ``a^s`` nor ``Γ`` overflows: for ``a <= s + 2``
-as ``log p(s; a) - log Q(s + 1, a)``, with the Poisson log-density ``log p`` by Loader's
-saddle-point form (``stirlerr`` + ``bd0``, no cancellation between ``s log a``, ``a`` and
-``log Γ(s+1)``, which would cost ``1e-10`` at ``s ~ 10**5``) and the regularised upper
-incomplete gamma ``Q`` from :func:`scipy.special.gammaincc` (here ``Q >= e**-2``, so its
-log is well conditioned); for ``a > s + 2``, where ``Q`` may underflow, as
-``B = 1 / (a K)`` with ``K`` Legendre's continued fraction for
-``Γ(s+1, a) e^a a^-(s+1)`` (kernel :func:`inverse_b_cf`).  It is independent of the
-recursion (no shared code), so the tests compare the two at integer ``s``.  Measured
-against mpmath on 1,300 real cases (``s`` from 0.01 to ``10**5``, ``a`` from 0.1 to
-``10**5``): worst relative error of ``B`` where ``B`` is normal ``2.0e-13``, and
-``3.1e-13`` on the 2,520-case scan plus a random fractional ``s`` per case, at
-``log B = -661``: the error grows like ``eps |log B|``, as it must for any ``exp`` of a
-computed ``log B``.  The error of ``log B`` stays below ``2e-15 max(1, |log B|)``.
-
-:func:`servers_for_blocking` is the smallest pool with ``B(n, a) <= target`` (the same
-recursion, stopped at the first ``k`` that qualifies: kernel :func:`servers_kernel`);
-:func:`load_for_blocking` is the largest load a pool of ``n`` carries at that blocking
-(Brent's method on ``log a``).
+Why the inverse recursion, how the continuous form avoids overflow and cancellation, and
+the errors measured against mpmath are in ``docs/dni.md`` ("How B is computed").
 """
 
 from __future__ import annotations
