@@ -1,6 +1,6 @@
 """DNI pool optimizers (system 4): learning against a known response, feedback order, pools.
 
-* Learning is judged on a Bernoulli world sized like REFERENCE.md
+* Learning is judged on a Bernoulli world sized on published call-tracking figures
   (:func:`~models.dni.bandits.reference_response`: best kinds call 2.5--4.6% of
   impressions) over 10^5 impressions decided in batches of 1,000, with a fixed seed:
   the oracle has zero regret; the best of UCB1 / Thompson / LinUCB earns >= 95% of the

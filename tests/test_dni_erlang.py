@@ -76,7 +76,7 @@ HARD = [(80_000, 74461.53846153847),   # worst case of a 600-case scan (1.3e-14)
 CASES = [(n, a) for n in N_GRID for a in A_GRID] + DIAGONAL + HARD
 
 
-# -- REFERENCE.md figures -------------------------------------------------------------------
+# -- what N = A costs (Erlang B, derived) -----------------------------------------------------
 def test_reference_figures():
     """N = A blocks 21.5% / 7.6% / 2.5% at A = 10 / 100 / 1000; 1% needs 18 / 117 / 1029."""
     b = erlang_b([10, 100, 1000], [10.0, 100.0, 1000.0])

@@ -1,7 +1,7 @@
 """From the shares an optimizer wants to the numbers a channel's pool buys and releases.
 
 A DNI pool is not reshaped at will: numbers are bought and released (a local number costs
-$1.00 a month, a toll-free one $2.00, REFERENCE.md), a number leased to a session cannot
+$1.00 a month, a toll-free one $2.00, at Twilio's prices), a number leased to a session cannot
 be released, and a platform buys and releases only so many numbers per rebalancing
 period.  :class:`PoolComposition` turns an optimizer's
 :meth:`~models.dni.bandits.Policy.target_shares` into the counts to buy and to release
@@ -11,7 +11,7 @@ target in ``ceil(distance / limit)`` periods when numbers are free.
 Between rebalancings the chosen kind may have no free number: :func:`fallback_arms`
 gives each impression of a batch the chosen kind if one is free, else the free kind the
 optimizer rates best (:meth:`~models.dni.bandits.Policy.estimates`), else ``-1`` (the
-pool is exhausted: the platform shows its overflow number, REFERENCE.md), taking the
+pool is exhausted: the platform shows its overflow number, as Invoca's RingPool does), taking the
 numbers as it goes.  Its loop is the Numba kernel :func:`take_available`
 (``take_available.py_func`` is the plain-Python twin).
 """

@@ -18,21 +18,22 @@ __all__ = ["Play", "cumulative_regret", "reference_response", "regret_exponent",
 def reference_response(base=(0.012, 0.009, 0.008, 0.003), local_vs_800=2.2,
                        tf800_vs_other=1.4, non_local_vs_other=1.5, vanity_visual=1.15,
                        vanity_audio=11.0) -> np.ndarray:
-    """Call probability per impression, ``(len(CHANNELS), len(NUMBER_KINDS))``, sized like REFERENCE.
+    """Call probability per impression, ``(len(CHANNELS), len(NUMBER_KINDS))``.
 
-    A plausible hidden response for tests and examples, built from the figures in
-    ``shared/REFERENCE.md`` (the simulator may draw its own):
+    A plausible hidden response for tests and examples, sized on published call-tracking
+    figures (the simulator may draw its own):
 
     * ``tollfree_other`` calls with probability ``base[channel]``;
     * ``tollfree_800`` converts ``tf800_vs_other`` times as well (800 converted 20--60%
-      better than 888/877/866);
+      better than 888/877/866: Engine Ready's AdWords test);
     * ``local`` draws ``local_vs_800`` times the calls of 800 (local-number ads drew more
-      than twice the calls of toll-free);
+      than twice the calls of toll-free: CRM Associates 2009);
     * ``non_local`` is a geographic number of another area: ``non_local_vs_other`` times
       ``tollfree_other`` (no published figure; between toll-free and local);
     * ``vanity`` is a toll-free 800 number with memorable digits: ``vanity_visual`` times
       800 where the number is clicked (search, social, display: recall helps little) and
-      ``vanity_audio`` times 800 on ``print`` (about 9--14 times the calls in audio ads).
+      ``vanity_audio`` times 800 on ``print`` (about 9--14 times the calls in audio ads:
+      800response, a radio test).
 
     Parameters
     ----------

@@ -1,5 +1,5 @@
-"""Pool sizing policies: the baselines of REFERENCE.md ("DNI pools and dynamic number
-assignment") that decide how many tracking numbers a DNI pool holds.
+"""Pool sizing policies: the baselines that decide how many tracking numbers a DNI pool
+holds (vendors' rules, Erlang B planners, reactive policies).
 
 Every policy is a :class:`PoolSizer` with one protocol, so that a simulator stepping every
 ``step_seconds`` (say 300 s) can drive any of them::

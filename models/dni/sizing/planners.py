@@ -58,7 +58,7 @@ class PeakTimesSession(_Static):
     """Vendor rule: pool = peak users/hour ÷ (60 / session minutes) (Nimbata help).
 
     That is the mean number of sessions in progress at the peak hour, ``N ≈ A``: per
-    Erlang B it blocks 21.5% at ``A = 10``, 7.6% at 100, 2.5% at 1000 (REFERENCE.md).
+    Erlang B it blocks 21.5% at ``A = 10``, 7.6% at 100, 2.5% at 1000 (Erlang B, derived).
     ``size_ = ceil(peak_users_per_hour * session_minutes / 60)``, fixed.
 
     Parameters
@@ -88,7 +88,7 @@ class PeakTimesSession(_Static):
 # -- Erlang B planners ----------------------------------------------------------------------
 @SIZERS.register("static_erlang")
 class StaticErlang(_Static):
-    """Erlang B sized once for the peak load (REFERENCE.md baseline "static Erlang B").
+    """Erlang B sized once for the peak load (the "static Erlang B" baseline).
 
     ``size_`` is the smallest ``n`` with ``B(n, peak_load) <= target``; it over-provisions
     every off-peak hour.
@@ -119,7 +119,7 @@ class StaticErlang(_Static):
 
 @SIZERS.register("time_varying_erlang")
 class TimeVaryingErlang(PoolSizer):
-    """Erlang B sized per hour of day from a 24-value load profile (REFERENCE.md baseline).
+    """Erlang B sized per hour of day from a 24-value load profile (a baseline).
 
     ``sizes_[h]`` is the Erlang B size of hour ``h``'s load.  At time ``t`` the policy
     returns the largest ``sizes_[h]`` over the hours that overlap ``[t, t + lead_seconds]``,

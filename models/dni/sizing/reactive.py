@@ -20,7 +20,7 @@ def _utilisation(busy: int, size: int) -> float:
 # -- reactive policies ----------------------------------------------------------------------
 @SIZERS.register("utilisation")
 class UtilisationTrigger(PoolSizer):
-    """Grow by a fixed step when more than 75% of the pool is leased (REFERENCE.md baseline).
+    """Grow by a fixed step when more than 75% of the pool is leased (a baseline).
 
     At each call: if ``busy / size > threshold`` the pool grows by ``step`` (up to
     ``max_size``).  If ``busy / size < shrink_below`` (default ``threshold / 2``) for
@@ -99,7 +99,7 @@ class UtilisationTrigger(PoolSizer):
 
 @SIZERS.register("autoscaler")
 class Autoscaler(PoolSizer):
-    """+g% every 5 minutes while utilisation is high, up to a cap (REFERENCE.md baseline).
+    """+g% every 5 minutes while utilisation is high, up to a cap (a baseline).
 
     At most once per ``every_seconds``: if ``busy / size > target_utilisation`` the pool
     grows by ``g`` of its size (rounded up, at least one number) up to ``cap``; if
