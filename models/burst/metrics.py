@@ -16,6 +16,8 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from ..common import DAY
+
 __all__ = [
     "attribute_flags",
     "call_scores",
@@ -190,7 +192,7 @@ def threshold_curve(calls: pd.DataFrame, lines: pd.DataFrame,
     new = lines[~lines["initial"].astype(bool)]
     listed = _tenure(calls[["t", "caller_id"]].rename(columns={"caller_id": "number_id"})
                      .assign(row=np.arange(len(calls))), new)
-    listed = listed[listed["t"] - listed["start"] < watch_days * 86400.0].sort_values("row")
+    listed = listed[listed["t"] - listed["start"] < watch_days * DAY].sort_values("row")
     t = listed["t"].to_numpy(np.float64)
     ids = listed["number_id"].to_numpy(np.int64)
     n_ids = int(lines["number_id"].max()) + 1 if len(lines) else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ...common import HOUR
 from .base import _NOISE, SIZERS, PoolSizer, SizingContext, _ceil, _count, _number
 
 __all__ = ["Autoscaler", "UtilisationTrigger"]
@@ -52,7 +53,7 @@ class UtilisationTrigger(PoolSizer):
 
     def __init__(self, threshold: float = 0.75, step: int = 10, min_size: int = 1,
                  max_size: int | None = None, shrink_below: float | None = None,
-                 shrink_after_seconds: float = 3600.0):
+                 shrink_after_seconds: float = HOUR):
         self.threshold = _number(threshold, "threshold", lo_open=True, hi=1.0)
         self.step = _count(step, "step", 1)
         self.min_size = _count(min_size, "min_size")
