@@ -12,8 +12,15 @@ metrics that compare them are in :mod:`models.aging.metrics`.  Inputs follow the
 contract of :mod:`models.aging.base` (:data:`FEATURES`, ``early_*``, :data:`HIDDEN`).
 """
 
-from .base import (AGING_MODELS, FEATURES, HIDDEN, AgingModel, design_matrix, early_counts,
-                   kaplan_meier)
+from .base import (
+    AGING_MODELS,
+    FEATURES,
+    HIDDEN,
+    AgingModel,
+    design_matrix,
+    early_counts,
+    kaplan_meier,
+)
 from .boosting import GradientBoostedSurvival
 from .lookup import LookupTable
 from .online import OnlineDecay

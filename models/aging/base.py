@@ -121,7 +121,8 @@ def check_X(X, columns=FEATURES) -> pd.DataFrame:
         If ``X`` is not a DataFrame.
     ValueError
         Naming the column: missing, non-numeric, NaN/inf, a negative count, a
-        ``robocall_share`` outside [0, 1] or a ``type`` outside :data:`models.common.SUBSCRIBER_TYPES`.
+        ``robocall_share`` outside [0, 1] or a ``type`` outside
+        :data:`models.common.SUBSCRIBER_TYPES`.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
@@ -326,7 +327,7 @@ class AgingModel(BaseEstimator):
     ``predict_days``; ``predict_interval`` is derived from ``predict_days``.
     """
 
-    def fit(self, X, y) -> "AgingModel":  # pragma: no cover - abstract
+    def fit(self, X, y) -> AgingModel:  # pragma: no cover - abstract
         """Fit on episodes ``X`` and survival target ``y``; return ``self``."""
         raise NotImplementedError
 

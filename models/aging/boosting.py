@@ -18,8 +18,16 @@ from sksurv.ensemble import GradientBoostingSurvivalAnalysis
 from sksurv.ensemble.survival_loss import CoxPH as _SksurvCoxPH
 from sksurv.util import Surv
 
-from .base import (AGING_MODELS, AgingModel, breslow, check_open_unit, check_times, check_y, design_matrix,
-                   step_at)
+from .base import (
+    AGING_MODELS,
+    AgingModel,
+    breslow,
+    check_open_unit,
+    check_times,
+    check_y,
+    design_matrix,
+    step_at,
+)
 
 __all__ = ["GradientBoostedSurvival", "cox_negative_gradient", "cox_loss"]
 
@@ -123,7 +131,7 @@ class GradientBoostedSurvival(AgingModel):
         self.subsample = subsample
         self.random_state = random_state
 
-    def fit(self, X, y) -> "GradientBoostedSurvival":
+    def fit(self, X, y) -> GradientBoostedSurvival:
         """Fit the boosted Cox model and its Breslow baseline; return ``self``."""
         D, _ = design_matrix(X)
         event, time = check_y(y, len(D))

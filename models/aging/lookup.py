@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (AGING_MODELS, AgingModel, check_open_unit, check_times, check_y, kaplan_meier, step_at,
-                   step_quantile)
+from .base import (
+    AGING_MODELS,
+    AgingModel,
+    check_open_unit,
+    check_times,
+    check_y,
+    kaplan_meier,
+    step_at,
+    step_quantile,
+)
 from .weibull import FastWeibullAFT
 
 __all__ = ["LookupTable"]
@@ -54,7 +62,7 @@ class LookupTable(AgingModel):
         self.n_bins = n_bins
         self.penalizer = penalizer
 
-    def fit(self, X, y) -> "LookupTable":
+    def fit(self, X, y) -> LookupTable:
         """Fit the score, cut it into quantile bins and estimate a KM curve per bin."""
         if not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 1:
             raise ValueError(f"n_bins must be an integer >= 1, got {self.n_bins!r}")

@@ -19,8 +19,7 @@ from sklearn.base import clone
 from sksurv.metrics import concordance_index_ipcw, integrated_brier_score
 from sksurv.util import Surv
 
-from .base import (check_open_unit, check_positive, check_times, check_y, kaplan_meier,
-                   step_at)
+from .base import check_open_unit, check_positive, check_times, check_y, kaplan_meier, step_at
 
 __all__ = ["compare", "coverage", "integrated_brier", "km_integrated_brier", "mae_days",
            "uno_c"]

@@ -18,8 +18,17 @@ import numpy as np
 from scipy import stats
 from sklearn.base import clone
 
-from .base import (AgingModel, check_open_unit, check_positive, check_times, check_y,
-                   early_counts, kaplan_meier, step_at, step_quantile)
+from .base import (
+    AgingModel,
+    check_open_unit,
+    check_positive,
+    check_times,
+    check_y,
+    early_counts,
+    kaplan_meier,
+    step_at,
+    step_quantile,
+)
 from .oracle import lomax_day_weights
 
 __all__ = ["OnlineDecay", "ALPHA_GRID", "BETA_GRID", "SHAPE_GRID"]
@@ -158,7 +167,7 @@ class OnlineDecay(AgingModel):
             return np.maximum(beta * ((lam / self.thr_) ** (1.0 / alpha) - 1.0), 0.0)
 
     # -- fit -------------------------------------------------------------------------------
-    def fit(self, X, y) -> "OnlineDecay":
+    def fit(self, X, y) -> OnlineDecay:
         """Fit the base model, tune ``alpha``, ``beta_days``, ``prior_shape`` if None, and
         calibrate the spread of the predictions on held-out folds."""
         self._check_params()

@@ -144,7 +144,7 @@ class Oracle(AgingModel):
         self.thr = thr
         self.trailing_days = trailing_days
 
-    def fit(self, X=None, y=None) -> "Oracle":
+    def fit(self, X=None, y=None) -> Oracle:
         """Check ``thr`` and return ``self`` (nothing is learned)."""
         self.thr_ = check_positive(self.thr, "thr")
         return self

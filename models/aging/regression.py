@@ -15,8 +15,16 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, LogLogisticAFTFitter, WeibullAFTFitter
 
-from .base import (AGING_MODELS, AgingModel, check_open_unit, check_positive, check_times, check_y,
-                   design_matrix, step_at)
+from .base import (
+    AGING_MODELS,
+    AgingModel,
+    check_open_unit,
+    check_positive,
+    check_times,
+    check_y,
+    design_matrix,
+    step_at,
+)
 
 __all__ = ["CoxPH", "LogLogisticAFT", "WeibullAFT"]
 
@@ -50,7 +58,7 @@ class _LifelinesAFT(AgingModel):
         self.penalizer = penalizer
         self.min_days = min_days
 
-    def fit(self, X, y) -> "_LifelinesAFT":
+    def fit(self, X, y) -> _LifelinesAFT:
         """Fit the lifelines model with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         min_days = check_positive(self.min_days, "min_days")
@@ -143,7 +151,7 @@ class CoxPH(AgingModel):
     def __init__(self, penalizer: float = 0.01):
         self.penalizer = penalizer
 
-    def fit(self, X, y) -> "CoxPH":
+    def fit(self, X, y) -> CoxPH:
         """Fit the Cox model with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         df, self.columns_ = _training_frame(X, y, 0.0)

@@ -30,8 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from .base import (AgingModel, check_open_unit, check_positive, check_times, check_y,
-                   design_matrix)
+from .base import AgingModel, check_open_unit, check_positive, check_times, check_y, design_matrix
 
 __all__ = ["FastWeibullAFT", "weibull_aft_fit"]
 
@@ -177,7 +176,7 @@ class FastWeibullAFT(AgingModel):
         self.penalizer = penalizer
         self.min_days = min_days
 
-    def fit(self, X, y) -> "FastWeibullAFT":
+    def fit(self, X, y) -> FastWeibullAFT:
         """Fit by maximum likelihood with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         min_days = check_positive(self.min_days, "min_days")

@@ -98,7 +98,7 @@ class Detector:
     watches_all: ClassVar[bool] = False
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> "Detector":
+    def from_rule(cls, rule: AlarmRule) -> Detector:
         """The detector set to an alarm rule; keyword-only parameters after ``rule`` are the
         detector's own (its table in the config)."""
         raise NotImplementedError(f"{cls.__name__} does not implement from_rule")
@@ -106,7 +106,7 @@ class Detector:
     def assign(self, ids: np.ndarray, t: float) -> None:
         """Numbers were newly assigned at ``t`` (a hook; most detectors ignore it)."""
 
-    def reset(self, n_ids: int) -> "Detector":
+    def reset(self, n_ids: int) -> Detector:
         """Allocate fresh state for ``n_ids`` numbers and return ``self``."""
         if n_ids < 0:
             raise ValueError("n_ids must be non-negative")

@@ -160,7 +160,7 @@ class CohortDetector(Detector):
     @classmethod
     def from_rule(cls, rule: AlarmRule, *, seconds: float, window_seconds: float,
                   threshold: float, min_members: int,
-                  max_member_calls: int) -> "CohortDetector":
+                  max_member_calls: int) -> CohortDetector:
         """The cohort detector with its own levels, ``threshold`` scaled like the rules.
 
         Parameters
@@ -184,7 +184,8 @@ class CohortDetector(Detector):
     def _validate(self) -> None:
         _positive_float("cohort_seconds", self.cohort_seconds)
         _positive_float("window", self.window)
-        if isinstance(self.threshold, bool) or self.threshold != 0:  # 0 is allowed: any call of a wide cohort alarms
+        # 0 is allowed: any call of a wide cohort alarms
+        if isinstance(self.threshold, bool) or self.threshold != 0:
             _positive_float("threshold", self.threshold)
         _positive_int("min_members", self.min_members)
         _positive_int("max_member_calls", self.max_member_calls)

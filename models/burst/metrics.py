@@ -11,7 +11,7 @@ the same functions score a carrier's own records when it has labels:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -210,8 +210,10 @@ def threshold_curve(calls: pd.DataFrame, lines: pd.DataFrame,
                      "recall": s["recall"],
                      "false_flags_per_new_number": s["false_flags_per_new_number"],
                      "heavy_flagged_share": s["heavy_flagged_share"],
-                     "delay_calls_median": float(hit["delay_calls"].median()) if len(hit) else np.nan,
-                     "delay_seconds_median": float(hit["delay_seconds"].median()) if len(hit) else np.nan})
+                     "delay_calls_median":
+                         float(hit["delay_calls"].median()) if len(hit) else np.nan,
+                     "delay_seconds_median":
+                         float(hit["delay_seconds"].median()) if len(hit) else np.nan})
     return pd.DataFrame(rows)
 
 

@@ -178,7 +178,7 @@ class TokenBucket(_PackedRateDetector):
         self.burst = _positive_float("burst", burst)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> "TokenBucket":
+    def from_rule(cls, rule: AlarmRule) -> TokenBucket:
         """Refill at ``threshold / window``; hold up to ``threshold`` calls."""
         return cls(rule.rate, rule.threshold)
 
@@ -294,7 +294,7 @@ class EWMA(_PackedRateDetector):
         self.threshold = _positive_float("threshold", threshold)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> "EWMA":
+    def from_rule(cls, rule: AlarmRule) -> EWMA:
         """Rate over ``tau = window`` against ``threshold / window``."""
         return cls(rule.window_seconds, rule.rate)
 
@@ -420,7 +420,7 @@ class PoissonCUSUM(_PackedRateDetector):
         self.h = _positive_float("h", h)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, h: float) -> "PoissonCUSUM":
+    def from_rule(cls, rule: AlarmRule, *, h: float) -> PoissonCUSUM:
         """From the baseline rate to ``threshold / window``, alarm level ``h``.
 
         Parameters

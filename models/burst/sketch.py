@@ -211,7 +211,7 @@ class CountMinWindow(Detector):
     watches_all = True
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, width: int, depth: int) -> "CountMinWindow":
+    def from_rule(cls, rule: AlarmRule, *, width: int, depth: int) -> CountMinWindow:
         """``threshold`` calls per ``window`` counted in a ``depth x width`` sketch.
 
         Parameters

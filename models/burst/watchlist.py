@@ -39,7 +39,7 @@ class NewNumberList:
         self.watch_days = watch_days
         self.quiet_days = quiet_days
 
-    def reset(self, n_ids: int) -> "NewNumberList":
+    def reset(self, n_ids: int) -> NewNumberList:
         """An empty list over ``n_ids`` numbers."""
         self.listed_at_ = np.full(n_ids, np.nan)
         self.last_call_ = np.full(n_ids, np.nan)

@@ -211,7 +211,7 @@ class FixedWindow(Detector):
         self.window = _positive_float("window", window)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> "FixedWindow":
+    def from_rule(cls, rule: AlarmRule) -> FixedWindow:
         """Count ``rule.threshold`` calls per ``rule.window_seconds``."""
         return cls(int(rule.threshold), rule.window_seconds)
 
@@ -381,7 +381,7 @@ class SlidingWindow(Detector):
         self.max_tracked = _positive_int("max_tracked", max_tracked)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> "SlidingWindow":
+    def from_rule(cls, rule: AlarmRule) -> SlidingWindow:
         """At most ``rule.threshold`` calls in any ``rule.window_seconds``."""
         return cls(int(rule.threshold), rule.window_seconds)
 

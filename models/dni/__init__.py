@@ -6,14 +6,35 @@ releases (:mod:`models.dni.composition`); Erlang B, its continuous form and inve
 (:mod:`models.dni.erlang`) and the pool sizing baselines (:mod:`models.dni.sizing`).
 """
 
-from .bandits import (OPTIMIZERS, UCB1, CompositionContext, EpsilonGreedy, Fixed, LinUCB, Oracle, Policy,
-                      ThompsonSampling, Uniform, cumulative_regret, regret_exponent,
-                      regret_growth_ratio)
+from .bandits import (
+    OPTIMIZERS,
+    UCB1,
+    CompositionContext,
+    EpsilonGreedy,
+    Fixed,
+    LinUCB,
+    Oracle,
+    Policy,
+    ThompsonSampling,
+    Uniform,
+    cumulative_regret,
+    regret_exponent,
+    regret_growth_ratio,
+)
 from .composition import PoolComposition, fallback_arms, target_counts
-from .erlang import (erlang_b, erlang_b_continuous, load_for_blocking,
-                     servers_for_blocking)
-from .sizing import (SIZERS, Autoscaler, OnePerTwentyVisitors, PeakTimesSession, PoolSizer,
-                     SizingContext, StaticErlang, TimeVaryingErlang, UtilisationTrigger, number_days)
+from .erlang import erlang_b, erlang_b_continuous, load_for_blocking, servers_for_blocking
+from .sizing import (
+    SIZERS,
+    Autoscaler,
+    OnePerTwentyVisitors,
+    PeakTimesSession,
+    PoolSizer,
+    SizingContext,
+    StaticErlang,
+    TimeVaryingErlang,
+    UtilisationTrigger,
+    number_days,
+)
 
 __all__ = [
     "Autoscaler",

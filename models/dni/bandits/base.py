@@ -136,12 +136,12 @@ class Policy:
     """Consumer features the policy uses (0: it ignores ``features``)."""
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext, **params) -> "Policy":
+    def from_context(cls, ctx: CompositionContext, **params) -> Policy:
         """The policy with its parameters (its table in the config); ``ctx`` is for
         policies that need to know the world (the oracle)."""
         return cls(**params)
 
-    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(NUMBER_KINDS)) -> "Policy":
+    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(NUMBER_KINDS)) -> Policy:
         """Forget everything learned; allocate state for ``n_contexts`` x ``n_arms``.
 
         Returns
@@ -190,7 +190,7 @@ class Policy:
             return np.zeros(0, dtype=np.int64)
         return _argmax_random(self._scores(contexts, features, rng), rng).astype(np.int64)
 
-    def update(self, contexts, arms, rewards, features=None) -> "Policy":
+    def update(self, contexts, arms, rewards, features=None) -> Policy:
         """Learn from observed outcomes, in any batches and any order, as late as they come.
 
         Parameters

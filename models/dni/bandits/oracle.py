@@ -38,11 +38,11 @@ class Oracle(Policy):
         self.n_features = int(n_features)
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext) -> "Oracle":
+    def from_context(cls, ctx: CompositionContext) -> Oracle:
         """The oracle of the world's true response (``ctx.truth``)."""
         return cls(np.minimum(ctx.truth, 1.0))
 
-    def reset(self, n_contexts: int | None = None, n_arms: int | None = None) -> "Oracle":
+    def reset(self, n_contexts: int | None = None, n_arms: int | None = None) -> Oracle:
         """As :meth:`Policy.reset`; the sizes default to the response table's shape."""
         if isinstance(self.response, np.ndarray):
             shape = self.response.shape

@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 
-from .base import (OPTIMIZERS, Policy, _argmax_random, _check_fraction, _check_nonneg,
-                   arm_index)
+from .base import OPTIMIZERS, Policy, _argmax_random, _check_fraction, _check_nonneg, arm_index
 from .kernels import ucb_fill
 
 __all__ = ["EpsilonGreedy", "Fixed", "ThompsonSampling", "UCB1", "Uniform"]

@@ -97,7 +97,7 @@ class PoolSizer:
     current_: int = 0
 
     @classmethod
-    def from_context(cls, ctx: SizingContext) -> "PoolSizer":
+    def from_context(cls, ctx: SizingContext) -> PoolSizer:
         """The policy planned from ``ctx``; keyword-only parameters after ``ctx`` are the
         policy's own (its table in the config)."""
         raise NotImplementedError(f"{cls.__name__} does not implement from_context")

@@ -48,7 +48,7 @@ class OnePerTwentyVisitors(_Static):
 
     @classmethod
     def from_context(cls, ctx: SizingContext, *,
-                     visitors_per_number: float) -> "OnePerTwentyVisitors":
+                     visitors_per_number: float) -> OnePerTwentyVisitors:
         """One number per ``visitors_per_number`` daily visitors."""
         return cls(ctx.daily_visitors, visitors_per_number)
 
@@ -80,7 +80,7 @@ class PeakTimesSession(_Static):
         self.size_ = _ceil(self.peak_users_per_hour * self.session_minutes / 60.0)
 
     @classmethod
-    def from_context(cls, ctx: SizingContext) -> "PeakTimesSession":
+    def from_context(cls, ctx: SizingContext) -> PeakTimesSession:
         """The busiest hour's sessions times the lease length."""
         return cls(ctx.sessions_per_hour.max(), ctx.lease_minutes)
 
@@ -112,7 +112,7 @@ class StaticErlang(_Static):
         self.size_ = _erlang_size(self.peak_load, self.target)
 
     @classmethod
-    def from_context(cls, ctx: SizingContext) -> "StaticErlang":
+    def from_context(cls, ctx: SizingContext) -> StaticErlang:
         """Erlang B for the peak hour's load at the target blocking."""
         return cls(ctx.hourly_loads.max(), ctx.target_blocking)
 
@@ -155,7 +155,7 @@ class TimeVaryingErlang(PoolSizer):
         self.sizes_ = np.array([_erlang_size(x, self.target) for x in loads], dtype=np.int64)
 
     @classmethod
-    def from_context(cls, ctx: SizingContext) -> "TimeVaryingErlang":
+    def from_context(cls, ctx: SizingContext) -> TimeVaryingErlang:
         """Each hour planned for the larger of its load and the last hour's (numbers leased
         late in an hour are still busy early in the next), a step ahead."""
         loads = ctx.hourly_loads

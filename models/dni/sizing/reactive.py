@@ -66,7 +66,7 @@ class UtilisationTrigger(PoolSizer):
         self._low_since: float | None = None
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *, threshold: float) -> "UtilisationTrigger":
+    def from_context(cls, ctx: SizingContext, *, threshold: float) -> UtilisationTrigger:
         """Grow by a twentieth of the starting pool above ``threshold`` utilisation, up to
         ``ctx.max_size``."""
         return cls(threshold, max(1, ctx.pool_size // 20), 1, ctx.max_size)
@@ -148,7 +148,7 @@ class Autoscaler(PoolSizer):
 
     @classmethod
     def from_context(cls, ctx: SizingContext, *, growth: float, every_seconds: float,
-                     target_utilisation: float, low_utilisation: float) -> "Autoscaler":
+                     target_utilisation: float, low_utilisation: float) -> Autoscaler:
         """The autoscaler up to ``ctx.max_size``.
 
         Parameters
