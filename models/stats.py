@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
 __all__ = ["mean_ci", "summarize"]
 
 
-def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
+def mean_ci(values: npt.ArrayLike, level: float = 0.95) -> tuple[float, float]:
     """Mean and the half-width of its Student-t confidence interval.
 
     Parameters

@@ -23,8 +23,11 @@ falls to ``q`` (``q = 0.5``: the median; ``inf`` if it never does);
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -66,7 +69,7 @@ _EARLY = re.compile(r"^early_(\d+)$")
 
 
 # -- argument checks ----------------------------------------------------------------------
-def check_open_unit(value, name: str) -> float:
+def check_open_unit(value: Any, name: str) -> float:
     """``value`` as a float strictly inside (0, 1), else ``ValueError`` naming ``name``."""
     try:
         v = float(value)
@@ -77,7 +80,7 @@ def check_open_unit(value, name: str) -> float:
     return v
 
 
-def check_positive(value, name: str, allow_zero: bool = False) -> float:
+def check_positive(value: Any, name: str, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (>= 0 with ``allow_zero``), else ``ValueError``."""
     try:
         v = float(value)
@@ -90,7 +93,7 @@ def check_positive(value, name: str, allow_zero: bool = False) -> float:
     return v
 
 
-def check_times(times) -> np.ndarray:
+def check_times(times: npt.ArrayLike) -> np.ndarray:
     """``times`` as a 1-D float64 array of finite non-negative days, else ``ValueError``."""
     t = np.atleast_1d(np.asarray(times, dtype=np.float64))
     if t.ndim != 1 or len(t) == 0:
@@ -100,7 +103,7 @@ def check_times(times) -> np.ndarray:
     return t
 
 
-def check_X(X, columns=FEATURES) -> pd.DataFrame:
+def check_X(X: pd.DataFrame, columns: Sequence[str] = FEATURES) -> pd.DataFrame:
     """Check that ``X`` is a DataFrame holding ``columns`` with valid values.
 
     Parameters
@@ -148,7 +151,7 @@ def check_X(X, columns=FEATURES) -> pd.DataFrame:
     return X
 
 
-def check_y(y, n_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def check_y(y: np.ndarray, n_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Split a survival target into ``(event, time)``.
 
     Parameters
@@ -188,7 +191,7 @@ def check_y(y, n_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- inputs of the models -----------------------------------------------------------------
-def design_matrix(X) -> tuple[np.ndarray, list[str]]:
+def design_matrix(X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """The numeric design matrix built from :data:`FEATURES` (hidden columns never read).
 
     ``log1p`` of the count features, ``robocall_share`` as is, and one-hot ``type`` with
@@ -220,7 +223,7 @@ def design_matrix(X) -> tuple[np.ndarray, list[str]]:
     return np.column_stack(cols), names
 
 
-def early_counts(X) -> np.ndarray:
+def early_counts(X: pd.DataFrame) -> np.ndarray:
     """The ``early_0 ... early_{D-1}`` columns of ``X`` as an ``(n, D)`` float64 array.
 
     Raises
@@ -244,7 +247,7 @@ def early_counts(X) -> np.ndarray:
 
 
 # -- step functions -----------------------------------------------------------------------
-def kaplan_meier(time, event) -> tuple[np.ndarray, np.ndarray]:
+def kaplan_meier(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan--Meier estimate of ``P(T > t)``.
 
     Parameters
@@ -273,7 +276,8 @@ def kaplan_meier(time, event) -> tuple[np.ndarray, np.ndarray]:
     return uniq[keep], np.cumprod(1.0 - deaths[keep] / at_risk[keep])
 
 
-def breslow(risk, time, event) -> tuple[np.ndarray, np.ndarray]:
+def breslow(risk: npt.ArrayLike, time: npt.ArrayLike,
+            event: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Breslow's cumulative baseline hazard for log-hazard scores ``risk``.
 
     .. math:: H_0(t) = \\sum_{t_j \\le t} d_j \\big/ \\sum_{k: t_k \\ge t_j} e^{r_k}
@@ -297,7 +301,8 @@ def breslow(risk, time, event) -> tuple[np.ndarray, np.ndarray]:
     return uniq[keep], np.cumsum(deaths[keep] / tail[first[keep]])
 
 
-def step_at(grid: np.ndarray, values: np.ndarray, times, before: float) -> np.ndarray:
+def step_at(grid: np.ndarray, values: np.ndarray, times: npt.ArrayLike,
+            before: float) -> np.ndarray:
     """Evaluate right-continuous steps ``values`` (jumps at ``grid``) at ``times``.
 
     ``before`` is the value left of ``grid[0]``.  ``values`` may be 1-D (one curve) or
@@ -327,23 +332,26 @@ class AgingModel(BaseEstimator):
     ``predict_days``; ``predict_interval`` is derived from ``predict_days``.
     """
 
-    def fit(self, X, y) -> AgingModel:  # pragma: no cover - abstract
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> AgingModel:  # pragma: no cover - abstract
         """Fit on episodes ``X`` and survival target ``y``; return ``self``."""
         raise NotImplementedError
 
-    def predict(self, X) -> np.ndarray:  # pragma: no cover - abstract
+    def predict(self, X: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         """Risk score per row: higher means an earlier crossing of the threshold."""
         raise NotImplementedError
 
-    def predict_survival(self, X, times) -> np.ndarray:  # pragma: no cover - abstract
+    def predict_survival(self, X: pd.DataFrame,
+                         times: npt.ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
         """``(n, len(times))`` array of ``P(T > t)``."""
         raise NotImplementedError
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:  # pragma: no cover - abstract
+    def predict_days(self, X: pd.DataFrame,
+                     q: float = 0.5) -> np.ndarray:  # pragma: no cover - abstract
         """Days until ``P(T > t)`` first falls to ``q`` (``inf`` if it never does)."""
         raise NotImplementedError
 
-    def predict_interval(self, X, level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    def predict_interval(self, X: pd.DataFrame,
+                         level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
         """Central prediction interval of the days to the threshold.
 
         Parameters

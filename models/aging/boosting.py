@@ -13,7 +13,11 @@ trees, shrinkage, subsampling and the Breslow baseline are its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from sksurv.ensemble import GradientBoostingSurvivalAnalysis
 from sksurv.ensemble.survival_loss import CoxPH as _SksurvCoxPH
 from sksurv.util import Surv
@@ -32,7 +36,8 @@ from .base import (
 __all__ = ["GradientBoostedSurvival", "cox_negative_gradient", "cox_loss"]
 
 
-def _risk_sums(time, f):
+def _risk_sums(time: np.ndarray,
+               f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Sort order, ``exp(f)`` and, per row, ``sum_{k: t_k >= t_i} exp(f_k)``."""
     order = np.argsort(time, kind="stable")
     t = time[order]
@@ -43,7 +48,8 @@ def _risk_sums(time, f):
     return order, t, ef, tail[first], shift
 
 
-def cox_negative_gradient(event, time, f) -> np.ndarray:
+def cox_negative_gradient(event: npt.ArrayLike, time: npt.ArrayLike,
+                          f: npt.ArrayLike) -> np.ndarray:
     """Negative gradient of the Cox negative log partial likelihood (Breslow ties).
 
     Parameters
@@ -70,7 +76,7 @@ def cox_negative_gradient(event, time, f) -> np.ndarray:
     return out
 
 
-def cox_loss(event, time, f) -> float:
+def cox_loss(event: npt.ArrayLike, time: npt.ArrayLike, f: npt.ArrayLike) -> float:
     """Cox negative log partial likelihood (Breslow ties), summed over events."""
     event = np.asarray(event, dtype=bool)
     time = np.asarray(time, dtype=np.float64)
@@ -83,10 +89,12 @@ def cox_loss(event, time, f) -> float:
 class _LinearCoxLoss(_SksurvCoxPH):
     """scikit-survival's Cox loss with the O(n log n) gradient and loss above."""
 
-    def __call__(self, y_true, raw_prediction, sample_weight=None):
+    def __call__(self, y_true: np.ndarray, raw_prediction: np.ndarray,
+                 sample_weight: np.ndarray | None = None) -> float:
         return cox_loss(y_true["event"], y_true["time"], raw_prediction.ravel())
 
-    def gradient(self, y_true, raw_prediction, sample_weight=None, **kwargs):
+    def gradient(self, y_true: np.ndarray, raw_prediction: np.ndarray,
+                 sample_weight: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
         ret = cox_negative_gradient(y_true["event"], y_true["time"], raw_prediction.ravel())
         if sample_weight is not None:
             ret *= sample_weight
@@ -96,7 +104,7 @@ class _LinearCoxLoss(_SksurvCoxPH):
 class _FastGBSA(GradientBoostingSurvivalAnalysis):
     """``GradientBoostingSurvivalAnalysis`` (``loss="coxph"``) using :class:`_LinearCoxLoss`."""
 
-    def _get_loss(self, sample_weight):
+    def _get_loss(self, sample_weight: np.ndarray | None) -> _LinearCoxLoss:
         return _LinearCoxLoss()
 
 
@@ -123,7 +131,8 @@ class GradientBoostedSurvival(AgingModel):
     """
 
     def __init__(self, n_estimators: int = 100, learning_rate: float = 0.1, max_depth: int = 3,
-                 min_samples_leaf: int = 20, subsample: float = 1.0, random_state=0):
+                 min_samples_leaf: int = 20, subsample: float = 1.0,
+                 random_state: int | np.random.RandomState | None = 0) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -131,7 +140,7 @@ class GradientBoostedSurvival(AgingModel):
         self.subsample = subsample
         self.random_state = random_state
 
-    def fit(self, X, y) -> GradientBoostedSurvival:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> GradientBoostedSurvival:
         """Fit the boosted Cox model and its Breslow baseline; return ``self``."""
         D, _ = design_matrix(X)
         event, time = check_y(y, len(D))
@@ -145,20 +154,20 @@ class GradientBoostedSurvival(AgingModel):
         self.times_, self.cum_hazard_ = breslow(self.model_.predict(D), time, event)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Log-hazard score ``f(x)`` (higher = earlier crossing)."""
         self._check_fitted()
         D, _ = design_matrix(X)
         return self.model_.predict(D)
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """First step time with ``H_0(t) exp(f(x)) >= -log q`` (``inf`` if none)."""
         q = check_open_unit(q, "q")
         need = -np.log(q) * np.exp(-self.predict(X))
         idx = np.searchsorted(self.cum_hazard_, need, side="left")
         return np.append(self.times_, np.inf)[idx]
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``exp(-H_0(t) exp(f(x)))`` on ``times``: shape ``(n, len(times))``."""
         times = check_times(times)
         H0 = step_at(self.times_, self.cum_hazard_, times, 0.0)

@@ -11,6 +11,8 @@ included), so the median days of a bin is its KM median.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from .base import (
     AGING_MODELS,
@@ -58,11 +60,11 @@ class LookupTable(AgingModel):
         risk score of a row is ``-rmst_`` of its bin.
     """
 
-    def __init__(self, n_bins: int = 10, penalizer: float = 0.01):
+    def __init__(self, n_bins: int = 10, penalizer: float = 0.01) -> None:
         self.n_bins = n_bins
         self.penalizer = penalizer
 
-    def fit(self, X, y) -> LookupTable:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> LookupTable:
         """Fit the score, cut it into quantile bins and estimate a KM curve per bin."""
         if not isinstance(self.n_bins, (int, np.integer)) or self.n_bins < 1:
             raise ValueError(f"n_bins must be an integer >= 1, got {self.n_bins!r}")
@@ -87,24 +89,24 @@ class LookupTable(AgingModel):
         self.rmst_ = np.array(rmst)
         return self
 
-    def bin_of(self, X) -> np.ndarray:
+    def bin_of(self, X: pd.DataFrame) -> np.ndarray:
         """Profile (bin index) of each row."""
         self._check_fitted()
         return np.searchsorted(self.edges_, self.score_model_.log_scale(X), side="right")
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk score ``-rmst_[bin]`` (rows of one profile tie, as in the lookup)."""
         bins = self.bin_of(X)
         return -self.rmst_[bins]
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """The ``q`` survival quantile of the row's bin curve (``inf`` if never reached)."""
         q = check_open_unit(q, "q")
         bins = self.bin_of(X)
         table = np.array([step_quantile(g, s, q) for g, s in self.curves_])
         return table[bins]
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """The row's bin KM curve on ``times``: shape ``(n, len(times))``."""
         times = check_times(times)
         bins = self.bin_of(X)

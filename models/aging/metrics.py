@@ -13,19 +13,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.base import clone
 from sksurv.metrics import concordance_index_ipcw, integrated_brier_score
 from sksurv.util import Surv
 
-from .base import check_open_unit, check_positive, check_times, check_y, kaplan_meier, step_at
+from .base import (
+    AgingModel,
+    check_open_unit,
+    check_positive,
+    check_times,
+    check_y,
+    kaplan_meier,
+    step_at,
+)
 
 __all__ = ["compare", "coverage", "integrated_brier", "km_integrated_brier", "mae_days",
            "uno_c"]
 
 
-def _as_sksurv(y, name: str):
+def _as_sksurv(y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     try:
         event, time = check_y(y)
     except ValueError as exc:
@@ -33,7 +44,7 @@ def _as_sksurv(y, name: str):
     return Surv.from_arrays(event, time), event, time
 
 
-def _vector(values, n: int, name: str) -> np.ndarray:
+def _vector(values: npt.ArrayLike, n: int, name: str) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64).ravel()
     if len(v) != n:
         raise ValueError(f"{name} has {len(v)} values but y_true has {n}")
@@ -42,7 +53,8 @@ def _vector(values, n: int, name: str) -> np.ndarray:
     return v
 
 
-def mae_days(pred_days, y_true, max_days: float | None = None) -> float:
+def mae_days(pred_days: npt.ArrayLike, y_true: np.ndarray,
+             max_days: float | None = None) -> float:
     """Mean ``|predicted - observed|`` days over the rows whose crossing was observed.
 
     Parameters
@@ -70,7 +82,8 @@ def mae_days(pred_days, y_true, max_days: float | None = None) -> float:
     return float(np.mean(np.abs(pred[event] - time[event])))
 
 
-def coverage(lo, hi, y_true, rtol: float = 1e-9) -> float:
+def coverage(lo: npt.ArrayLike, hi: npt.ArrayLike, y_true: np.ndarray,
+             rtol: float = 1e-9) -> float:
     """Share of observed crossings inside ``[lo, hi]`` (NaN if there is none).
 
     The bounds are widened by ``rtol`` times their size (plus ``rtol`` days), so that a
@@ -78,19 +91,21 @@ def coverage(lo, hi, y_true, rtol: float = 1e-9) -> float:
     oracle's) counts as covering it despite rounding.
     """
     event, time = check_y(y_true)
-    lo = _vector(lo, len(time), "lo")
-    hi = _vector(hi, len(time), "hi")
-    if np.any(lo > hi):
+    low = _vector(lo, len(time), "lo")
+    high = _vector(hi, len(time), "hi")
+    if np.any(low > high):
         raise ValueError("lo must be <= hi")
     if not event.any():
         return float("nan")
-    t, lo, hi = time[event], lo[event], hi[event]
+    t, low, high = time[event], low[event], high[event]
     with np.errstate(invalid="ignore"):
-        inside = (lo - rtol * (np.abs(lo) + 1) <= t) & (t <= hi + rtol * (np.abs(hi) + 1))
+        inside = ((low - rtol * (np.abs(low) + 1) <= t)
+                  & (t <= high + rtol * (np.abs(high) + 1)))
     return float(np.mean(inside))
 
 
-def uno_c(y_train, y_test, risk, tau: float | None = None) -> float:
+def uno_c(y_train: np.ndarray, y_test: np.ndarray, risk: npt.ArrayLike,
+          tau: float | None = None) -> float:
     """Uno's concordance of ``risk`` on ``y_test``, censoring weights from ``y_train``.
 
     Parameters
@@ -115,7 +130,8 @@ def uno_c(y_train, y_test, risk, tau: float | None = None) -> float:
     return float(concordance_index_ipcw(train, test, risk, tau=tau)[0])
 
 
-def integrated_brier(y_train, y_test, surv, times) -> float:
+def integrated_brier(y_train: np.ndarray, y_test: np.ndarray, surv: npt.ArrayLike,
+                     times: npt.ArrayLike) -> float:
     """IPCW integrated Brier score of survival curves ``surv`` (rows of ``y_test``).
 
     Parameters
@@ -141,7 +157,8 @@ def integrated_brier(y_train, y_test, surv, times) -> float:
     return float(integrated_brier_score(train, test, surv, times))
 
 
-def km_integrated_brier(y_train, y_test, times) -> float:
+def km_integrated_brier(y_train: np.ndarray, y_test: np.ndarray,
+                        times: npt.ArrayLike) -> float:
     """:func:`integrated_brier` of the training Kaplan--Meier curve given to every row."""
     event, time = check_y(y_train)
     _, _, test_time = _as_sksurv(y_test, "y_test")
@@ -151,7 +168,9 @@ def km_integrated_brier(y_train, y_test, times) -> float:
     return integrated_brier(y_train, y_test, np.tile(curve, (len(test_time), 1)), times)
 
 
-def compare(models, X_train, y_train, X_test, y_test, times, level: float = 0.8,
+def compare(models: dict[str, AgingModel] | Iterable[tuple[str, AgingModel]],
+            X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame,
+            y_test: np.ndarray, times: npt.ArrayLike, level: float = 0.8,
             tau: float | None = None, max_days: float | None = None,
             fit: bool = True) -> pd.DataFrame:
     """Fit each model on the training rows and score all of them on the same test rows.

@@ -14,7 +14,11 @@ in ``docs/aging.md`` ("The online per-number refit").
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
@@ -41,7 +45,8 @@ SHAPE_GRID = (2.0, 4.0, 8.0, 16.0, 64.0)
 """Candidate prior shapes ``k`` tried in ``fit`` when ``prior_shape`` is None."""
 
 
-def gamma_posterior(counts, w, background: float, prior_median, k: float):
+def gamma_posterior(counts: npt.ArrayLike, w: npt.ArrayLike, background: float,
+                    prior_median: npt.ArrayLike, k: float) -> tuple[np.ndarray, np.ndarray]:
     """Gamma approximation of the posterior of each row's residual scale ``lam0``.
 
     Parameters
@@ -124,9 +129,10 @@ class OnlineDecay(AgingModel):
         Loss of the chosen grid point (None if nothing was tuned).
     """
 
-    def __init__(self, base, thr: float, background_per_day: float = 0.0, alpha=None,
-                 beta_days=None, prior_shape=None, n_folds: int = 2,
-                 max_tuning_rows: int = 2000, random_state=0):
+    def __init__(self, base: AgingModel, thr: float, background_per_day: float = 0.0,
+                 alpha: float | None = None, beta_days: float | None = None,
+                 prior_shape: float | None = None, n_folds: int = 2,
+                 max_tuning_rows: int = 2000, random_state: int | None = 0) -> None:
         self.base = base
         self.thr = thr
         self.background_per_day = background_per_day
@@ -153,21 +159,22 @@ class OnlineDecay(AgingModel):
             raise ValueError(f"n_folds must be an integer >= 2, got {self.n_folds!r}")
 
     # -- the update ------------------------------------------------------------------------
-    def _prior_median(self, base_days, alpha, beta):
+    def _prior_median(self, base_days: np.ndarray, alpha: float, beta: float) -> np.ndarray:
         t = np.maximum(np.nan_to_num(base_days, nan=self.t_cap_, posinf=self.t_cap_), 0.0)
         return self.thr_ * (1.0 + t / beta) ** alpha
 
-    def _posterior(self, counts, base_days, alpha, beta, k):
+    def _posterior(self, counts: np.ndarray, base_days: np.ndarray, alpha: float, beta: float,
+                   k: float) -> tuple[np.ndarray, np.ndarray]:
         w = lomax_day_weights(alpha, beta, counts.shape[1])
         return gamma_posterior(counts, w, self.background_, self._prior_median(base_days,
                                                                                alpha, beta), k)
 
-    def _days_from_scale(self, lam, alpha, beta):
+    def _days_from_scale(self, lam: np.ndarray, alpha: float, beta: float) -> np.ndarray:
         with np.errstate(divide="ignore", over="ignore"):
             return np.maximum(beta * ((lam / self.thr_) ** (1.0 / alpha) - 1.0), 0.0)
 
     # -- fit -------------------------------------------------------------------------------
-    def fit(self, X, y) -> OnlineDecay:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> OnlineDecay:
         """Fit the base model, tune ``alpha``, ``beta_days``, ``prior_shape`` if None, and
         calibrate the spread of the predictions on held-out folds."""
         self._check_params()
@@ -177,7 +184,7 @@ class OnlineDecay(AgingModel):
         self.alpha_ = None if self.alpha is None else float(self.alpha)
         self.beta_days_ = None if self.beta_days is None else float(self.beta_days)
         self.prior_shape_ = None if self.prior_shape is None else float(self.prior_shape)
-        self.tuning_loss_ = None
+        self.tuning_loss_: float | None = None
         rows, base_days = self._cross_fit(X, y)
         c, ev, t = early_counts(X)[rows], event[rows], time[rows]
         if None in (self.alpha_, self.beta_days_, self.prior_shape_):
@@ -186,7 +193,7 @@ class OnlineDecay(AgingModel):
         self.ratio_grid_, self.ratio_surv_ = kaplan_meier((t + 1.0) / (pred + 1.0), ev)
         return self
 
-    def _cross_fit(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+    def _cross_fit(self, X: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``max_tuning_rows`` training rows and their out-of-fold base medians."""
         n = len(y)
         rng = np.random.default_rng(self.random_state)
@@ -201,16 +208,19 @@ class OnlineDecay(AgingModel):
             base_days[held] = model.predict_days(X.iloc[rows[held]], 0.5)
         return rows, base_days
 
-    def _median_days(self, counts, base_days, params=None) -> np.ndarray:
-        a, b, k = params or (self.alpha_, self.beta_days_, self.prior_shape_)
+    def _median_days(self, counts: np.ndarray, base_days: np.ndarray,
+                     params: tuple[float, float, float] | None = None) -> np.ndarray:
+        a, b, k = params or cast(tuple[float, float, float],
+                                 (self.alpha_, self.beta_days_, self.prior_shape_))
         shape, rate = self._posterior(counts, base_days, a, b, k)
         return self._days_from_scale(stats.gamma.isf(0.5, shape, scale=1 / rate), a, b)
 
-    def _tune(self, c, base_days, ev, t) -> None:
+    def _tune(self, c: np.ndarray, base_days: np.ndarray, ev: np.ndarray,
+              t: np.ndarray) -> None:
         alphas = ALPHA_GRID if self.alpha_ is None else (self.alpha_,)
         betas = BETA_GRID if self.beta_days_ is None else (self.beta_days_,)
         shapes = SHAPE_GRID if self.prior_shape_ is None else (self.prior_shape_,)
-        best = (np.inf, None)
+        best: tuple[float, tuple[float, float, float] | None] = (np.inf, None)
         for a in alphas:
             for b in betas:
                 for k in shapes:
@@ -219,27 +229,29 @@ class OnlineDecay(AgingModel):
                     if loss < best[0]:
                         best = (loss, (a, b, k))
         self.tuning_loss_ = float(best[0])
-        self.alpha_, self.beta_days_, self.prior_shape_ = map(float, best[1])
+        self.alpha_, self.beta_days_, self.prior_shape_ = map(
+            float, cast(tuple[float, float, float], best[1]))
 
     # -- predictions -----------------------------------------------------------------------
-    def posterior(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def posterior(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Gamma shape and rate of each row's residual scale ``lam0`` given its counts."""
         self._check_fitted()
         counts = early_counts(X)
-        return self._posterior(counts, self.base_.predict_days(X, 0.5), self.alpha_,
-                               self.beta_days_, self.prior_shape_)
+        a, b, k = cast(tuple[float, float, float],
+                       (self.alpha_, self.beta_days_, self.prior_shape_))
+        return self._posterior(counts, self.base_.predict_days(X, 0.5), a, b, k)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk ``-log(posterior median of lam0)`` (higher = earlier crossing)."""
         shape, rate = self.posterior(X)
         return -np.log(stats.gamma.isf(0.5, shape, scale=1.0 / rate))
 
-    def posterior_days(self, X) -> np.ndarray:
+    def posterior_days(self, X: pd.DataFrame) -> np.ndarray:
         """The crossing day of each row's posterior median scale (before calibration)."""
         self._check_fitted()
         return self._median_days(early_counts(X), self.base_.predict_days(X, 0.5))
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """Days until ``P(T > t)`` falls to ``q``: the posterior median's crossing day,
         scaled by the held-out ratio of true to predicted days (``(T+1)/(T_hat+1)``,
         Kaplan--Meier over the calibration rows, so censored rows count)."""
@@ -248,7 +260,7 @@ class OnlineDecay(AgingModel):
         return np.maximum((med + 1.0) * step_quantile(self.ratio_grid_, self.ratio_surv_, q)
                           - 1.0, 0.0)
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``P(T > t)``: the calibrated ratio curve at ``(t + 1) / (T_hat + 1)``."""
         times = check_times(times)
         med = self.posterior_days(X)

@@ -19,6 +19,7 @@ the rate is already at or below the threshold at disconnect.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .base import HIDDEN, AgingModel, check_open_unit, check_positive, check_times
@@ -26,7 +27,8 @@ from .base import HIDDEN, AgingModel, check_open_unit, check_positive, check_tim
 __all__ = ["Oracle", "crossing_days", "lomax_day_weights", "trailing_crossing_days"]
 
 
-def _decay_days(lam0, alpha, beta, c):
+def _decay_days(lam0: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+                c: np.ndarray | float) -> np.ndarray:
     """``t_d(c)``: when ``lam0 (1 + t/beta)**-alpha`` reaches ``c`` (0 if already at or
     below, ``inf`` if it never does)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -35,8 +37,9 @@ def _decay_days(lam0, alpha, beta, c):
     return np.where(lam0 <= c, 0.0, t)          # lam0 = c = 0: at the threshold already
 
 
-def crossing_days(thr, lam0, alpha, beta_days, persistent_per_day=0.0,
-                  persistent_days=0.0) -> np.ndarray:
+def crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike,
+                  beta_days: npt.ArrayLike, persistent_per_day: npt.ArrayLike = 0.0,
+                  persistent_days: npt.ArrayLike = 0.0) -> np.ndarray:
     """Days until the expected residual rate first falls to ``thr`` (closed form above).
 
     Parameters
@@ -70,7 +73,7 @@ def crossing_days(thr, lam0, alpha, beta_days, persistent_per_day=0.0,
     return np.where(first < P, first, later)
 
 
-def _lomax_integral(alpha, beta, t):
+def _lomax_integral(alpha: np.ndarray, beta: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``integral over [0, t] of (1 + s/beta)**-alpha ds`` (elementwise)."""
     u = np.log1p(t / beta)
     near_one = np.abs(1.0 - alpha) < 1e-9
@@ -78,9 +81,10 @@ def _lomax_integral(alpha, beta, t):
     return np.where(near_one, beta * u, beta * np.expm1((1.0 - safe) * u) / (1.0 - safe))
 
 
-def trailing_crossing_days(thr, lam0, alpha, beta_days, persistent_per_day, persistent_days,
-                           trailing_days: float, horizon_days: float = 3650.0,
-                           step_days: float = 0.25) -> np.ndarray:
+def trailing_crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike,
+                           beta_days: npt.ArrayLike, persistent_per_day: npt.ArrayLike,
+                           persistent_days: npt.ArrayLike, trailing_days: float,
+                           horizon_days: float = 3650.0, step_days: float = 0.25) -> np.ndarray:
     """Days until the expected rate *averaged over a trailing window* first falls to ``thr``.
 
     What a threshold judged on the trailing ``trailing_days`` (or the days since the
@@ -140,36 +144,39 @@ class Oracle(AgingModel):
         thresholds do (:func:`trailing_crossing_days`); the instantaneous rate if None.
     """
 
-    def __init__(self, thr: float, trailing_days: float | None = None):
+    def __init__(self, thr: float, trailing_days: float | None = None) -> None:
         self.thr = thr
         self.trailing_days = trailing_days
 
-    def fit(self, X=None, y=None) -> Oracle:
+    def fit(self, X: pd.DataFrame | None = None, y: np.ndarray | None = None) -> Oracle:
         """Check ``thr`` and return ``self`` (nothing is learned)."""
         self.thr_ = check_positive(self.thr, "thr")
         return self
 
-    def _days(self, X) -> np.ndarray:
+    def _days(self, X: pd.DataFrame) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
         missing = [c for c in HIDDEN if c not in X.columns]
         if missing:
             raise ValueError(f"X is missing hidden column(s) {missing} the oracle needs")
-        hidden = [X[c].to_numpy(dtype=np.float64) for c in HIDDEN]
+        lam0, alpha, beta_days, persistent_per_day, persistent_days = (
+            X[c].to_numpy(dtype=np.float64) for c in HIDDEN)
         if self.trailing_days is None:
-            return crossing_days(self.thr, *hidden)
-        return trailing_crossing_days(self.thr, *hidden, trailing_days=self.trailing_days)
+            return crossing_days(self.thr, lam0, alpha, beta_days, persistent_per_day,
+                                 persistent_days)
+        return trailing_crossing_days(self.thr, lam0, alpha, beta_days, persistent_per_day,
+                                      persistent_days, trailing_days=self.trailing_days)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk ``-T`` (``inf`` mapped to the largest float so scores stay finite)."""
         return -np.minimum(self._days(X), np.finfo(np.float64).max)
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """The true crossing day ``T`` for every ``q``."""
         check_open_unit(q, "q")
         return self._days(X)
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``1[T > t]``: shape ``(n, len(times))``."""
         times = check_times(times)
         return (self._days(X)[:, None] > times[None, :]).astype(np.float64)

@@ -11,7 +11,10 @@ are lifelines' closed forms; the Cox model's are Breslow step functions
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from lifelines import CoxPHFitter, LogLogisticAFTFitter, WeibullAFTFitter
 
@@ -31,12 +34,13 @@ __all__ = ["CoxPH", "LogLogisticAFT", "WeibullAFT"]
 _T, _E = "_duration", "_event"
 
 
-def _frame(X, columns) -> pd.DataFrame:
+def _frame(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     D, names = design_matrix(X)
     return pd.DataFrame(D, columns=names)[columns]
 
 
-def _training_frame(X, y, min_days: float) -> tuple[pd.DataFrame, list[str]]:
+def _training_frame(X: pd.DataFrame, y: np.ndarray,
+                    min_days: float) -> tuple[pd.DataFrame, list[str]]:
     """Design frame with duration and event columns, and the design columns kept: those
     that vary (a type absent from the training rows has no coefficient to fit)."""
     D, names = design_matrix(X)
@@ -52,13 +56,13 @@ def _training_frame(X, y, min_days: float) -> tuple[pd.DataFrame, list[str]]:
 class _LifelinesAFT(AgingModel):
     """A lifelines parametric AFT fitter behind the aging-model interface."""
 
-    _fitter = None
+    _fitter: ClassVar[Any] = None
 
-    def __init__(self, penalizer: float = 0.01, min_days: float = 0.5):
+    def __init__(self, penalizer: float = 0.01, min_days: float = 0.5) -> None:
         self.penalizer = penalizer
         self.min_days = min_days
 
-    def fit(self, X, y) -> _LifelinesAFT:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> _LifelinesAFT:
         """Fit the lifelines model with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         min_days = check_positive(self.min_days, "min_days")
@@ -66,18 +70,18 @@ class _LifelinesAFT(AgingModel):
         self.fitter_ = type(self)._fitter(penalizer=penalizer).fit(df, _T, _E)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk score ``-log(median days)`` (higher = earlier crossing)."""
         return -np.log(self.predict_days(X, 0.5))
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """lifelines' ``predict_percentile(p=q)``: the time at which ``P(T > t) = q``."""
         q = check_open_unit(q, "q")
         self._check_fitted()
         days = self.fitter_.predict_percentile(_frame(X, self.columns_), p=q)
         return days.to_numpy(dtype=np.float64)
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """lifelines' survival function on ``times``: shape ``(n, len(times))``."""
         times = check_times(times)
         self._check_fitted()
@@ -148,10 +152,10 @@ class CoxPH(AgingModel):
         Baseline cumulative hazard ``H_0`` at ``times_`` (non-decreasing).
     """
 
-    def __init__(self, penalizer: float = 0.01):
+    def __init__(self, penalizer: float = 0.01) -> None:
         self.penalizer = penalizer
 
-    def fit(self, X, y) -> CoxPH:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> CoxPH:
         """Fit the Cox model with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         df, self.columns_ = _training_frame(X, y, 0.0)
@@ -161,16 +165,16 @@ class CoxPH(AgingModel):
         self.cum_hazard_ = np.maximum.accumulate(base.iloc[:, 0].to_numpy(dtype=np.float64))
         return self
 
-    def _partial_hazard(self, X) -> np.ndarray:
+    def _partial_hazard(self, X: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
         ph = self.fitter_.predict_partial_hazard(_frame(X, self.columns_))
         return ph.to_numpy(dtype=np.float64)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Log partial hazard (higher = earlier crossing)."""
         return np.log(self._partial_hazard(X))
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """First step time with ``exp(-H_0(t) ph(x)) <= q``, i.e. ``H_0(t) >= -log(q)/ph``."""
         q = check_open_unit(q, "q")
         need = -np.log(q) / self._partial_hazard(X)
@@ -178,7 +182,7 @@ class CoxPH(AgingModel):
         padded = np.append(self.times_, np.inf)
         return padded[idx]
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``exp(-H_0(t) ph(x))`` with ``H_0`` a right-continuous step function."""
         times = check_times(times)
         H0 = step_at(self.times_, self.cum_hazard_, times, 0.0)

@@ -26,7 +26,10 @@ standard error) and standard errors.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import minimize
 
@@ -37,7 +40,9 @@ __all__ = ["FastWeibullAFT", "weibull_aft_fit"]
 _ZMAX = 700.0  # exp(z) overflows float64 just above 709
 
 
-def _objective(theta, Xs, log_t, event, n_events, penalizer, penalize):
+def _objective(theta: np.ndarray, Xs: np.ndarray, log_t: np.ndarray, event: np.ndarray,
+               n_events: float, penalizer: float,
+               penalize: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean negative log-likelihood plus penalty, its gradient and Hessian at ``theta``.
 
     ``theta = (beta on the columns of Xs, log rho)``; ``Xs`` has the intercept column.
@@ -61,8 +66,9 @@ def _objective(theta, Xs, log_t, event, n_events, penalizer, penalize):
     return (f + 0.5 * np.dot(pen, theta * theta), grad + pen * theta, hess + np.diag(pen))
 
 
-def weibull_aft_fit(D, time, event, penalizer: float = 0.0, tol: float = 1e-10,
-                    max_iter: int = 100) -> dict:
+def weibull_aft_fit(D: np.ndarray, time: npt.ArrayLike, event: npt.ArrayLike,
+                    penalizer: float = 0.0, tol: float = 1e-10,
+                    max_iter: int = 100) -> dict[str, Any]:
     """Maximum-likelihood Weibull AFT on a numeric design matrix (right censoring).
 
     Parameters
@@ -118,9 +124,9 @@ def weibull_aft_fit(D, time, event, penalizer: float = 0.0, tol: float = 1e-10,
     penalize[0] = 0.0                               # the intercept of log lambda
     theta0 = np.zeros(p + 2)
     theta0[0] = np.log(time.sum() / n_events)        # exponential MLE without covariates
-    cache = {}
+    cache: dict[bytes, tuple[float, np.ndarray, np.ndarray]] = {}
 
-    def evaluate(theta):
+    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         key = theta.tobytes()
         if key not in cache:
             cache.clear()
@@ -172,11 +178,11 @@ class FastWeibullAFT(AgingModel):
         Newton iterations used.
     """
 
-    def __init__(self, penalizer: float = 0.01, min_days: float = 0.5):
+    def __init__(self, penalizer: float = 0.01, min_days: float = 0.5) -> None:
         self.penalizer = penalizer
         self.min_days = min_days
 
-    def fit(self, X, y) -> FastWeibullAFT:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> FastWeibullAFT:
         """Fit by maximum likelihood with right censoring; return ``self``."""
         penalizer = check_positive(self.penalizer, "penalizer", allow_zero=True)
         min_days = check_positive(self.min_days, "min_days")
@@ -196,22 +202,22 @@ class FastWeibullAFT(AgingModel):
         self.params_ = pd.Series(np.append(self.coef_, self.log_rho_), index=index)
         return self
 
-    def log_scale(self, X) -> np.ndarray:
+    def log_scale(self, X: pd.DataFrame) -> np.ndarray:
         """``log lambda(x)`` per row (the linear predictor)."""
         self._check_fitted()
         D, _ = design_matrix(X)
         return self.coef_[0] + D @ self.coef_[1:]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk score ``-log lambda(x)`` (higher = earlier crossing)."""
         return -self.log_scale(X)
 
-    def predict_days(self, X, q: float = 0.5) -> np.ndarray:
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
         """``lambda(x) (-log q)**(1/rho)``: the time at which ``P(T > t) = q``."""
         q = check_open_unit(q, "q")
         return np.exp(self.log_scale(X)) * (-np.log(q)) ** np.exp(-self.log_rho_)
 
-    def predict_survival(self, X, times) -> np.ndarray:
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``exp(-(t / lambda(x))**rho)`` on ``times``: shape ``(n, len(times))``."""
         times = check_times(times)
         lam = np.exp(self.log_scale(X))

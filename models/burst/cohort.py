@@ -17,8 +17,11 @@ bystanders), what it misses and the measured sensitivity of its parameters are i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 from .base import DETECTORS, AlarmRule, Detector
@@ -30,8 +33,11 @@ NEVER = np.iinfo(np.int64).min
 """Window index of a number or cohort that has not called yet."""
 
 
-def _cohort_step(t, ids, window, threshold, min_members, max_member_calls, cohort,
-                 member_win, member_calls, cohort_win, cohort_calls, cohort_members, alarm):
+def _cohort_step(t: np.ndarray, ids: np.ndarray, window: float, threshold: float,
+                 min_members: int, max_member_calls: int, cohort: np.ndarray,
+                 member_win: np.ndarray, member_calls: np.ndarray, cohort_win: np.ndarray,
+                 cohort_calls: np.ndarray, cohort_members: np.ndarray,
+                 alarm: np.ndarray) -> int:
     """Advance every cohort's window counts over a batch of events and raise alarms.
 
     Parameters
@@ -147,7 +153,8 @@ class CohortDetector(Detector):
     """
 
     def __init__(self, cohort_seconds: float, window: float, threshold: float,
-                 min_members: int, max_member_calls: int, kernel=cohort_step):
+                 min_members: int, max_member_calls: int,
+                 kernel: Callable[..., Any] = cohort_step) -> None:
         self.cohort_seconds = cohort_seconds
         self.window = window
         self.threshold = threshold
@@ -158,7 +165,8 @@ class CohortDetector(Detector):
     per_rule = False
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, seconds: float, window_seconds: float,
+    def from_rule(cls, rule: AlarmRule, *,  # type: ignore[override]
+                  seconds: float, window_seconds: float,
                   threshold: float, min_members: int,
                   max_member_calls: int) -> CohortDetector:
         """The cohort detector with its own levels, ``threshold`` scaled like the rules.
@@ -196,7 +204,7 @@ class CohortDetector(Detector):
         self.member_win_ = np.full(n_ids, NEVER, dtype=np.int64)
         self.member_calls_ = np.zeros(n_ids, dtype=np.int32)
         self._n_cohorts = 0
-        self._index = {}
+        self._index: dict[int, int] = {}
         cap = 16
         self._cohort_win = np.full(cap, NEVER, dtype=np.int64)
         self._cohort_calls = np.zeros(cap, dtype=np.int64)
@@ -238,7 +246,7 @@ class CohortDetector(Detector):
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def assign(self, ids, t) -> None:
+    def assign(self, ids: npt.ArrayLike, t: npt.ArrayLike) -> None:
         """Record that ``ids`` were assigned at time(s) ``t``: set their cohort.
 
         Call it before :meth:`update` sees their calls.  A number that is already in a

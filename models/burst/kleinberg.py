@@ -18,8 +18,11 @@ and the flag-time convention are in ``docs/burst.md`` ("Kleinberg's burst automa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 from .base import OutOfOrderError
@@ -27,7 +30,8 @@ from .base import OutOfOrderError
 __all__ = ["kleinberg_bursts", "kleinberg_states", "kleinberg_flags", "viterbi_path"]
 
 
-def _viterbi_path(cost0, cost1, up, states):
+def _viterbi_path(cost0: np.ndarray, cost1: np.ndarray, up: float,
+                  states: np.ndarray) -> float:
     """Exact least-cost state path of a two-state automaton (general emission costs).
 
     Parameters
@@ -51,7 +55,7 @@ def _viterbi_path(cost0, cost1, up, states):
     Notes
     -----
     Ties go to state 0 (the final state and every backpointer): the returned path is the
-    elementwise minimum of the optimal paths (see the module docstring).
+    elementwise minimum of the optimal paths (see ``docs/burst.md``).
     """
     m = cost0.shape[0]
     if m == 0:
@@ -95,7 +99,8 @@ def _viterbi_path(cost0, cost1, up, states):
 viterbi_path = njit(cache=True, nogil=True)(_viterbi_path)
 
 
-def _kleinberg_flags(t, ids, n_ids, a0, a1, gamma, flag_at):
+def _kleinberg_flags(t: np.ndarray, ids: np.ndarray, n_ids: int, a0: float, a1: float,
+                     gamma: float, flag_at: np.ndarray) -> int:
     """Kleinberg flag time of every number, by one Viterbi pass per number.
 
     Parameters
@@ -199,8 +204,9 @@ def _check_params(base_rate: float, s: float, gamma: float) -> None:
         raise ValueError("s * base_rate overflows")
 
 
-def kleinberg_bursts(t, ids, n_ids: int, base_rate: float, s: float = 2.0,
-                     gamma: float = 1.0, kernel=kleinberg_flags) -> np.ndarray:
+def kleinberg_bursts(t: npt.ArrayLike, ids: npt.ArrayLike, n_ids: int, base_rate: float,
+                     s: float = 2.0, gamma: float = 1.0,
+                     kernel: Callable[..., Any] = kleinberg_flags) -> np.ndarray:
     """Time each number first enters Kleinberg's burst state (exact, offline).
 
     Parameters
@@ -260,8 +266,9 @@ def kleinberg_bursts(t, ids, n_ids: int, base_rate: float, s: float = 2.0,
     return flag_at
 
 
-def kleinberg_states(gaps, base_rate: float, s: float = 2.0, gamma: float = 1.0,
-                     n: int | None = None, kernel=viterbi_path) -> tuple[np.ndarray, float]:
+def kleinberg_states(gaps: npt.ArrayLike, base_rate: float, s: float = 2.0,
+                     gamma: float = 1.0, n: int | None = None,
+                     kernel: Callable[..., Any] = viterbi_path) -> tuple[np.ndarray, float]:
     """Least-cost burst states of one number's gaps (the path behind :func:`kleinberg_bursts`).
 
     Parameters

@@ -74,7 +74,7 @@ def line_scores(lines: pd.DataFrame) -> dict[str, float]:
     heavy = new["type"].isin(HEAVY).to_numpy()
     legit = ~robo
 
-    def share(num, den):
+    def share(num: pd.Series, den: pd.Series) -> float:
         return float(num.sum() / den.sum()) if den.sum() else np.nan
 
     return {

@@ -22,6 +22,7 @@ Numba; ``kernel.py_func`` is the same code run by the interpreter, the oracle of
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -48,6 +49,13 @@ class _PackedRateDetector(Detector):
 
     _STATE: np.dtype
     _STAT: str
+    _kernel: Callable[..., int]
+
+    def _params(self) -> tuple[float, ...]:
+        raise NotImplementedError
+
+    def _fresh(self) -> float:
+        raise NotImplementedError
 
     @property
     def state_bytes_per_id(self) -> int:
@@ -63,17 +71,18 @@ class _PackedRateDetector(Detector):
         self.state_ = np.empty(n_ids, dtype=self._STATE)
         self._clear(slice(None))
 
-    def _run(self, t, ids, alarm) -> int:
+    def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         _check_events(t, ids, len(self.state_))
         return self._kernel(t, ids, *self._params(), self.state_, alarm)
 
-    def _clear(self, ids) -> None:
+    def _clear(self, ids: np.ndarray | slice) -> None:
         self.state_[self._STAT][ids] = self._fresh()
         self.state_["last"][ids] = -np.inf
 
 
 # -- token bucket --------------------------------------------------------------------------
-def _token_bucket(t, ids, rate, burst, state, alarm):
+def _token_bucket(t: np.ndarray, ids: np.ndarray, rate: float, burst: float, state: np.ndarray,
+                  alarm: np.ndarray) -> int:
     """Refill each number's bucket to the event time, then take a token or alarm.
 
     .. math:: x = \\min(b, x + \\rho (t_i - t_{\\text{last}})), \\quad
@@ -167,13 +176,13 @@ class TokenBucket(_PackedRateDetector):
     _kernel = staticmethod(token_bucket)
     _STATE, _STAT = BUCKET_STATE, "tokens"
 
-    def _params(self):
+    def _params(self) -> tuple[float, ...]:
         return self.rate, self.burst
 
-    def _fresh(self):
+    def _fresh(self) -> float:
         return self.burst
 
-    def __init__(self, rate: float, burst: float):
+    def __init__(self, rate: float, burst: float) -> None:
         self.rate = _positive_float("rate", rate)
         self.burst = _positive_float("burst", burst)
 
@@ -189,7 +198,8 @@ class TokenBucket(_PackedRateDetector):
 
 
 # -- exponentially weighted rate -----------------------------------------------------------
-def _ewma(t, ids, tau, threshold, state, alarm):
+def _ewma(t: np.ndarray, ids: np.ndarray, tau: float, threshold: float, state: np.ndarray,
+          alarm: np.ndarray) -> int:
     """Decay each number's rate to the event time, add the event, compare.
 
     .. math:: r \\leftarrow r\\, e^{-(t_i - t_{\\text{last}})/\\tau} + 1/\\tau,
@@ -283,13 +293,13 @@ class EWMA(_PackedRateDetector):
     _kernel = staticmethod(ewma)
     _STATE, _STAT = EWMA_STATE, "rate"
 
-    def _params(self):
+    def _params(self) -> tuple[float, ...]:
         return self.tau, self.threshold
 
-    def _fresh(self):
+    def _fresh(self) -> float:
         return 0.0
 
-    def __init__(self, tau: float, threshold: float):
+    def __init__(self, tau: float, threshold: float) -> None:
         self.tau = _positive_float("tau", tau)
         self.threshold = _positive_float("threshold", threshold)
 
@@ -305,7 +315,8 @@ class EWMA(_PackedRateDetector):
 
 
 # -- CUSUM for a Poisson rate change -------------------------------------------------------
-def _poisson_cusum(t, ids, drift, jump, h, state, alarm):
+def _poisson_cusum(t: np.ndarray, ids: np.ndarray, drift: float, jump: float, h: float,
+                   state: np.ndarray, alarm: np.ndarray) -> int:
     """Drain each number's CUSUM to the event time, add the event's jump, compare.
 
     .. math:: S \\leftarrow \\max\\bigl(0,\\ S - (\\lambda_1 - \\lambda_0)
@@ -405,13 +416,13 @@ class PoissonCUSUM(_PackedRateDetector):
     _kernel = staticmethod(poisson_cusum)
     _STATE, _STAT = CUSUM_STATE, "stat"
 
-    def _params(self):
+    def _params(self) -> tuple[float, ...]:
         return self.rate1 - self.rate0, math.log(self.rate1 / self.rate0), self.h
 
-    def _fresh(self):
+    def _fresh(self) -> float:
         return 0.0
 
-    def __init__(self, rate0: float, rate1: float, h: float):
+    def __init__(self, rate0: float, rate1: float, h: float) -> None:
         self.rate0 = _positive_float("rate0", rate0)
         self.rate1 = _positive_float("rate1", rate1)
         if not self.rate1 > self.rate0:
@@ -420,7 +431,7 @@ class PoissonCUSUM(_PackedRateDetector):
         self.h = _positive_float("h", h)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, h: float) -> PoissonCUSUM:
+    def from_rule(cls, rule: AlarmRule, *, h: float) -> PoissonCUSUM:  # type: ignore[override]
         """From the baseline rate to ``threshold / window``, alarm level ``h``.
 
         Parameters

@@ -37,8 +37,10 @@ _NO_WINDOW = np.iinfo(np.int64).min
 _INT32_MAX = 2**31 - 1
 
 
-def _count_min_window(t, ids, window, threshold, mult, shift, counters, current, touched,
-                      n_touched, alarm):
+def _count_min_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
+                      mult: np.ndarray, shift: np.uint64, counters: np.ndarray,
+                      current: np.ndarray, touched: np.ndarray, n_touched: np.ndarray,
+                      alarm: np.ndarray) -> int:
     """Add each event to the sketch of its window and flag estimates over the threshold.
 
     With ``k_i = floor(t_i / W)``: if ``k_i`` differs from the current window every
@@ -195,7 +197,7 @@ class CountMinWindow(Detector):
     _kernel = staticmethod(count_min_window)
 
     def __init__(self, threshold: int, window: float, width: int = 2**21, depth: int = 4,
-                 seed: int = 0):
+                 seed: int = 0) -> None:
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
         width = _positive_int("width", width)
@@ -211,7 +213,8 @@ class CountMinWindow(Detector):
     watches_all = True
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, width: int, depth: int) -> CountMinWindow:
+    def from_rule(cls, rule: AlarmRule, *,  # type: ignore[override]
+                  width: int, depth: int) -> CountMinWindow:
         """``threshold`` calls per ``window`` counted in a ``depth x width`` sketch.
 
         Parameters
@@ -249,7 +252,7 @@ class CountMinWindow(Detector):
         self.touched_ = np.zeros(self._touched_capacity, dtype=np.int32)
         self.n_touched_ = np.zeros(1, dtype=np.int64)
 
-    def _run(self, t, ids, alarm) -> int:
+    def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         _check_events(t, ids, len(self.flagged_at_))
         if max(abs(t[0]), abs(t[-1])) / self.window >= 2.0**62:
             raise ValueError("t / window must stay below 2**62")
@@ -259,5 +262,5 @@ class CountMinWindow(Detector):
                                 shift, self.counters_.reshape(-1), self.current_window_,
                                 self.touched_, self.n_touched_, alarm)
 
-    def _clear(self, ids) -> None:
+    def _clear(self, ids: np.ndarray) -> None:
         """No-op: counters are shared by many numbers (``forget`` resets ``flagged_at_``)."""

@@ -31,7 +31,7 @@ class NewNumberList:
         Time of each number's last outbound call while listed (NaN if none).
     """
 
-    def __init__(self, watch_days: float, quiet_days: float):
+    def __init__(self, watch_days: float, quiet_days: float) -> None:
         if not watch_days > 0:
             raise ValueError("watch_days must be positive")
         if not quiet_days > 0:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 from llvmlite import ir
@@ -37,14 +38,14 @@ _INT32_MAX = float(np.iinfo(np.int32).max)
 
 
 # -- validation shared by the detectors of this package (rates.py and sketch.py use them) --
-def _positive_int(name: str, value) -> int:
+def _positive_int(name: str, value: object) -> int:
     """``value`` as an int, or ``ValueError`` naming ``name`` unless it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-def _positive_float(name: str, value) -> float:
+def _positive_float(name: str, value: object) -> float:
     """``value`` as a float, or ``ValueError`` naming ``name`` unless finite and > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -70,7 +71,7 @@ PREFETCH_AHEAD = 16
 after changing it delete ``models/burst/__pycache__/*.nb*``."""
 
 
-def _prefetch(arr, i):
+def _prefetch(arr: np.ndarray, i: int) -> None:
     """Hint that ``arr[i]`` will be written soon: a no-op in Python, ``llvm.prefetch`` in Numba.
 
     The per-number kernels are bound by cache misses on state arrays much larger than the
@@ -81,10 +82,10 @@ def _prefetch(arr, i):
 
 
 @intrinsic
-def _prefetch_intrinsic(typingctx, arr, i):
+def _prefetch_intrinsic(typingctx: Any, arr: Any, i: Any) -> Any:
     sig = types.void(arr, i)
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         arr_type = signature.args[0]
         ary = context.make_array(arr_type)(context, builder, args[0])
         ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]],
@@ -103,8 +104,8 @@ def _prefetch_intrinsic(typingctx, arr, i):
 
 
 @overload(_prefetch)
-def _prefetch_overload(arr, i):
-    def impl(arr, i):
+def _prefetch_overload(arr: Any, i: Any) -> Any:
+    def impl(arr: Any, i: Any) -> None:
         _prefetch_intrinsic(arr, i)
     return impl
 
@@ -114,7 +115,8 @@ WINDOW_STATE = np.dtype([("window", np.int32), ("count", np.int32)])
 """A number's fixed-window state: window index and calls in it (8 bytes, one record)."""
 
 
-def _fixed_window(t, ids, window, threshold, state, alarm):
+def _fixed_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
+                  state: np.ndarray, alarm: np.ndarray) -> int:
     """Count each number's calls in its current fixed window and flag the excess ones.
 
     With ``k_i = floor(t_i / W)``, the count of number ``j`` restarts at 0 whenever its
@@ -206,7 +208,7 @@ class FixedWindow(Detector):
 
     _kernel = staticmethod(fixed_window)
 
-    def __init__(self, threshold: int, window: float):
+    def __init__(self, threshold: int, window: float) -> None:
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
 
@@ -233,20 +235,21 @@ class FixedWindow(Detector):
     def _allocate(self, n_ids: int) -> None:
         self.state_ = np.zeros(n_ids, dtype=WINDOW_STATE)
 
-    def _run(self, t, ids, alarm) -> int:
+    def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         _check_events(t, ids, len(self.state_))
         if max(abs(t[0]), abs(t[-1])) / self.window >= _INT32_MAX:
             raise ValueError(f"t / window must stay below 2**31 (int32 window index); got "
                              f"t up to {max(abs(t[0]), abs(t[-1]))} with window={self.window}")
         return self._kernel(t, ids, self.window, self.threshold, self.state_, alarm)
 
-    def _clear(self, ids) -> None:
+    def _clear(self, ids: np.ndarray) -> None:
         self.state_["count"][ids] = 0
 
 
 # -- sliding windows -----------------------------------------------------------------------
-def _sliding_window(t, ids, window, threshold, slot_of, ring, head, fill, used, start,
-                    alarm):
+def _sliding_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
+                    slot_of: np.ndarray, ring: np.ndarray, head: np.ndarray, fill: np.ndarray,
+                    used: np.ndarray, start: int, alarm: np.ndarray) -> tuple[int, int]:
     """Exact sliding-window counts from a ring of each number's last ``c`` call times.
 
     Event ``i`` of number ``j`` raises an alarm iff ``j`` had at least ``c`` earlier events
@@ -375,7 +378,7 @@ class SlidingWindow(Detector):
 
     _kernel = staticmethod(sliding_window)
 
-    def __init__(self, threshold: int, window: float, max_tracked: int = 4096):
+    def __init__(self, threshold: int, window: float, max_tracked: int = 4096) -> None:
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
         self.max_tracked = _positive_int("max_tracked", max_tracked)
@@ -415,7 +418,7 @@ class SlidingWindow(Detector):
         fill[:old] = self.fill_
         self.ring_, self.head_, self.fill_ = ring, head, fill
 
-    def _run(self, t, ids, alarm) -> int:
+    def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         _check_events(t, ids, len(self.slot_of_))
         start = 0
         while True:
@@ -429,6 +432,6 @@ class SlidingWindow(Detector):
             self._grow()
             start = i
 
-    def _clear(self, ids) -> None:
+    def _clear(self, ids: np.ndarray) -> None:
         slots = self.slot_of_[ids]
         self.fill_[slots[slots >= 0]] = 0

@@ -19,6 +19,7 @@ numbers as it goes.  Its loop is the Numba kernel :func:`take_available`
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 __all__ = ["PoolComposition", "fallback_arms", "take_available", "target_counts"]
@@ -27,13 +28,13 @@ SHARES_ATOL = 1e-6
 """How far from 1 the sum of target shares may be."""
 
 
-def _check_int(value, name: str, lo: int = 0) -> int:
+def _check_int(value: object, name: str, lo: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
 
 
-def _check_counts(x, name: str, n: int | None = None) -> np.ndarray:
+def _check_counts(x: npt.ArrayLike, name: str, n: int | None = None) -> np.ndarray:
     a = np.asarray(x)
     if a.ndim != 1 or (n is not None and len(a) != n):
         raise ValueError(f"{name} must be a 1-D array"
@@ -47,7 +48,7 @@ def _check_counts(x, name: str, n: int | None = None) -> np.ndarray:
     return a
 
 
-def check_shares(shares) -> np.ndarray:
+def check_shares(shares: npt.ArrayLike) -> np.ndarray:
     """``shares`` as a float64 vector of non-negative values summing to 1 (within
     :data:`SHARES_ATOL`), renormalised; else ``ValueError`` naming ``shares``."""
     s = np.asarray(shares, dtype=np.float64)
@@ -79,7 +80,7 @@ def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return f
 
 
-def target_counts(shares, pool_size: int, min_count: int = 0) -> np.ndarray:
+def target_counts(shares: npt.ArrayLike, pool_size: int, min_count: int = 0) -> np.ndarray:
     """Numbers of each kind for a pool of ``pool_size`` with composition ``shares``.
 
     ``min_count`` numbers of every kind are kept (so that an optimizer can still try
@@ -152,13 +153,15 @@ class PoolComposition:
     its size does not change.
     """
 
-    def __init__(self, max_buy: int, max_release: int | None = None, min_count: int = 0):
+    def __init__(self, max_buy: int, max_release: int | None = None,
+                 min_count: int = 0) -> None:
         self.max_buy = _check_int(max_buy, "max_buy")
         self.max_release = (self.max_buy if max_release is None
                             else _check_int(max_release, "max_release"))
         self.min_count = _check_int(min_count, "min_count")
 
-    def plan(self, counts, free, shares, pool_size: int) -> tuple[np.ndarray, np.ndarray]:
+    def plan(self, counts: npt.ArrayLike, free: npt.ArrayLike, shares: npt.ArrayLike,
+             pool_size: int) -> tuple[np.ndarray, np.ndarray]:
         """Numbers of each kind to buy and to release this period.
 
         Parameters
@@ -197,7 +200,8 @@ class PoolComposition:
                 f"min_count={self.min_count})")
 
 
-def _take_available(contexts, choices, scores, free):
+def _take_available(contexts: np.ndarray, choices: np.ndarray, scores: np.ndarray,
+                    free: np.ndarray) -> np.ndarray:
     """Give each impression, in order, a free number of its chosen kind, else of the free
     kind with the highest score (the lowest index of ties), else ``-1``; take it.
 
@@ -238,7 +242,8 @@ def _take_available(contexts, choices, scores, free):
 take_available = njit(cache=True, nogil=True)(_take_available)
 
 
-def fallback_arms(contexts, choices, scores, free) -> np.ndarray:
+def fallback_arms(contexts: npt.ArrayLike, choices: npt.ArrayLike, scores: npt.ArrayLike,
+                  free: np.ndarray) -> np.ndarray:
     """The kind each impression gets given the free numbers, taking them (in place).
 
     Checks its inputs and runs :func:`take_available`: the chosen kind if a number of it

@@ -21,8 +21,10 @@ the errors measured against mpmath are in ``docs/dni.md`` ("How B is computed").
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 from scipy import optimize, special
 
@@ -46,7 +48,7 @@ _CF_MAX_ITER = 10_000_000
 
 
 # -- argument checks ------------------------------------------------------------------------
-def _as_float_array(value, name: str) -> np.ndarray:
+def _as_float_array(value: npt.ArrayLike, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -57,7 +59,7 @@ def _as_float_array(value, name: str) -> np.ndarray:
     return arr
 
 
-def _check_servers(n) -> np.ndarray:
+def _check_servers(n: npt.ArrayLike) -> np.ndarray:
     """``n`` as an int64 array of non-negative integers, else ``ValueError`` naming ``n``."""
     raw = np.asarray(n)
     if raw.dtype == np.bool_:
@@ -76,7 +78,7 @@ def _check_servers(n) -> np.ndarray:
     return arr
 
 
-def _check_load(a, name: str = "a") -> np.ndarray:
+def _check_load(a: npt.ArrayLike, name: str = "a") -> np.ndarray:
     """``a`` as a float64 array of finite loads > 0, else ``ValueError`` naming it."""
     arr = _as_float_array(a, name)
     if not (np.isfinite(arr) & (arr > 0.0)).all():
@@ -84,7 +86,7 @@ def _check_load(a, name: str = "a") -> np.ndarray:
     return arr
 
 
-def _check_target(target) -> np.ndarray:
+def _check_target(target: npt.ArrayLike) -> np.ndarray:
     """``target`` as a float64 array strictly inside (0, 1), else ``ValueError``."""
     arr = _as_float_array(target, "target")
     if not ((arr > 0.0) & (arr < 1.0)).all():
@@ -92,20 +94,20 @@ def _check_target(target) -> np.ndarray:
     return arr
 
 
-def _check_real_servers(s) -> np.ndarray:
+def _check_real_servers(s: npt.ArrayLike) -> np.ndarray:
     arr = _as_float_array(s, "s")
     if not (np.isfinite(arr) & (arr >= 0.0)).all():
         raise ValueError(f"s must be a finite real number >= 0, got {s!r}")
     return arr
 
 
-def _out(arr: np.ndarray, scalar: bool):
+def _out(arr: np.ndarray, scalar: bool) -> Any:
     """A 0-d result as a Python scalar, anything else as the array."""
     return arr.item() if scalar else arr
 
 
 # -- the recursion --------------------------------------------------------------------------
-def _erlang_b_kernel(n, a, order, out):
+def _erlang_b_kernel(n: np.ndarray, a: np.ndarray, order: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = B(n[i], a[i])`` by the recursion on ``1/B``, visiting pairs in ``order``.
 
     .. math:: \\frac{1}{B(0)} = 1, \\quad
@@ -149,7 +151,7 @@ def _erlang_b_kernel(n, a, order, out):
 erlang_b_kernel = njit(cache=True, nogil=True)(_erlang_b_kernel)
 
 
-def _servers_kernel(a, target, out):
+def _servers_kernel(a: np.ndarray, target: np.ndarray, out: np.ndarray) -> None:
     """``out[i]`` = the smallest ``k`` with ``B(k, a[i]) <= target[i]``, by the recursion.
 
     Runs the recursion of :func:`erlang_b_kernel` and stops at the first ``k`` whose
@@ -181,7 +183,7 @@ def _servers_kernel(a, target, out):
 servers_kernel = njit(cache=True, nogil=True)(_servers_kernel)
 
 
-def erlang_b(n, a):
+def erlang_b(n: npt.ArrayLike, a: npt.ArrayLike) -> float | np.ndarray:
     """Erlang B blocking probability of ``n`` servers offered ``a`` erlangs.
 
     Parameters
@@ -222,7 +224,7 @@ def erlang_b(n, a):
     return _out(out.reshape(ns.shape), scalar)
 
 
-def servers_for_blocking(a, target):
+def servers_for_blocking(a: npt.ArrayLike, target: npt.ArrayLike) -> int | np.ndarray:
     """Smallest pool size ``n`` with ``B(n, a) <= target`` (the inverse of Erlang B in n).
 
     Parameters
@@ -255,7 +257,7 @@ def servers_for_blocking(a, target):
     return _out(out.reshape(loads.shape), loads.ndim == 0)
 
 
-def load_for_blocking(n, target):
+def load_for_blocking(n: npt.ArrayLike, target: npt.ArrayLike) -> float | np.ndarray:
     """Largest offered load ``a`` with ``B(n, a) <= target`` (the inverse of Erlang B in a).
 
     ``B(n, a)`` increases continuously from 0 to 1 in ``a`` for ``n >= 1``, so the answer
@@ -311,7 +313,7 @@ def _load_for_blocking_one(n: int, target: float) -> float:
              math.exp((log_t + math.lgamma(n + 1.0)) / n))
     hi = n / (1.0 - target)
 
-    def f(x):
+    def f(x: float) -> float:
         b = _erlang_b_one(n, math.exp(x))
         return (math.log(b) if b > 0.0 else -1e308) - log_t
 
@@ -391,7 +393,7 @@ def _log_b_gamma(s: np.ndarray, a: np.ndarray) -> np.ndarray:
     return log_p - np.log(special.gammaincc(s + 1.0, a))
 
 
-def _inverse_b_cf(s, a, out):
+def _inverse_b_cf(s: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = 1 / B(s[i], a[i]) = a K`` by Legendre's continued fraction (Lentz).
 
     .. math:: \\Gamma(b, a) = e^{-a} a^b \\cfrac{1}{a + 1 - b - \\cfrac{1 (1 - b)}
@@ -440,12 +442,13 @@ def _inverse_b_cf(s, a, out):
 inverse_b_cf = njit(cache=True, nogil=True)(_inverse_b_cf)
 
 
-def erlang_b_continuous(s, a, log: bool = False):
+def erlang_b_continuous(s: npt.ArrayLike, a: npt.ArrayLike,
+                        log: bool = False) -> float | np.ndarray:
     """Continuous Erlang B, ``B(s, a) = a^s e^-a / Γ(s+1, a)``, for real ``s >= 0``.
 
     Equal to :func:`erlang_b` at integer ``s`` (to the ``1e-12`` of both), increasing in
     ``a``, decreasing in ``s``; fractional pool sizes let a planner treat size as a
-    continuous variable.  Evaluated in log space (see the module docstring): ``O(1)``
+    continuous variable.  Evaluated in log space (see ``docs/dni.md``): ``O(1)``
     per point for ``a <= s + 2``, a short continued fraction otherwise.
 
     Parameters

@@ -9,9 +9,10 @@ is described in ``docs/dni.md`` ("Composition optimizers").
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from ...common import CHANNELS, NUMBER_KINDS
 from ...registry import Registry
@@ -24,7 +25,7 @@ __all__ = ["CompositionContext", "OPTIMIZERS", "Policy", "arm_index", "channel_i
 # (``print`` stands for print and broadcast, where the number is read or heard).
 
 
-def _index(value, names: tuple[str, ...], what: str) -> int:
+def _index(value: object, names: tuple[str, ...], what: str) -> int:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if 0 <= int(value) < len(names):
             return int(value)
@@ -34,7 +35,7 @@ def _index(value, names: tuple[str, ...], what: str) -> int:
     raise ValueError(f"unknown {what} {value!r}; expected one of {names} or an index")
 
 
-def arm_index(arm) -> int:
+def arm_index(arm: int | np.integer | str) -> int:
     """Index of a kind of number given by name (one of :data:`NUMBER_KINDS`) or index.
 
     Raises
@@ -45,7 +46,7 @@ def arm_index(arm) -> int:
     return _index(arm, NUMBER_KINDS, "arm")
 
 
-def channel_index(channel) -> int:
+def channel_index(channel: int | np.integer | str) -> int:
     """Index of a channel given by name (one of :data:`CHANNELS`) or index.
 
     Raises
@@ -57,7 +58,7 @@ def channel_index(channel) -> int:
 
 
 # -- input checks -----------------------------------------------------------------------------
-def _check_fraction(value, name: str) -> float:
+def _check_fraction(value: Any, name: str) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -67,7 +68,7 @@ def _check_fraction(value, name: str) -> float:
     return v
 
 
-def _check_nonneg(value, name: str, allow_zero: bool = True) -> float:
+def _check_nonneg(value: Any, name: str, allow_zero: bool = True) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -78,7 +79,7 @@ def _check_nonneg(value, name: str, allow_zero: bool = True) -> float:
     return v
 
 
-def _check_index_array(x, n: int, name: str) -> np.ndarray:
+def _check_index_array(x: npt.ArrayLike, n: int, name: str) -> np.ndarray:
     a = np.asarray(x)
     if a.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of indices")
@@ -136,12 +137,12 @@ class Policy:
     """Consumer features the policy uses (0: it ignores ``features``)."""
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext, **params) -> Policy:
+    def from_context(cls, ctx: CompositionContext, **params: Any) -> Policy:
         """The policy with its parameters (its table in the config); ``ctx`` is for
         policies that need to know the world (the oracle)."""
         return cls(**params)
 
-    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(NUMBER_KINDS)) -> Policy:
+    def reset(self, n_contexts: int = len(CHANNELS), n_arms: int = len(NUMBER_KINDS)) -> Self:
         """Forget everything learned; allocate state for ``n_contexts`` x ``n_arms``.
 
         Returns
@@ -160,7 +161,8 @@ class Policy:
         return self
 
     # -- the interface ------------------------------------------------------------------------
-    def select(self, context, rng: np.random.Generator, features=None) -> int:
+    def select(self, context: int | np.integer | str, rng: np.random.Generator,
+               features: npt.ArrayLike | None = None) -> int:
         """The kind of number to show for one impression in ``context`` (a channel index
         or name), as :meth:`select_many` for a batch of one."""
         if isinstance(context, str):
@@ -168,7 +170,8 @@ class Policy:
         f = None if features is None else np.asarray(features, dtype=np.float64)[None, :]
         return int(self.select_many(np.array([context]), rng, f)[0])
 
-    def select_many(self, contexts, rng: np.random.Generator, features=None) -> np.ndarray:
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """The kind of number to show for each impression of a batch.
 
         Parameters
@@ -190,7 +193,8 @@ class Policy:
             return np.zeros(0, dtype=np.int64)
         return _argmax_random(self._scores(contexts, features, rng), rng).astype(np.int64)
 
-    def update(self, contexts, arms, rewards, features=None) -> Policy:
+    def update(self, contexts: npt.ArrayLike, arms: npt.ArrayLike, rewards: npt.ArrayLike,
+               features: npt.ArrayLike | None = None) -> Self:
         """Learn from observed outcomes, in any batches and any order, as late as they come.
 
         Parameters
@@ -223,7 +227,8 @@ class Policy:
         self._learn(contexts, arms, rewards, features)
         return self
 
-    def estimates(self, contexts, features=None) -> np.ndarray:
+    def estimates(self, contexts: npt.ArrayLike,
+                  features: npt.ArrayLike | None = None) -> np.ndarray:
         """Current estimate of each kind's call probability for each impression.
 
         The default is the posterior mean under a uniform prior,
@@ -237,7 +242,8 @@ class Policy:
         contexts, _ = self._check_batch(contexts, features)
         return ((self.wins_ + 1.0) / (self.pulls_ + 2.0))[contexts]
 
-    def target_shares(self, context, rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """Share of each kind of number the policy wants in ``context``'s pool.
 
         The share of impressions it expects to give each kind; the default (index
@@ -254,7 +260,7 @@ class Policy:
         return n / total if total > 0 else np.full(self.n_arms_, 1.0 / self.n_arms_)
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _check_context(self, context) -> int:
+    def _check_context(self, context: int | np.integer | str) -> int:
         self._check_reset()
         if isinstance(context, str):
             context = channel_index(context)
@@ -267,7 +273,8 @@ class Policy:
         if not hasattr(self, "pulls_"):
             raise RuntimeError(f"{type(self).__name__}: call reset(n_contexts, n_arms) first")
 
-    def _check_batch(self, contexts, features):
+    def _check_batch(self, contexts: npt.ArrayLike, features: npt.ArrayLike | None
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
         self._check_reset()
         contexts = _check_index_array(contexts, self.n_contexts_, "contexts")
         if self.n_features == 0:
@@ -285,10 +292,12 @@ class Policy:
     def _allocate(self) -> None:
         pass
 
-    def _learn(self, contexts, arms, rewards, features) -> None:
+    def _learn(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray,
+               features: np.ndarray | None) -> None:
         pass
 
-    def _scores(self, contexts, features, rng) -> np.ndarray:
+    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
+                rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
     def __repr__(self) -> str:

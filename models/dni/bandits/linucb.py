@@ -4,6 +4,7 @@ features (:class:`LinUCB`)."""
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .base import OPTIMIZERS, Policy, _check_nonneg
 from .kernels import linucb_fill
@@ -52,7 +53,7 @@ class LinUCB(Policy):
     """
 
     def __init__(self, alpha: float = 0.3, ridge: float = 1.0, n_features: int = 0,
-                 batch_aware: bool = True):
+                 batch_aware: bool = True) -> None:
         self.alpha = _check_nonneg(alpha, "alpha")
         self.ridge = _check_nonneg(ridge, "ridge", allow_zero=False)
         if isinstance(n_features, bool) or int(n_features) != n_features or n_features < 0:
@@ -60,20 +61,21 @@ class LinUCB(Policy):
         self.n_features = int(n_features)
         self.batch_aware = bool(batch_aware)
 
-    def _allocate(self):
+    def _allocate(self) -> None:
         d = self.n_contexts_ + self.n_features
         self.A_ = np.tile(self.ridge * np.eye(d), (self.n_arms_, 1, 1))
         self.b_ = np.zeros((self.n_arms_, d))
         self._stale = True
 
-    def _design(self, contexts, features):
+    def _design(self, contexts: np.ndarray, features: np.ndarray | None) -> np.ndarray:
         x = np.zeros((len(contexts), self.n_contexts_ + self.n_features))
         x[np.arange(len(contexts)), contexts] = 1.0
         if self.n_features:
             x[:, self.n_contexts_:] = features
         return x
 
-    def _learn(self, contexts, arms, rewards, features):
+    def _learn(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray,
+               features: np.ndarray | None) -> None:
         x = self._design(contexts, features)
         for a in np.unique(arms):
             rows = arms == a
@@ -82,7 +84,7 @@ class LinUCB(Policy):
             self.b_[a] += xa.T @ rewards[rows]
         self._stale = True
 
-    def _refresh(self):
+    def _refresh(self) -> None:
         if self._stale:
             self._Ainv = np.linalg.inv(self.A_)
             self._theta = np.einsum("kij,kj->ki", self._Ainv, self.b_)
@@ -98,7 +100,8 @@ class LinUCB(Policy):
         self._refresh()
         return self._theta
 
-    def _mean_var(self, contexts, features):
+    def _mean_var(self, contexts: np.ndarray,
+                  features: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         self._refresh()
         if self.n_features == 0:
             return self._mean_table[contexts], self._var_table[contexts]
@@ -107,11 +110,13 @@ class LinUCB(Policy):
         var = np.einsum("bi,kij,bj->bk", x, self._Ainv, x)
         return mean, np.maximum(var, 0.0)
 
-    def _scores(self, contexts, features, rng):
+    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
+                rng: np.random.Generator) -> np.ndarray:
         mean, var = self._mean_var(contexts, features)
         return mean + self.alpha * np.sqrt(var)
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """The arm of highest upper bound per impression (see the class docstring)."""
         if not self.batch_aware:
             return super().select_many(contexts, rng, features)
@@ -120,7 +125,8 @@ class LinUCB(Policy):
         return linucb_fill(self._design(contexts, features), self._theta, self._Ainv.copy(),
                            self.alpha)
 
-    def estimates(self, contexts, features=None):
+    def estimates(self, contexts: npt.ArrayLike,
+                  features: npt.ArrayLike | None = None) -> np.ndarray:
         """Ridge predictions ``x' theta_a``, shape ``(B, n_arms)``."""
         contexts, features = self._check_batch(contexts, features)
         return self._mean_var(contexts, features)[0]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Self
+
 import numpy as np
+import numpy.typing as npt
 
 from ...common import CHANNELS, NUMBER_KINDS
 from .base import OPTIMIZERS, CompositionContext, Policy
@@ -24,7 +28,9 @@ class Oracle(Policy):
         Consumer features passed to a callable ``response``.
     """
 
-    def __init__(self, response, n_features: int = 0):
+    def __init__(self, response: npt.ArrayLike | Callable[..., npt.ArrayLike],
+                 n_features: int = 0) -> None:
+        self.response: np.ndarray | Callable[..., npt.ArrayLike]
         if callable(response):
             self.response = response
         else:
@@ -38,11 +44,11 @@ class Oracle(Policy):
         self.n_features = int(n_features)
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext) -> Oracle:
+    def from_context(cls, ctx: CompositionContext) -> Oracle:  # type: ignore[override]
         """The oracle of the world's true response (``ctx.truth``)."""
         return cls(np.minimum(ctx.truth, 1.0))
 
-    def reset(self, n_contexts: int | None = None, n_arms: int | None = None) -> Oracle:
+    def reset(self, n_contexts: int | None = None, n_arms: int | None = None) -> Self:
         """As :meth:`Policy.reset`; the sizes default to the response table's shape."""
         if isinstance(self.response, np.ndarray):
             shape = self.response.shape
@@ -55,7 +61,8 @@ class Oracle(Policy):
             n_arms = len(NUMBER_KINDS) if n_arms is None else n_arms
         return super().reset(n_contexts, n_arms)
 
-    def estimates(self, contexts, features=None):
+    def estimates(self, contexts: npt.ArrayLike,
+                  features: npt.ArrayLike | None = None) -> np.ndarray:
         """The true probabilities, ``(B, n_arms)``."""
         contexts, features = self._check_batch(contexts, features)
         if isinstance(self.response, np.ndarray):
@@ -66,11 +73,13 @@ class Oracle(Policy):
                              f"expected ({len(contexts)}, {self.n_arms_})")
         return p
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """The kind with the highest true probability (the first of exact ties)."""
         return np.argmax(self.estimates(contexts, features), axis=1).astype(np.int64)
 
-    def target_shares(self, context, rng=None):
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """All numbers of the best kind (needs a table ``response``)."""
         c = self._check_context(context)
         if not isinstance(self.response, np.ndarray):

@@ -4,9 +4,11 @@ play against it (:func:`simulate_bernoulli`) and regret (:func:`cumulative_regre
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from ...common import CHANNELS
 from .base import Policy, channel_index
@@ -14,10 +16,15 @@ from .base import Policy, channel_index
 __all__ = ["Play", "cumulative_regret", "reference_response", "regret_exponent",
            "regret_growth_ratio", "simulate_bernoulli"]
 
+Response: TypeAlias = "npt.ArrayLike | Callable[[np.ndarray, np.ndarray | None], npt.ArrayLike]"
+"""True call probabilities: an ``(n_contexts, n_arms)`` table or
+``response(contexts, features) -> (B, n_arms)``."""
 
-def reference_response(base=(0.012, 0.009, 0.008, 0.003), local_vs_800=2.2,
-                       tf800_vs_other=1.4, non_local_vs_other=1.5, vanity_visual=1.15,
-                       vanity_audio=11.0) -> np.ndarray:
+
+def reference_response(base: npt.ArrayLike = (0.012, 0.009, 0.008, 0.003),
+                       local_vs_800: float = 2.2, tf800_vs_other: float = 1.4,
+                       non_local_vs_other: float = 1.5, vanity_visual: float = 1.15,
+                       vanity_audio: float = 11.0) -> np.ndarray:
     """Call probability per impression, ``(len(CHANNELS), len(NUMBER_KINDS))``.
 
     A plausible hidden response for tests and examples, sized on published call-tracking
@@ -81,14 +88,16 @@ class Play(NamedTuple):
     """True call probability of the best kind for that impression (the oracle's)."""
 
 
-def _response_matrix(response, contexts, features) -> np.ndarray:
+def _response_matrix(response: Response, contexts: np.ndarray,
+                     features: np.ndarray | None) -> np.ndarray:
     if callable(response):
         return np.asarray(response(contexts, features), dtype=np.float64)
     return np.asarray(response, dtype=np.float64)[contexts]
 
 
-def simulate_bernoulli(policy: Policy, response, contexts, rng: np.random.Generator,
-                       batch: int = 1000, delay: int = 0, features=None,
+def simulate_bernoulli(policy: Policy, response: Response, contexts: npt.ArrayLike,
+                       rng: np.random.Generator, batch: int = 1000, delay: int = 0,
+                       features: np.ndarray | None = None,
                        shuffle_feedback: bool = False) -> Play:
     """Play ``policy`` (already reset) against Bernoulli calls with known probabilities.
 
@@ -150,7 +159,8 @@ def simulate_bernoulli(policy: Policy, response, contexts, rng: np.random.Genera
     return Play(arms, rewards, expected, best)
 
 
-def cumulative_regret(rewards_expected_oracle, rewards_expected_chosen) -> np.ndarray:
+def cumulative_regret(rewards_expected_oracle: npt.ArrayLike,
+                      rewards_expected_chosen: npt.ArrayLike) -> np.ndarray:
     """Cumulative (pseudo-)regret over impressions.
 
     Parameters
@@ -174,7 +184,7 @@ def cumulative_regret(rewards_expected_oracle, rewards_expected_chosen) -> np.nd
     return np.cumsum(o - c)
 
 
-def regret_exponent(regret, start: float = 0.5, points: int = 64) -> float:
+def regret_exponent(regret: npt.ArrayLike, start: float = 0.5, points: int = 64) -> float:
     """Exponent ``p`` of ``R(t) ~ c t^p`` fitted on the tail ``t in [start T, T]``.
 
     A least-squares line through ``(log t, log R(t))`` at ``points`` log-spaced ``t``.
@@ -210,7 +220,7 @@ def regret_exponent(regret, start: float = 0.5, points: int = 64) -> float:
     return float(np.polyfit(np.log(t), np.log(y), 1)[0])
 
 
-def regret_growth_ratio(regret) -> float:
+def regret_growth_ratio(regret: npt.ArrayLike) -> float:
     """``(R(T) - R(T/2)) / R(T/2)``: regret added in the second half over the first half.
 
     About 1 for linear regret, ``ln 2 / ln(T/2)`` (0.06 at 10^5) for logarithmic regret;

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from .base import OPTIMIZERS, Policy, _argmax_random, _check_fraction, _check_nonneg, arm_index
 from .kernels import ucb_fill
@@ -17,12 +18,14 @@ __all__ = ["EpsilonGreedy", "Fixed", "ThompsonSampling", "UCB1", "Uniform"]
 class Uniform(Policy):
     """Every kind with equal probability: the no-learning baseline (linear regret)."""
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """Each impression gets a kind drawn uniformly (see :meth:`Policy.select_many`)."""
         contexts, _ = self._check_batch(contexts, features)
         return rng.integers(0, self.n_arms_, len(contexts)).astype(np.int64)
 
-    def target_shares(self, context, rng=None):
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """``1 / n_arms`` each."""
         self._check_context(context)
         return np.full(self.n_arms_, 1.0 / self.n_arms_)
@@ -38,26 +41,28 @@ class Fixed(Policy):
         A name in :data:`NUMBER_KINDS` or an arm index.
     """
 
-    def __init__(self, arm="local"):
+    def __init__(self, arm: str | int | np.integer = "local") -> None:
         self.arm = arm
         self._arm = arm_index(arm) if isinstance(arm, str) else _check_nonneg_int(arm, "arm")
 
-    def _allocate(self):
+    def _allocate(self) -> None:
         if self._arm >= self.n_arms_:
             raise ValueError(f"arm {self.arm!r} is out of range for {self.n_arms_} arms")
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """``arm`` for every impression."""
         contexts, _ = self._check_batch(contexts, features)
         return np.full(len(contexts), self._arm, dtype=np.int64)
 
-    def target_shares(self, context, rng=None):
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """All numbers of kind ``arm``."""
         self._check_context(context)
         return np.eye(self.n_arms_)[self._arm]
 
 
-def _check_nonneg_int(value, name: str) -> int:
+def _check_nonneg_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a name or a non-negative integer, got {value!r}")
     return int(value)
@@ -79,25 +84,26 @@ class EpsilonGreedy(Policy):
         decaying like ``1/n`` (which makes the regret logarithmic instead of linear).
     """
 
-    def __init__(self, eps: float = 0.1, decay: float | None = None):
+    def __init__(self, eps: float = 0.1, decay: float | None = None) -> None:
         self.eps = _check_fraction(eps, "eps")
         self.decay = None if decay is None else _check_nonneg(decay, "decay", allow_zero=False)
 
-    def epsilon(self, context) -> float:
+    def epsilon(self, context: int | np.integer | str) -> float:
         """Current exploration probability in ``context``."""
         c = self._check_context(context)
         return float(self._eps(np.array([c]))[0])
 
-    def _eps(self, contexts):
+    def _eps(self, contexts: np.ndarray) -> np.ndarray:
         if self.decay is None:
             return np.full(len(contexts), self.eps)
         return self.eps / (1.0 + self.pulls_.sum(axis=1)[contexts] / self.decay)
 
-    def _means(self):
+    def _means(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.pulls_ > 0, self.wins_ / self.pulls_, np.inf)
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """Greedy kind, or with probability ``epsilon`` a uniformly random one."""
         contexts, _ = self._check_batch(contexts, features)
         if len(contexts) == 0:
@@ -107,7 +113,8 @@ class EpsilonGreedy(Policy):
         random = rng.integers(0, self.n_arms_, len(contexts))
         return np.where(explore, random, greedy).astype(np.int64)
 
-    def target_shares(self, context, rng=None):
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """``(1 - epsilon)`` on the greedy kind (split among ties), ``epsilon / n_arms`` each."""
         c = self._check_context(context)
         e = float(self._eps(np.array([c]))[0])
@@ -145,12 +152,13 @@ class UCB1(Policy):
     """
 
     def __init__(self, c_explore: float = math.sqrt(2.0), tuned: bool = False,
-                 batch_aware: bool = True):
+                 batch_aware: bool = True) -> None:
         self.c_explore = _check_nonneg(c_explore, "c_explore")
         self.tuned = bool(tuned)
         self.batch_aware = bool(batch_aware)
 
-    def _scores(self, contexts, features, rng):
+    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
+                rng: np.random.Generator) -> np.ndarray:
         n = self.pulls_
         log_n = np.log(np.maximum(n.sum(axis=1, keepdims=True), 1.0))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -163,7 +171,8 @@ class UCB1(Policy):
             index = np.where(n > 0, index, np.inf)
         return index[contexts]
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """The arm of highest index per impression (see the class docstring)."""
         if not self.batch_aware:
             return super().select_many(contexts, rng, features)
@@ -189,7 +198,7 @@ class ThompsonSampling(Policy):
         Posterior draws used by :meth:`target_shares`.
     """
 
-    def __init__(self, prior: tuple[float, float] = (1.0, 1.0), n_draws: int = 4000):
+    def __init__(self, prior: tuple[float, float] = (1.0, 1.0), n_draws: int = 4000) -> None:
         if len(prior) != 2:
             raise ValueError("prior must be a pair (a0, b0)")
         self.prior = (_check_nonneg(prior[0], "prior", False),
@@ -204,23 +213,27 @@ class ThompsonSampling(Policy):
         a0, b0 = self.prior
         return a0 + self.wins_, b0 + self.pulls_ - self.wins_
 
-    def _scores(self, contexts, features, rng):
+    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
+                rng: np.random.Generator) -> np.ndarray:
         a, b = self.posterior()
         return rng.beta(a[contexts], b[contexts])
 
-    def select_many(self, contexts, rng, features=None):
+    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
+                    features: npt.ArrayLike | None = None) -> np.ndarray:
         """The kind with the largest posterior draw, per impression."""
         contexts, features = self._check_batch(contexts, features)
         # continuous draws: ties have probability 0, a plain argmax will do
         return np.argmax(self._scores(contexts, features, rng), axis=1).astype(np.int64)
 
-    def estimates(self, contexts, features=None):
+    def estimates(self, contexts: npt.ArrayLike,
+                  features: npt.ArrayLike | None = None) -> np.ndarray:
         """Posterior means ``a / (a + b)``, shape ``(B, n_arms)``."""
         contexts, _ = self._check_batch(contexts, features)
         a, b = self.posterior()
         return (a / (a + b))[contexts]
 
-    def target_shares(self, context, rng=None):
+    def target_shares(self, context: int | np.integer | str,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
         """Posterior probability that each kind is the best (``n_draws`` Monte Carlo draws;
         ``rng`` defaults to a fixed seed, so equal states give equal shares)."""
         c = self._check_context(context)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ...common import DAY, HOUR
 from ...registry import Registry
@@ -22,7 +24,7 @@ def _ceil(x: float) -> int:
     return int(math.ceil(x - _NOISE * abs(x)))
 
 
-def _number(value, name: str, lo: float = 0.0, lo_open: bool = False,
+def _number(value: Any, name: str, lo: float = 0.0, lo_open: bool = False,
             hi: float = math.inf, hi_open: bool = False) -> float:
     """``value`` as a finite float in the interval, else ``ValueError`` naming ``name``."""
     try:
@@ -37,7 +39,7 @@ def _number(value, name: str, lo: float = 0.0, lo_open: bool = False,
     return v
 
 
-def _count(value, name: str, lo: int = 0) -> int:
+def _count(value: object, name: str, lo: int = 0) -> int:
     """``value`` as an int >= ``lo``, else ``ValueError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
@@ -152,7 +154,7 @@ SIZERS: Registry[PoolSizer] = Registry("pool sizer", factory="from_context", con
 
 
 # -- accounting -----------------------------------------------------------------------------
-def number_days(sizes, step_seconds: float) -> float:
+def number_days(sizes: npt.ArrayLike, step_seconds: float) -> float:
     """Pool size integrated over time, in number-days (what number rental is billed on).
 
     Parameters

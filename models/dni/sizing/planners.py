@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ...common import HOUR
 from ..erlang import servers_for_blocking
@@ -40,14 +41,14 @@ class OnePerTwentyVisitors(_Static):
     100
     """
 
-    def __init__(self, daily_visitors: float, visitors_per_number: float = 20.0):
+    def __init__(self, daily_visitors: float, visitors_per_number: float = 20.0) -> None:
         self.daily_visitors = _number(daily_visitors, "daily_visitors")
         self.visitors_per_number = _number(visitors_per_number, "visitors_per_number",
                                            lo_open=True)
         self.size_ = _ceil(self.daily_visitors / self.visitors_per_number)
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *,
+    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
                      visitors_per_number: float) -> OnePerTwentyVisitors:
         """One number per ``visitors_per_number`` daily visitors."""
         return cls(ctx.daily_visitors, visitors_per_number)
@@ -74,7 +75,7 @@ class PeakTimesSession(_Static):
     600
     """
 
-    def __init__(self, peak_users_per_hour: float, session_minutes: float):
+    def __init__(self, peak_users_per_hour: float, session_minutes: float) -> None:
         self.peak_users_per_hour = _number(peak_users_per_hour, "peak_users_per_hour")
         self.session_minutes = _number(session_minutes, "session_minutes", lo_open=True)
         self.size_ = _ceil(self.peak_users_per_hour * self.session_minutes / 60.0)
@@ -106,7 +107,7 @@ class StaticErlang(_Static):
     117
     """
 
-    def __init__(self, peak_load: float, target: float):
+    def __init__(self, peak_load: float, target: float) -> None:
         self.peak_load = _number(peak_load, "peak_load")
         self.target = _number(target, "target", lo_open=True, hi=1.0, hi_open=True)
         self.size_ = _erlang_size(self.peak_load, self.target)
@@ -145,7 +146,8 @@ class TimeVaryingErlang(PoolSizer):
     (18, 117)
     """
 
-    def __init__(self, hourly_loads, target: float, lead_seconds: float = 0.0):
+    def __init__(self, hourly_loads: npt.ArrayLike, target: float,
+                 lead_seconds: float = 0.0) -> None:
         loads = np.asarray(hourly_loads, dtype=np.float64)
         if loads.shape != (24,) or not (np.isfinite(loads) & (loads >= 0.0)).all():
             raise ValueError(f"hourly_loads must be 24 finite loads >= 0, got {hourly_loads!r}")

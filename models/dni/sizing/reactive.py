@@ -53,7 +53,7 @@ class UtilisationTrigger(PoolSizer):
 
     def __init__(self, threshold: float = 0.75, step: int = 10, min_size: int = 1,
                  max_size: int | None = None, shrink_below: float | None = None,
-                 shrink_after_seconds: float = HOUR):
+                 shrink_after_seconds: float = HOUR) -> None:
         self.threshold = _number(threshold, "threshold", lo_open=True, hi=1.0)
         self.step = _count(step, "step", 1)
         self.min_size = _count(min_size, "min_size")
@@ -66,7 +66,8 @@ class UtilisationTrigger(PoolSizer):
         self._low_since: float | None = None
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *, threshold: float) -> UtilisationTrigger:
+    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
+                     threshold: float) -> UtilisationTrigger:
         """Grow by a twentieth of the starting pool above ``threshold`` utilisation, up to
         ``ctx.max_size``."""
         return cls(threshold, max(1, ctx.pool_size // 20), 1, ctx.max_size)
@@ -134,7 +135,7 @@ class Autoscaler(PoolSizer):
 
     def __init__(self, growth: float = 0.1, every_seconds: float = 300.0,
                  cap: int | None = None, floor: int = 1, target_utilisation: float = 0.75,
-                 low_utilisation: float | None = None):
+                 low_utilisation: float | None = None) -> None:
         self.growth = _number(growth, "growth", lo_open=True)
         self.every_seconds = _number(every_seconds, "every_seconds")
         self.floor = _count(floor, "floor")
@@ -147,7 +148,8 @@ class Autoscaler(PoolSizer):
         self._last = -math.inf
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *, growth: float, every_seconds: float,
+    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
+                     growth: float, every_seconds: float,
                      target_utilisation: float, low_utilisation: float) -> Autoscaler:
         """The autoscaler up to ``ctx.max_size``.
 
