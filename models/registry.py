@@ -21,7 +21,8 @@ knowing the class.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Registry"]
 
@@ -54,7 +55,7 @@ class Registry(Generic[T]):
     ['side']
     """
 
-    def __init__(self, kind: str, factory: str = "__init__", context: int = 0):
+    def __init__(self, kind: str, factory: str = "__init__", context: int = 0) -> None:
         self.kind = kind
         self.factory = factory
         self.context = context

@@ -80,7 +80,7 @@ class Decisions:
     """
 
     def __init__(self, release: np.ndarray | None = None, episodes: np.ndarray | None = None,
-                 days: np.ndarray | None = None):
+                 days: np.ndarray | None = None) -> None:
         none = np.empty(0, dtype=np.int64)
         self.release = none if release is None else np.asarray(release, dtype=np.int64)
         self.episodes = none if episodes is None else np.asarray(episodes, dtype=np.int64)
@@ -115,7 +115,7 @@ class ReleasePolicy:
         (``threshold`` and ``background`` in calls/day)."""
         return base
 
-    def use_model(self, model: Any) -> "ReleasePolicy":
+    def use_model(self, model: Any) -> ReleasePolicy:
         """Hand in the fitted model (policies with :attr:`needs_model`); returns ``self``."""
         self.model_ = model
         return self
@@ -130,7 +130,8 @@ table ``[aging.release.policies.<name>]``."""
 class Drawn(ReleasePolicy):
     """A uniform time within the bounds, drawn at the disconnect."""
 
-    def at_disconnect(self, lo, hi, rng):
+    def at_disconnect(self, lo: float, hi: float,
+                      rng: np.random.Generator) -> float | None:
         return float(rng.uniform(lo, hi, 1)[0])
 
 
@@ -146,10 +147,11 @@ class Fixed(ReleasePolicy):
 
     name_parameter = "days"
 
-    def __init__(self, *, days: float):
+    def __init__(self, *, days: float) -> None:
         self.days = check_positive(days, "days")
 
-    def at_disconnect(self, lo, hi, rng):
+    def at_disconnect(self, lo: float, hi: float,
+                      rng: np.random.Generator) -> float | None:
         return self.days
 
 
@@ -159,7 +161,7 @@ class Quiet(ReleasePolicy):
     calling the number over the trailing window, less the background rate, is within the
     release threshold."""
 
-    def end_day(self, t, view):
+    def end_day(self, t: float, view: AgingView) -> Decisions:
         eps = view.episodes()
         if len(eps) == 0:
             return Decisions()
@@ -181,13 +183,13 @@ class ModelRelease(ReleasePolicy):
 
     needs_model = True
 
-    def __init__(self, *, quantile: float):
+    def __init__(self, *, quantile: float) -> None:
         self.quantile = check_open_unit(quantile, "quantile")
 
     def _predict(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.model_.predict_days(frame, q=1.0 - self.quantile), dtype=float)
 
-    def end_day(self, t, view):
+    def end_day(self, t: float, view: AgingView) -> Decisions:
         today = view.disconnected_today
         if len(today) == 0:
             return Decisions()
@@ -207,16 +209,16 @@ class OnlineRelease(ModelRelease):
         Days of aging traffic read before the revision (>= 1).
     """
 
-    def __init__(self, *, quantile: float, days: int):
+    def __init__(self, *, quantile: float, days: int) -> None:
         super().__init__(quantile=quantile)
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
             raise ValueError(f"days must be an integer >= 1, got {days!r}")
         self.days = int(days)
 
-    def model_for(self, base, threshold, background):
+    def model_for(self, base: Any, threshold: float, background: float) -> OnlineDecay:
         return OnlineDecay(base, thr=threshold, background_per_day=background)
 
-    def end_day(self, t, view):
+    def end_day(self, t: float, view: AgingView) -> Decisions:
         eps = view.episodes()
         age = view.age(eps, t)
         due = eps[(age >= self.days) & (age < self.days + 1)]
