@@ -23,13 +23,13 @@ from .dni_bandits import bench_bandits
 from .dni_erlang import bench_erlang
 from .naive import naive_world
 
-from sim.clock import PoissonSources, advance
+from sim.world.clock import PoissonSources, advance
 from sim.config import parse_config
-from sim.inventory import lookup_ids, make_numbers
-from sim.pipeline import route_outcomes
-from sim.runner import simulate
-from sim.timesort import time_order
-from sim.traffic import assemble_calls, stale_calls
+from sim.world.inventory import lookup_ids, make_numbers
+from sim.world.pipeline import route_outcomes
+from sim.runs.simulate import simulate
+from sim.world.timesort import time_order
+from sim.world.origination import assemble_calls, stale_calls
 from .timing import rate
 
 
@@ -110,9 +110,10 @@ def _big_child() -> None:
             fh.write("5")
     except OSError:
         pass
-    from sim.recorder import SCHEMAS, Recorder
-    from sim.seeding import Streams
-    from sim.world import World
+    from sim.world.recorder import Recorder
+from sim.world.schemas import SCHEMAS
+    from sim.core.seeding import Streams
+    from sim.world.world import World
 
     cfg = parse_config(BIG)
     simulate(parse_config({**BIG, "scenario": {"days": 0.05},
@@ -160,8 +161,8 @@ def bench_kernels(quick: bool) -> None:
     _row("", fast, slow, "Python twin")
 
     numbers = make_numbers([212, 646, 415], 100, rng)
-    from sim.inventory import Inventory
-    from sim.recorder import Table
+    from sim.world.inventory import Inventory
+    from sim.world.recorder import Table
 
     inv = Inventory(numbers, Table("ledger"), rng)
     mixed = np.where(rng.random(1_000_000) < 0.3, numbers[rng.integers(0, len(numbers), 1_000_000)],
@@ -219,7 +220,7 @@ def bench_parallel(quick: bool) -> None:
     from distributed import LocalCluster
 
     from sim.config import sweep_points
-    from sim.executors import Task, execute
+    from sim.runs.executors import Task, execute
 
     subs = 50_000 if quick else 200_000
     raw = {**SMALL, "name": "bench-sweep", "replications": 2 if quick else 4,

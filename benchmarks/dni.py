@@ -27,7 +27,7 @@ from scipy import stats
 
 from benchmarks.timing import best_seconds
 from models.dni.erlang import erlang_b, servers_for_blocking
-from sim.leases import Pool
+from sim.world.leases import Pool
 
 __all__ = ["pool_for", "lease_lengths", "session_batches", "warmup",
            "blocking_run", "erlang_validation", "naive_market", "market_config", "bench_dni"]
@@ -337,7 +337,7 @@ def bench_dni(quick: bool, row) -> None:
           f"{'identical' if same else 'DIFFERENT'} numbers for all {n_naive:,} sessions")
 
     # the full market: sessions, leases, calls, routing, recording
-    from sim.runner import simulate
+    from sim.runs.simulate import simulate
 
     days = 2 if quick else 7
     cfg = market_config(days)

@@ -13,9 +13,10 @@ import numpy as np
 import simpy
 
 from sim.config import ExperimentConfig
-from sim.inventory import make_numbers
-from sim.numbering import random_external_numbers
-from sim.population import DAY, hourly_rates
+from sim.world.inventory import make_numbers
+from sim.core.numbering import random_external_numbers
+from models.common import DAY
+from sim.world.clock import hourly_rates
 
 
 def naive_world(config: ExperimentConfig) -> int:

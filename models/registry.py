@@ -114,10 +114,10 @@ class Registry(Generic[T]):
         A factory that passes ``**params`` on to the class's constructor lists the
         constructor's parameters.
         """
-        sig = inspect.signature(self._factory(name))
+        sig = inspect.signature(self._factory(name), eval_str=True)
         params = list(sig.parameters.values())[self.context:]
         if any(p.kind == p.VAR_KEYWORD for p in params):
-            params += list(inspect.signature(self[name]).parameters.values())
+            params += list(inspect.signature(self[name], eval_str=True).parameters.values())
         return {p.name: p for p in params
                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 

@@ -1,22 +1,31 @@
-"""tnlab's simulated number world: configs, the SimPy world, runs, experiments and reports.
+"""tnlab's simulated number world: configs, the SimPy world, studies, runs, experiments and
+reports.
 
-The public API for notebooks::
+The layers, lowest first (``docs/architecture.md``): ``core`` -> ``config`` -> ``world`` ->
+``results`` -> ``studies`` -> ``runs`` -> ``report`` -> ``experiment`` and ``cli``.  The
+public API for notebooks::
 
     from sim import load_config, simulate, run_experiment
 """
 
 from .config import ConfigError, ExperimentConfig, load_config, parse_config
-from .experiment import ExperimentResult, load_runs, run_experiment
-from .runner import SimResult, simulate
+from .experiment import run_experiment
+from .results.query import query
+from .results.run import SimResult
+from .results.store import ExperimentResult, failures, load_runs, reload
+from .runs.simulate import simulate
 
 __all__ = [
     "ConfigError",
     "ExperimentConfig",
     "ExperimentResult",
     "SimResult",
+    "failures",
     "load_config",
     "load_runs",
     "parse_config",
+    "query",
+    "reload",
     "run_experiment",
     "simulate",
 ]

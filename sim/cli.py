@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "simulate":
-            from .runner import simulate
+            from .runs.simulate import simulate
 
             result = simulate(config, args.out, progress=progress)
             rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())
@@ -99,14 +99,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(folder: Path) -> int:
     """``tnlab report DIR``: the report again from DIR's saved config and metrics."""
-    from .experiment import reload
+    from .report.page import write_report
+    from .results.store import reload
 
     try:
         result = reload(folder)
     except ConfigError as err:
         print(f"tnlab: error: {err}", file=sys.stderr)
         return 2
-    from .report import write_report
 
     write_report(result)
     print(f"wrote {result.report}")

@@ -1,67 +1,25 @@
 """Experiments: every sweep point x replication of a config, evaluated and reported.
 
-Output folder (DESIGN.md's contract)::
-
-    OUT/runs/p000-r000/   each run's tables (Parquet) and manifest.json
-    OUT/metrics.parquet   tidy: point, replication, swept parameters, metric, value
-    OUT/config.resolved.toml
-    OUT/manifest.json
-    OUT/index.html        the report
+The output folder is described in :mod:`sim.results.store`.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .atomic import parquet_bytes, write_atomic
 from .config import ConfigError, ExperimentConfig, sweep_points
-from .executors import ERROR_FILE, METRICS_FILE, Task, check_scheduler, execute
-from .runner import SimResult, run_manifest
+from .core.atomic import parquet_bytes, write_atomic
+from .report.page import write_report
+from .results.store import METRICS_FILE, ExperimentResult, failures, point_table, run_dir
+from .runs.executors import Task, check_scheduler, execute
+from .runs.manifest import run_manifest
 
-__all__ = ["ExperimentResult", "run_experiment", "run_dir", "load_runs", "failures", "reload",
-           "query"]
-
-
-def run_dir(out: Path, point: int, replication: int) -> Path:
-    """Folder of one (point, replication) inside an experiment's output folder."""
-    return Path(out) / "runs" / f"p{point:03d}-r{replication:03d}"
-
-
-@dataclass
-class ExperimentResult:
-    """What ``run_experiment`` produced.
-
-    Attributes
-    ----------
-    config : ExperimentConfig
-    out : pathlib.Path
-        The output folder.
-    metrics : pandas.DataFrame
-        Tidy metrics (see ``docs/tables.md``).
-    points : pandas.DataFrame
-        One row per sweep point: ``point`` and the swept parameters.
-    """
-
-    config: ExperimentConfig
-    out: Path
-    metrics: pd.DataFrame
-    points: pd.DataFrame
-
-    @property
-    def report(self) -> Path:
-        """Path of the HTML report."""
-        return self.out / "index.html"
-
-    def run(self, point: int, replication: int) -> SimResult:
-        """The tables of one run, read lazily from its folder."""
-        path = run_dir(self.out, point, replication)
-        return SimResult(self.config, path, {}, json.loads((path / "manifest.json").read_text()))
+__all__ = ["run_experiment"]
 
 
 def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
@@ -96,8 +54,6 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     ConfigError
         ``out`` holds the results of another configuration, or the scheduler is unreachable.
     """
-    from .report import write_report  # the report reads what this module writes
-
     out = Path(out) if out is not None else Path("reports") / config.name
     if scheduler is not None:
         check_scheduler(scheduler)  # before anything is written
@@ -124,9 +80,8 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     columns = ["point", "replication", *keys, "metric", "value"]
     metrics = (pd.concat(frames, ignore_index=True)[columns] if frames
                else pd.DataFrame(columns=columns))
-    point_table = pd.DataFrame([{"point": p, **params} for p, (params, _) in enumerate(points)])
     write_atomic(out / "metrics.parquet", parquet_bytes(metrics))
-    result = ExperimentResult(config, out, metrics, point_table)
+    result = ExperimentResult(config, out, metrics, point_table(config))
     write_report(result)
     manifest = run_manifest(
         config, points=len(points), replications=config.replications,
@@ -138,76 +93,3 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
     )
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
     return result
-
-
-def reload(out: str | Path) -> ExperimentResult:
-    """An experiment's results from its output folder, without running anything.
-
-    Raises
-    ------
-    ConfigError
-        The folder has no ``config.resolved.toml`` or ``metrics.parquet``.
-    """
-    from .config import load_config
-
-    out = Path(out)
-    for name in ("config.resolved.toml", "metrics.parquet"):
-        if not (out / name).exists():
-            raise ConfigError(f"{out}: no {name} (not an experiment's output folder)")
-    config = load_config(out / "config.resolved.toml")
-    points = pd.DataFrame([{"point": p, **params}
-                          for p, (params, _) in enumerate(sweep_points(config))])
-    return ExperimentResult(config, out, pd.read_parquet(out / "metrics.parquet"), points)
-
-
-def failures(out: str | Path) -> list[dict]:
-    """The runs of an experiment folder that raised: point, replication, error."""
-    found = []
-    for path in sorted(Path(out).glob(f"runs/*/{ERROR_FILE}")):
-        if not (path.parent / METRICS_FILE).exists():
-            info = json.loads(path.read_text())
-            found.append({k: info[k] for k in ("point", "replication", "error")})
-    return found
-
-
-def load_runs(result: ExperimentResult, table: str) -> pd.DataFrame:
-    """One table of every run, stacked, with ``point`` and ``replication`` columns."""
-    frames = []
-    for p in result.points["point"]:
-        for r in range(result.config.replications):
-            if not (run_dir(result.out, int(p), r) / METRICS_FILE).exists():
-                continue  # a run that failed
-            frame = result.run(int(p), r).table(table)
-            frames.append(frame.assign(point=int(p), replication=r))
-    return pd.concat(frames, ignore_index=True)
-
-
-def query(out: str | Path, sql: str) -> pd.DataFrame:
-    """SQL over every run of an experiment folder, with DuckDB reading the Parquet files.
-
-    Each table of ``docs/tables.md`` is a view over all runs' files with two more columns,
-    ``point`` and ``replication``; ``metrics`` is the experiment's tidy metrics.
-
-    Examples
-    --------
-    >>> query("reports/quickstart",                                  # doctest: +SKIP
-    ...       "SELECT point, kind, sum(attempts) AS calls FROM daily_calls GROUP BY ALL")
-    """
-    import duckdb
-
-    from .runner import TABLES
-
-    out = Path(out)
-    con = duckdb.connect()
-    for name in TABLES:
-        if any(out.glob(f"runs/*/{name}.parquet")):
-            pattern = str(out / "runs" / "*" / f"{name}.parquet").replace("'", "''")
-            con.execute(
-                f"CREATE VIEW {name} AS SELECT * EXCLUDE (filename), "
-                r"CAST(regexp_extract(filename, 'p(\d+)-r\d+', 1) AS INTEGER) AS point, "
-                r"CAST(regexp_extract(filename, 'p\d+-r(\d+)', 1) AS INTEGER) AS replication "
-                f"FROM read_parquet('{pattern}', filename = true, union_by_name = true)")
-    if (out / "metrics.parquet").exists():
-        path = str(out / "metrics.parquet").replace("'", "''")
-        con.execute(f"CREATE VIEW metrics AS SELECT * FROM read_parquet('{path}')")
-    return con.execute(sql).df()

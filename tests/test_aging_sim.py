@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.config import parse_config
-from sim.runner import simulate
+from sim.runs.simulate import simulate
 
 DAY = 86400.0
 QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
@@ -208,12 +208,14 @@ def test_model_release_follows_the_trained_models_prediction():
     """Each number is released exactly when the trained model gives it the configured
     probability of being quiet, clipped to its type's bounds (slow decay here, so that
     the predictions spread between the bounds)."""
-    from sim.aging_models import run_frame, training_model
+    from sim.runs.simulate import study_policies
+    from sim.studies.aging.models import run_frame
 
     res = _run(residual={"residential": {"tenure_scale_days": 20.0, "stop_beta_days": 60.0}},
-               release={"policy": "model", "quantile": 0.8, "train_days": 120.0})
+               release={"policy": "model", "policies": {"model": {"quantile": 0.8}},
+                        "train_days": 120.0})
     cfg = res.config
-    model = training_model(cfg)  # memoised: the very model the run used
+    model = study_policies(cfg).release.model_  # memoised: the very model the run used
     frame = run_frame(res).dropna(subset=["release_t"])
     assert len(frame) > 100
     bounds = np.array([getattr(cfg.subscribers, t).aging_days for t in frame["type"]])

@@ -41,11 +41,11 @@ def test_resolved_toml_round_trips(tiny_config):
     assert again == tiny_config
 
 
-def test_steady_state_arrivals_when_omitted():
-    """Without arrivals_per_day the arrival rate is initial / mean tenure."""
+def test_steady_state_arrivals_by_default():
+    """arrivals_per_day = "steady" (the default) is initial / mean tenure."""
     cfg = parse_config({})
     spec = cfg.subscribers.residential
-    assert spec.arrivals_per_day is None
+    assert spec.arrivals_per_day == "steady"
     assert spec.steady_arrivals_per_day == pytest.approx(spec.initial / spec.tenure.mean)
 
 
@@ -75,9 +75,9 @@ def test_overrides_parse_toml_values(tiny_raw):
         ({"aging": {"thresholds": [1.0, 2.0, 5.0]}}, [], "aging.thresholds: must be strictly descending"),
         ({"aging": {"thresholds": [2.0, 0.0]}}, [], "aging.thresholds: must be positive"),
         ({}, ["aging.release.policy=fixed_30"], "aging.release.policy: would release before the 45-day floor"),
-        ({}, ["aging.release.policy=soon"], "aging.release.policy: must be 'fixed_<days>'"),
+        ({}, ["aging.release.policy=soon"], "aging.release.policy: unknown release policy (known: 'drawn', 'fixed_<days>'"),
         ({}, ["aging.release.threshold=3.0"], "aging.release.threshold: must be one of aging.thresholds"),
-        ({}, ["aging.release.model=svm"], "aging.release.model: must be 'lookup'"),
+        ({}, ["aging.release.model=svm"], "aging.release.model: unknown aging model (known: "),
         ({}, ["residual.business.stop_alpha=0"], "residual.business.stop_alpha: Input should be greater than 0"),
         ({"subscribers": {"business": {"diurnal": [1, 2]}}}, [],
          "subscribers.business.diurnal: needs 24 hourly weights"),
@@ -147,13 +147,13 @@ def test_zipped_sweeps_vary_together_and_must_match_in_length():
     """Keys under [sweep.zip] move together (one dimension of the grid); lists of
     different lengths are one line naming sweep.zip."""
     raw = {"sweep": {"scenario.days": [1.0, 2.0],
-                     "zip": {"aging.release.policy": ["model", "online"],
-                             "aging.release.quantile": [0.8, 0.9]}}}
+                     "zip": {"aging.release.policy": ["model", "fixed_90"],
+                             "aging.harm_price": [0.8, 0.9]}}}
     points = [params for params, _ in sweep_points(parse_config(raw))]
     assert len(points) == 4
-    assert {(p["aging.release.policy"], p["aging.release.quantile"]) for p in points} == {
-        ("model", 0.8), ("online", 0.9)}
-    raw["sweep"]["zip"]["aging.release.quantile"] = [0.8]
+    assert {(p["aging.release.policy"], p["aging.harm_price"]) for p in points} == {
+        ("model", 0.8), ("fixed_90", 0.9)}
+    raw["sweep"]["zip"]["aging.harm_price"] = [0.8]
     with pytest.raises(ConfigError, match=r"^sweep\.zip: zipped lists differ in length"):
         parse_config(raw)
     with pytest.raises(ConfigError, match=r"^sweep\.zip\.aging\.release\.policy = 'x'"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
-from sim.runner import simulate
+from sim.runs.simulate import simulate
 
 TABLES = ("calls", "ledger", "subscribers", "daily", "daily_calls", "states", "exhaustion")
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from benchmarks.dni import erlang_validation, naive_market
 from models.dni.erlang import erlang_b
-from sim.leases import RECENT, Pool, allocate
+from sim.world.leases import RECENT, Pool, allocate
 
 
 def _pool(sizes, steal=False, kernel=allocate) -> Pool:

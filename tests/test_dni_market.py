@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError, parse_config
-from sim.runner import simulate
+from sim.runs.simulate import simulate
 
 QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
 FLAT = [1.0] * 24
@@ -151,8 +151,8 @@ def test_store_eviction_by_size_caps_the_store():
     ({"channels": {"search": {"sessions_per_day": -1.0}}},
      "dni.channels.search.sessions_per_day: Input should be greater than or equal to 0"),
     ({"pool_kind": "premium"}, "dni.pool_kind: must be 'local'"),
-    ({"sizer": "guess"}, "dni.sizer: must be 'fixed'"),
-    ({"optimizer": "greedy"}, "dni.optimizer: must be 'none'"),
+    ({"sizer": "guess"}, "dni.sizer: unknown pool sizer (known: fixed, "),
+    ({"optimizer": "greedy"}, "dni.optimizer: unknown composition optimizer (known: none, "),
     ({"sponsors": [{"name": "a", "share": 1.0}, {"name": "a", "share": 2.0}]},
      "dni.sponsors: names repeat"),
     ({"area_codes": [999]}, "dni.area_codes: 999 is not a US area code"),

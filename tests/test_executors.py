@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError, parse_config
-from sim.experiment import failures, query, run_experiment
+from sim import failures, query, run_experiment
 
 SMALL = {
     "name": "exec",

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.config import parse_config
-from sim.experiment import load_runs, run_experiment
+from sim import load_runs, run_experiment
 
 
 @pytest.fixture(scope="module")

@@ -11,23 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sim.inventory import (
-    AGING,
-    ASSIGNED,
-    AVAILABLE,
-    PORTED_OUT,
-    Inventory,
-    InventoryError,
-    lookup_ids,
-    make_numbers,
-)
-from sim.numbering import exchange_codes, us_area_codes
-from sim.recorder import REASONS, SCHEMAS, STATES, Table
+from models.common import DAY
+from sim.core.numbering import exchange_codes, us_area_codes
+from sim.world.inventory import Inventory, InventoryError, lookup_ids, make_numbers
+from sim.world.recorder import Table
+from sim.world.schemas import (AGING, ASSIGNED, AVAILABLE, PORTED_OUT, REASONS, SCHEMAS,
+                               STATES)
 
 AREA_CODES = [212, 415]
 BLOCKS = 2
 N = len(AREA_CODES) * BLOCKS * 1000
-DAY = 86400.0
 MIN_AGING = 30 * DAY
 DISCONNECT = REASONS.index("disconnect")
 RELEASE = REASONS.index("release")
@@ -564,7 +557,7 @@ def test_repeated_ids_in_one_transition_are_refused():
 
 def test_growing_columns_accept_zero_rows():
     """Appending no rows returns no ids and leaves the columns as they were."""
-    from sim.columns import GrowingColumns
+    from sim.core.columns import GrowingColumns
 
     cols = GrowingColumns({"x": "float64"}, capacity=1)
     assert cols.extend(x=np.empty(0)).size == 0 and len(cols) == 0

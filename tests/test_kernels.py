@@ -6,12 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.clock import PoissonSources, advance
-from sim.pipeline import BLOCKED, DELIVERED, OFF_NET, VACANT, route_outcomes
-from sim.inventory import ASSIGNED, PORTED_OUT
-from sim.recorder import CALL_KINDS
-from sim.timesort import time_order
-from sim.traffic import assemble_calls, stale_calls
+from sim.world.clock import PoissonSources, advance
+from sim.world.pipeline import route_outcomes
+from sim.world.schemas import BLOCKED, DELIVERED, OFF_NET, VACANT
+from sim.world.schemas import ASSIGNED, PORTED_OUT
+from sim.world.schemas import CALL_KINDS
+from sim.world.timesort import time_order
+from sim.world.origination import assemble_calls, stale_calls
 
 SPAM = CALL_KINDS.index("spam")
 

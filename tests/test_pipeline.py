@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from sim.pipeline import CallBatch
-from sim.runner import simulate
+from sim.world.calls import CallBatch
+from sim.runs.simulate import simulate
 
 
 class BlockNumbers:

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.atomic import write_atomic
-from sim.recorder import SCHEMAS, Table
+from sim.core.atomic import write_atomic
+from sim.world.recorder import Table
+from sim.world.schemas import SCHEMAS
 
 
 def make_values(name: str, n: int, rng: np.random.Generator, scalars=()) -> dict:

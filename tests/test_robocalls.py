@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError, parse_config
-from sim.runner import simulate
-from sim.summary import burst_metrics
+from sim.runs.simulate import simulate
+from sim.studies.burst.metrics import burst_metrics
 
 WORLD = {
     "name": "robo",
@@ -88,8 +88,11 @@ def test_per_number_rules_miss_the_snowshoe_and_the_cohort_detector_finds_it(blo
     """Snowshoe numbers stay under per-number thresholds; the cohort detector flags them."""
     plain = burst_metrics(blocked_run)
     assert plain["robocall.flagged_share.snowshoe"] == 0
-    with_cohort = burst_metrics(simulate(_config(with_cohort=True, cohort_threshold=20,
-                                                 cohort_min_members=8), progress=False))
+    cohort = {**parse_config({}).detection.detectors["cohort"], "threshold": 20,
+              "min_members": 8}
+    with_cohort = burst_metrics(simulate(_config(beside=["cohort"],
+                                                 detectors={"cohort": cohort}),
+                                         progress=False))
     assert with_cohort["robocall.flagged_share.snowshoe"] >= 0.5
     assert with_cohort["detection.false_flags_per_new_number"] == 0
 
@@ -149,7 +152,7 @@ def test_bad_detection_config_names_the_key(override, key):
 
 def test_experiment_report_has_the_robocall_section(tmp_path):
     """tnlab run on a detector sweep writes detection metrics, curves and a recommendation."""
-    from sim.experiment import run_experiment
+    from sim import run_experiment
 
     raw = {**WORLD, "replications": 1, "scenario": {"days": 1},
            "sweep": {"detection.detector": ["none", "fixed_window"]}}

@@ -21,13 +21,11 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import integrate, special, stats
 
-from sim.clock import PoissonSources, advance
-from sim.config import parse_config, SUBSCRIBER_TYPES
-from sim.distributions import Distribution
-from sim.runner import simulate
-
-DAY = 86400.0
-HOUR = 3600.0
+from models.common import DAY, HOUR, SUBSCRIBER_TYPES
+from sim.config import parse_config
+from sim.core.distributions import Distribution
+from sim.runs.simulate import simulate
+from sim.world.clock import PoissonSources, advance
 Z = 4.0  # standard errors allowed for a mean (two-sided p ~ 6e-5)
 ALPHA = 1e-3  # goodness-of-fit tests must give p > ALPHA
 

@@ -110,6 +110,10 @@ class ReleasePolicy:
         """Decisions at the end of the day ending at ``t`` (s)."""
         return Decisions()
 
+    def early_days(self) -> int:
+        """Days of early aging traffic the policy reads (``early_<d>`` features)."""
+        return 0
+
     def model_for(self, base: Any, threshold: float, background: float) -> Any:
         """The unfitted model this policy predicts with, around the profile model ``base``
         (``threshold`` and ``background`` in calls/day)."""
@@ -214,6 +218,9 @@ class OnlineRelease(ModelRelease):
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
             raise ValueError(f"days must be an integer >= 1, got {days!r}")
         self.days = int(days)
+
+    def early_days(self) -> int:
+        return self.days
 
     def model_for(self, base: Any, threshold: float, background: float) -> OnlineDecay:
         return OnlineDecay(base, thr=threshold, background_per_day=background)

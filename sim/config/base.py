@@ -1,0 +1,115 @@
+"""What every config section shares: the base model, one-line errors, and the checks that
+tie a section to the registries of ``models``."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from models.registry import Registry
+
+__all__ = ["ConfigError", "Diurnal", "Section", "check_tables", "one_of", "unique_names"]
+
+
+class ConfigError(ValueError):
+    """A configuration problem, as one line that names the key path."""
+
+
+class Section(BaseModel):
+    """A config table: frozen, unknown keys rejected, every field described.
+
+    A list field whose ``json_schema_extra`` names a ``template`` (a sibling table) has each
+    of its items merged over that table before validation, so that an array of tables
+    (``[[robocallers.campaigns]]``) states only what differs from the defaults.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _diurnal(values: list[float]) -> list[float]:
+    if len(values) != 24:
+        raise ValueError(f"needs 24 hourly weights, got {len(values)}")
+    if any(not math.isfinite(v) or v < 0 for v in values) or sum(values) <= 0:
+        raise ValueError("weights must be finite, non-negative and not all zero")
+    return values
+
+
+Diurnal = Annotated[list[float], AfterValidator(_diurnal)]
+"""24 hour-of-day weights of a rate (any scale; the world normalises them to mean 1)."""
+
+
+def one_of(*options: str):
+    """A string field restricted to ``options``, failing with "must be 'a', 'b' or 'c'"."""
+    listed = ", ".join(repr(o) for o in options[:-1]) + f" or {options[-1]!r}"
+
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"must be {listed}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def unique_names(items, key: str) -> None:
+    """Raise if two items of a list share a ``name``."""
+    names = [item.name for item in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{key}: names repeat")
+
+
+def registered(registry: Registry, *reserved: str):
+    """A string field naming an entry of ``registry`` (or one of the ``reserved`` names)."""
+
+    def check(value: str) -> str:
+        if value not in reserved and value not in registry:
+            known = ", ".join([*reserved, *registry.names()])
+            raise ValueError(f"unknown {registry.kind} (known: {known})")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def check_tables(registry: Registry, tables: dict[str, dict[str, Any]], key: str) -> None:
+    """Check each entry's parameter table: a registered name, no unknown or missing
+    parameter, values of the annotated types.
+
+    Raises
+    ------
+    ValueError
+        Starting with the dotted path below ``key``, e.g. ``"cusum.h: ..."``.
+    """
+    for name, params in tables.items():
+        if name not in registry:
+            raise ValueError(f"{key}.{name}: unknown {registry.kind} (known: "
+                             + ", ".join(registry.names()) + ")")
+        spec = registry.parameters(name)
+        for param in params:
+            if param not in spec:
+                raise ValueError(f"{key}.{name}.{param}: unknown key (parameters of "
+                                 f"{name}: {', '.join(spec) or 'none'})")
+        for param, p in spec.items():
+            if param not in params:
+                if p.default is inspect.Parameter.empty:
+                    raise ValueError(f"{key}.{name}.{param}: required key is missing")
+                continue
+            if p.annotation is inspect.Parameter.empty:
+                continue
+            try:
+                TypeAdapter(p.annotation).validate_python(params[param], strict=True)
+            except ValidationError as err:
+                msg = err.errors()[0]["msg"]
+                raise ValueError(f"{key}.{name}.{param}: {msg} (got {params[param]!r})") \
+                    from None
+            except Exception:  # noqa: BLE001 -- an annotation pydantic cannot check
+                continue
+
+
+def build_checked(registry: Registry, name: str, key: str, *context, **params):
+    """Build an entry, turning the factory's errors into one line naming ``key``."""
+    try:
+        return registry.build(name, *context, **params)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{key}: {err}") from None

@@ -1,0 +1,1 @@
+"""The experiment report: page assembly around each study's section."""

@@ -1,0 +1,107 @@
+"""One run of the world: ``simulate`` for notebooks and for ``tnlab simulate``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+from tqdm.auto import tqdm
+
+from models.common import DAY
+
+from ..config.experiment import ExperimentConfig
+from ..core.atomic import write_atomic
+from ..core.seeding import Streams
+from ..results.run import TABLES, SimResult
+from ..studies import STUDIES
+from ..world.calls import Policy
+from ..world.recorder import Recorder
+from ..world.world import Policies, World
+from .manifest import run_manifest
+
+__all__ = ["simulate", "study_policies"]
+
+
+def _in_memory(config: ExperimentConfig, point: int, replication: int) -> SimResult:
+    return simulate(config, point=point, replication=replication, progress=False)
+
+
+def study_policies(config: ExperimentConfig, replication: int = 0,
+                   **given) -> Policies:
+    """The policies every study plugs into a run of ``config`` (their training runs, if
+    any, run now).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    replication : int
+        Which replication (training runs use its streams).
+    **given
+        Collaborators handed in instead of built (e.g. ``aging_model``).
+    """
+    policies = Policies()
+    for study in STUDIES:
+        policies = policies.merge(study.policies(config, replication=replication,
+                                                 run_world=_in_memory, given=given))
+    return policies
+
+
+def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: int = 0,
+             replication: int = 0, policies: Sequence[Policy] = (), aging_model=None,
+             progress: bool = True) -> SimResult:
+    """Run the world once.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        The configuration (a single point: its sweep is ignored).
+    out : str or pathlib.Path, optional
+        Directory for the Parquet tables and ``manifest.json``; tables stay in memory if None.
+    point, replication : int
+        Which (sweep point, replication) this is: with ``config.seed`` they fix the streams.
+    policies : sequence of Policy
+        More call-control policies, after those the config asks for.
+    aging_model : object, optional
+        The fitted profile model of a release policy that needs one; by default one is
+        trained on a separate run of the same world (``sim.studies.aging``).
+    progress : bool
+        Show a progress bar over simulated days (terminal or notebook).
+
+    Returns
+    -------
+    SimResult
+
+    Examples
+    --------
+    >>> from sim import load_config, simulate                      # doctest: +SKIP
+    >>> res = simulate(load_config("experiments/quickstart.toml"))  # doctest: +SKIP
+    >>> res.daily_calls.groupby("kind").attempts.sum()              # doctest: +SKIP
+    """
+    plugged = study_policies(config, replication, aging_model=aging_model).merge(
+        Policies(screens=list(policies)))
+    names = [n for n in TABLES if n != "calls" or config.record.calls]
+    recorder = Recorder(out, names)
+    started = time.time()
+    bar = tqdm(total=config.scenario.days, unit="day", desc=config.name, disable=not progress,
+               leave=False)
+    try:
+        world = World(config, Streams(config.seed, point, replication), recorder, plugged,
+                      progress=lambda s: bar.update(s / DAY))
+        world.simulate()
+        recorder.finish()
+    except BaseException:
+        recorder.abandon()
+        raise
+    finally:
+        bar.close()
+    manifest = run_manifest(
+        config, point=point, replication=replication, runtime_s=round(time.time() - started, 3),
+        executor="serial", tables={n: t.rows for n, t in recorder.tables.items()},
+    )
+    if out is None:
+        return SimResult(config, None, recorder.frames(), manifest)
+    out = Path(out)
+    write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+    return SimResult(config, out, {}, manifest)

@@ -1,0 +1,16 @@
+"""The studies of the workbench, one subpackage each: the policies it plugs into the world,
+its per-run metrics and its section of the report (:class:`~sim.studies.study.Study`).
+
+Adding a study is one subpackage and one entry in :data:`STUDIES`; studies never import
+each other.
+"""
+
+from .aging import AGING
+from .burst import BURST
+from .dni import DNI
+from .overview import OVERVIEW
+
+STUDIES = (OVERVIEW, BURST, AGING, DNI)
+"""Every study, in the order of the report's sections."""
+
+__all__ = ["STUDIES"]

@@ -1,0 +1,177 @@
+"""Columnar recording of a run's tables, in memory or streamed to Parquet.
+
+Each table has a fixed schema (:data:`~sim.world.schemas.SCHEMAS`, documented in
+``docs/tables.md``).  Rows are
+appended as whole NumPy columns; categorical columns hold small integer codes and become
+dictionary-encoded strings in Parquet and ``pandas.Categorical`` in DataFrames.
+
+When a run writes to a directory, a table is streamed to ``<name>.parquet.part`` one row
+group at a time (so memory is bounded by the flush size, not the horizon) and renamed to
+``<name>.parquet`` only when the run has finished: an interrupted run never leaves a
+truncated table behind and never replaces a finished one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .schemas import SCHEMAS, Column
+
+__all__ = ["Recorder", "Table"]
+
+def _arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
+    fields = []
+    for col in columns:
+        if col.categories is None:
+            fields.append(pa.field(col.name, pa.from_numpy_dtype(np.dtype(col.dtype))))
+        else:
+            fields.append(pa.field(col.name, pa.dictionary(pa.int8(), pa.string())))
+    return pa.schema(fields)
+
+
+class Table:
+    """A columnar buffer with a fixed schema, optionally streamed to a Parquet file.
+
+    Parameters
+    ----------
+    name : str
+        Table name; its schema is ``SCHEMAS[name]``.
+    path : pathlib.Path or None
+        Final Parquet path, or None to keep every row in memory.
+    flush_rows : int
+        Rows buffered before a row group is written (when ``path`` is set).
+    """
+
+    def __init__(self, name: str, path: Path | None = None, flush_rows: int = 1_000_000):
+        self.name = name
+        self.columns = SCHEMAS[name]
+        self.path = path
+        self.flush_rows = flush_rows
+        self.rows = 0
+        self._chunks: dict[str, list[np.ndarray]] = {c.name: [] for c in self.columns}
+        self._buffered = 0
+        self._schema = _arrow_schema(self.columns)
+        self._writer: pq.ParquetWriter | None = None
+
+    @property
+    def _part(self) -> Path:
+        return self.path.with_name(self.path.name + ".part")
+
+    def append(self, **values) -> None:
+        """Append rows given as equal-length arrays (scalars are broadcast).
+
+        Every column of the schema must be given.
+        """
+        n = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
+        if set(values) != set(self._chunks):
+            missing = set(self._chunks) ^ set(values)
+            raise KeyError(f"{self.name}: columns mismatch {sorted(missing)}")
+        if n == 0:
+            return
+        for col in self.columns:
+            arr = np.array(values[col.name], dtype=col.dtype)  # a copy: callers reuse buffers
+            self._chunks[col.name].append(np.full(n, arr) if arr.ndim == 0 else arr)
+        self.rows += n
+        self._buffered += n
+        if self.path is not None and self._buffered >= self.flush_rows:
+            self._flush()
+
+    def _arrow(self) -> pa.Table:
+        arrays = []
+        for col in self.columns:
+            chunks = self._chunks[col.name]
+            data = np.concatenate(chunks) if chunks else np.empty(0, dtype=col.dtype)
+            if col.categories is None:
+                arrays.append(pa.array(data))
+            else:
+                arrays.append(
+                    pa.DictionaryArray.from_arrays(
+                        pa.array(data, type=pa.int8()), pa.array(col.categories)
+                    )
+                )
+        return pa.Table.from_arrays(arrays, schema=self._schema)
+
+    def _flush(self) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._part, self._schema)
+        self._writer.write_table(self._arrow())
+        for chunks in self._chunks.values():
+            chunks.clear()
+        self._buffered = 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """The in-memory rows as a DataFrame (categorical columns as ``Categorical``)."""
+        if self.path is not None:
+            raise ValueError(f"{self.name} is streamed to {self.path}; read the Parquet file")
+        return self._arrow().to_pandas()
+
+    def finish(self) -> None:
+        """Write what is left and rename the finished file into place."""
+        if self.path is None:
+            return
+        if self._buffered or self._writer is None:
+            self._flush()
+        self._writer.close()
+        os.replace(self._part, self.path)
+
+    def abandon(self) -> None:
+        """Drop a partly written file, leaving any earlier finished table untouched."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self.path is not None and self._part.exists():
+            self._part.unlink()
+
+
+class Recorder:
+    """The tables of one run.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path or None
+        Directory for the Parquet files, or None to keep tables in memory.
+    tables : iterable of str
+        Which tables to record (names in :data:`SCHEMAS`).
+    """
+
+    def __init__(self, out: str | Path | None, tables):
+        self.out = None if out is None else Path(out)
+        if self.out is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
+        self.tables = {
+            name: Table(name, None if self.out is None else self.out / f"{name}.parquet")
+            for name in tables
+        }
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+    def finish(self) -> None:
+        """Finish every table (atomic rename when writing to disk).
+
+        A table that an earlier run left in the folder but this run did not record (say
+        ``calls`` when ``record.calls`` is now false) is removed, so the folder holds one run.
+        """
+        for table in self.tables.values():
+            table.finish()
+        if self.out is not None:
+            for name in set(SCHEMAS) - set(self.tables):
+                (self.out / f"{name}.parquet").unlink(missing_ok=True)
+
+    def abandon(self) -> None:
+        """Remove partial files after a failed or interrupted run."""
+        for table in self.tables.values():
+            table.abandon()
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """All tables as DataFrames (in-memory recorders only)."""
+        return {name: table.to_frame() for name, table in self.tables.items()}

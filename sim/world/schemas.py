@@ -1,0 +1,203 @@
+"""The world's vocabularies (state, reason, caller-kind and outcome codes) and the schema of
+every table a run writes (documented in ``docs/tables.md``).
+
+Categorical columns hold small integer codes in memory; the tuples here give their names,
+in code order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.common import CHANNELS, NUMBER_KINDS, SUBSCRIBER_TYPES
+
+__all__ = ["AGING", "ASSIGNED", "AVAILABLE", "BLOCKED", "CALL_KINDS", "Column", "DELIVERED",
+           "DNI_OUTCOMES", "DNI_VIA", "END_REASONS", "LINE_TYPES", "OFF_NET", "OUTCOMES",
+           "PORTED_OUT", "REASONS", "RESIDUAL", "ROBOCALLER", "SCHEMAS", "SPAM", "STATES",
+           "VACANT"]
+
+STATES = ("available", "assigned", "aging", "ported_out")
+"""Inventory states, in the order of their integer codes."""
+REASONS = ("initial", "assign", "disconnect", "release", "port_out", "warm_aging")
+"""Ledger transition reasons, in the order of their integer codes."""
+LINE_TYPES = (*SUBSCRIBER_TYPES, "robocaller")
+"""Who holds a line: the subscriber types, or a robocall campaign."""
+CALL_KINDS = (*LINE_TYPES, "spam", "residual")
+"""Ground-truth kinds of caller, in the order of their integer codes."""
+OUTCOMES = ("blocked", "vacant", "delivered", "off_net")
+"""Call outcomes at routing, in the order of their integer codes."""
+END_REASONS = ("active", "disconnect", "port_out")
+"""How a subscriber's tenure ended, in the order of their integer codes."""
+DNI_VIA = ("store", "lease", "none")
+"""How a tracked call was routed: the association store, the number's current lease, or
+neither (the overflow number, or a number nobody leases)."""
+DNI_OUTCOMES = ("correct", "misattributed", "unattributed")
+"""A tracked call's attribution against the truth."""
+
+AVAILABLE, ASSIGNED, AGING, PORTED_OUT = range(len(STATES))
+BLOCKED, VACANT, DELIVERED, OFF_NET = range(len(OUTCOMES))
+ROBOCALLER = LINE_TYPES.index("robocaller")
+"""Line type (and call kind) of robocall campaign lines."""
+SPAM = CALL_KINDS.index("spam")
+"""Call kind of background spam."""
+RESIDUAL = CALL_KINDS.index("residual")
+"""Call kind of residual calls (meant for a number's previous owner)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: name, NumPy dtype, and categories if categorical."""
+
+    name: str
+    dtype: str
+    categories: tuple[str, ...] | None = None
+
+
+def _cols(*spec) -> tuple[Column, ...]:
+    return tuple(Column(*s) for s in spec)
+
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "calls": _cols(
+        ("t", "float64"),
+        ("caller", "int64"),
+        ("callee", "int64"),
+        ("caller_id", "int32"),
+        ("callee_id", "int32"),
+        ("outcome", "int8", OUTCOMES),
+        ("answered", "bool"),
+        ("duration", "float32"),
+        ("kind", "int8", CALL_KINDS),
+        ("campaign", "int32"),
+    ),
+    "ledger": _cols(
+        ("t", "float64"),
+        ("number", "int64"),
+        ("number_id", "int32"),
+        ("from_state", "int8", STATES),
+        ("to_state", "int8", STATES),
+        ("reason", "int8", REASONS),
+        ("owner", "int32"),
+    ),
+    "subscribers": _cols(
+        ("subscriber", "int32"),
+        ("type", "int8", LINE_TYPES),
+        ("campaign", "int32"),
+        ("number", "int64"),
+        ("number_id", "int32"),
+        ("initial", "bool"),
+        ("start", "float64"),
+        ("end", "float64"),
+        ("end_reason", "int8", END_REASONS),
+        ("rate_multiplier", "float64"),
+        ("contacts", "int32"),
+    ),
+    "exhaustion": _cols(("t", "float64"), ("type", "int8", LINE_TYPES)),
+    "flags": _cols(("t", "float64"), ("number", "int64"), ("number_id", "int32")),
+    "watchlist": _cols(("t", "float64"), ("listed", "int64"), ("flagged", "int64")),
+    "states": _cols(
+        ("t", "float64"),
+        ("available", "int64"),
+        ("assigned", "int64"),
+        ("aging", "int64"),
+        ("ported_out", "int64"),
+    ),
+    "daily": _cols(
+        ("day", "int32"),
+        ("arrivals", "int64"),
+        ("exhaustion", "int64"),
+        ("disconnects", "int64"),
+        ("port_outs", "int64"),
+        ("releases", "int64"),
+        ("subscribers", "int64"),
+    ),
+    "episodes": _cols(
+        ("episode", "int32"),
+        ("number", "int64"),
+        ("number_id", "int32"),
+        ("line", "int32"),
+        ("type", "int8", LINE_TYPES),
+        ("t", "float64"),
+        ("tenure_days", "float64"),
+        ("inbound_90d", "float64"),
+        ("unique_callers_90d", "float64"),
+        ("robocall_share", "float64"),
+        ("earlier_reassignments", "int32"),
+        ("lam0", "float64"),
+        ("alpha", "float64"),
+        ("beta_days", "float64"),
+        ("persistent_per_day", "float64"),
+        ("persistent_days", "float64"),
+        ("release_t", "float64"),
+        ("reassign_t", "float64"),
+        ("harm_calls", "int64"),
+        ("harm_calls_all", "int64"),
+        ("false_clean", "bool"),
+    ),
+    "crossings": _cols(
+        ("episode", "int32"),
+        ("threshold", "float64"),
+        ("first_days", "float64"),
+        ("stable_days", "float64"),
+    ),
+    "threshold_status": _cols(
+        ("t", "float64"),
+        ("episode", "int32"),
+        ("number_id", "int32"),
+        ("threshold", "float64"),
+        ("below", "bool"),
+        ("state", "int8", STATES),
+    ),
+    "early_inbound": _cols(
+        ("episode", "int32"),
+        ("day", "int16"),
+        ("calls", "int32"),
+    ),
+    "impressions": _cols(
+        ("t", "float64"),
+        ("impression", "int64"),
+        ("consumer", "int32"),
+        ("area", "int16"),
+        ("channel", "int8", CHANNELS),
+        ("sponsor", "int16"),
+        ("kind", "int8", NUMBER_KINDS),
+        ("number_id", "int32"),
+        ("lease_end", "float64"),
+        ("call_prob", "float32"),
+    ),
+    "dni_calls": _cols(
+        ("t", "float64"),
+        ("impression", "int64"),
+        ("consumer", "int32"),
+        ("withheld", "bool"),
+        ("number_id", "int32"),
+        ("kind", "int8", NUMBER_KINDS),
+        ("sponsor", "int16"),
+        ("attributed", "int64"),
+        ("routed_sponsor", "int16"),
+        ("via", "int8", DNI_VIA),
+        ("outcome", "int8", DNI_OUTCOMES),
+        ("in_window", "bool"),
+        ("repeat", "bool"),
+        ("minutes", "float32"),
+    ),
+    "pool": _cols(
+        ("t", "float64"),
+        ("size", "int64"),
+        *((f"size_{k}", "int64") for k in NUMBER_KINDS),
+        ("busy", "int64"),
+        ("store_entries", "int64"),
+        ("sessions", "int64"),
+        ("blocked", "int64"),
+    ),
+    "daily_calls": _cols(
+        ("day", "int32"),
+        ("kind", "int8", CALL_KINDS),
+        ("attempts", "int64"),
+        ("blocked", "int64"),
+        ("vacant", "int64"),
+        ("off_net", "int64"),
+        ("answered", "int64"),
+        ("minutes", "float64"),
+    ),
+}
