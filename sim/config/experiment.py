@@ -26,6 +26,9 @@ class ExperimentConfig(Section):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$",
                       description="The experiment's name (its default output folder).")
     description: str = Field(description="One sentence on what the experiment asks.")
+    plugins: list[str] = Field(
+        description="Python modules imported before the config is validated and before "
+                    "each run: they register their own detectors, models and policies.")
     seed: int = Field(ge=0, lt=2**63, description="Root seed of every random stream.")
     replications: int = Field(ge=1, le=10_000,
                               description="Independent runs of every sweep point.")

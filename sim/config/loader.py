@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .base import ConfigError
 from .experiment import ExperimentConfig
+from .plugins import load_plugins
 from .raw import flatten, format_error, merge, parse_override, set_path
 from .sweep import check_sweep
 
@@ -68,6 +69,8 @@ def parse_config(raw: dict[str, Any], overrides: Iterable[str] = ()) -> Experime
     for text in overrides:
         key, value = parse_override(text)
         set_path(merged, key, value, f"--set {text}")
+    if isinstance(merged.get("plugins"), list):
+        load_plugins(merged["plugins"])
     config = validate(merged)
     check_sweep(config, merged)
     return config

@@ -14,7 +14,7 @@ from .raw import ZIP, format_error, set_path
 
 __all__ = ["check_sweep", "sweep_points"]
 
-_UNSWEPT = ("sweep", "seed", "replications", "name", "common_random_numbers")
+_UNSWEPT = ("sweep", "seed", "replications", "name", "common_random_numbers", "plugins")
 
 
 def check_sweep(config: ExperimentConfig, merged: dict[str, Any]) -> None:

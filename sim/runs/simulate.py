@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from models.common import DAY
 
 from ..config.experiment import ExperimentConfig
+from ..config.plugins import load_plugins
 from ..core.atomic import write_atomic
 from ..core.seeding import Streams
 from ..results.run import TABLES, SimResult
@@ -41,6 +42,7 @@ def study_policies(config: ExperimentConfig, replication: int = 0,
     **given
         Collaborators handed in instead of built (e.g. ``aging_model``).
     """
+    load_plugins(config.plugins)  # a worker process may not have imported them yet
     policies = Policies()
     for study in STUDIES:
         policies = policies.merge(study.policies(config, replication=replication,
