@@ -110,9 +110,10 @@ def _big_child() -> None:
             fh.write("5")
     except OSError:
         pass
-    from sim.world.recorder import Recorder
-from sim.world.schemas import SCHEMAS
     from sim.core.seeding import Streams
+    from sim.runs.simulate import study_policies
+    from sim.world.recorder import Recorder
+    from sim.world.schemas import SCHEMAS
     from sim.world.world import World
 
     cfg = parse_config(BIG)
@@ -120,13 +121,14 @@ from sim.world.schemas import SCHEMAS
                            "subscribers": {"residential": {"initial": 1000}}}), progress=False)
     names = [name for name in SCHEMAS if name != "calls"]
     start = time.perf_counter()
-    world = World(cfg, Streams(cfg.seed), Recorder(None, names))
+    recorder = Recorder(None, names)
+    world = World(cfg, Streams(cfg.seed), recorder, study_policies(cfg))
     world.setup()
     setup = time.perf_counter() - start
     world.run(until=world.process(world.traffic.run()))
     world.population.write_table()
     seconds = time.perf_counter() - start
-    calls = int(world.recorder["daily_calls"].to_frame()["attempts"].sum())
+    calls = int(recorder["daily_calls"].to_frame()["attempts"].sum())
     peak = _peak_mb()
     print(json.dumps({"calls": calls, "seconds": seconds, "setup_s": setup, "peak_mb": peak}))
 

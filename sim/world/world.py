@@ -11,8 +11,9 @@ end-of-run tables) without its dependency.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import simpy
@@ -62,7 +63,7 @@ class Policies:
     sizer: Any = None
     composer: Any = None
 
-    def merge(self, other: "Policies") -> "Policies":
+    def merge(self, other: Policies) -> Policies:
         """Both sets: screens of ``self`` first; ``other`` fills what ``self`` leaves
         unset."""
         return Policies(
@@ -169,12 +170,16 @@ class World(simpy.Environment):
             watchers=[self.tracker.count, self.robocallers.after_slice],
             daily=[self.tracker.end_day, self.releaser.end_day], progress=progress)
 
-    def simulate(self) -> None:
-        """Set up, run to the horizon, and write the end-of-run tables."""
+    def setup(self) -> None:
+        """The initial state and the SimPy processes of every component."""
         self.population.setup()
         self.robocallers.setup()
         if self.market is not None:
             self.process(self.market.run())
+
+    def simulate(self) -> None:
+        """Set up, run to the horizon, and write the end-of-run tables."""
+        self.setup()
         self.run(until=self.process(self.traffic.run()))
         self.population.write_table()
         self.tracker.write_tables()
