@@ -16,26 +16,28 @@ import time
 
 import numpy as np
 
+from sim.config import parse_config
+from sim.runs.simulate import simulate
+from sim.world.clock import PoissonSources, advance
+from sim.world.inventory import lookup_ids, make_numbers
+from sim.world.origination import assemble_calls, stale_calls
+from sim.world.pipeline import route_outcomes
+from sim.world.timesort import time_order
+
 from .aging import bench_aging
 from .burst import bench_burst
 from .dni import bench_dni
 from .dni_bandits import bench_bandits
 from .dni_erlang import bench_erlang
 from .naive import naive_world
-
-from sim.world.clock import PoissonSources, advance
-from sim.config import parse_config
-from sim.world.inventory import lookup_ids, make_numbers
-from sim.world.pipeline import route_outcomes
-from sim.runs.simulate import simulate
-from sim.world.timesort import time_order
-from sim.world.origination import assemble_calls, stale_calls
 from .timing import rate
 
 
 def _row(name: str, fast: float, base: float, base_name: str, unit: str = "events/s") -> None:
-    print(f"  {name:<34} {fast / 1e6:10.2f} M {unit:<9} {base_name:<24} {base / 1e6:9.3f} M"
-          f"   x{fast / base:8.1f}")
+    print(
+        f"  {name:<34} {fast / 1e6:10.2f} M {unit:<9} {base_name:<24} {base / 1e6:9.3f} M"
+        f"   x{fast / base:8.1f}"
+    )
 
 
 SMALL = {
@@ -58,10 +60,15 @@ BIG = {
     "seed": 1,
     "scenario": {"days": 7},
     "record": {"calls": False},
-    "inventory": {"area_codes": [212, 646, 718, 917, 347, 929, 415, 628, 510, 312, 773, 872],
-                  "blocks_per_area_code": 100},
-    "subscribers": {"residential": {"initial": 840_000}, "business": {"initial": 155_000},
-                    "call_centre": {"initial": 5_000}},
+    "inventory": {
+        "area_codes": [212, 646, 718, 917, 347, 929, 415, 628, 510, 312, 773, 872],
+        "blocks_per_area_code": 100,
+    },
+    "subscribers": {
+        "residential": {"initial": 840_000},
+        "business": {"initial": 155_000},
+        "call_centre": {"initial": 5_000},
+    },
 }
 
 
@@ -77,22 +84,32 @@ def bench_world() -> None:
     naive_calls = naive_world(cfg)
     naive_s = time.perf_counter() - start
     print("World, 20,000 subscribers x 7 days, calls generated, routed and answered:")
-    _row("hybrid (SimPy + slices)", hybrid_calls / hybrid_s, naive_calls / naive_s,
-         "SimPy process/caller", "calls/s")
-    print(f"  ({hybrid_calls:,} vs {naive_calls:,} calls; expected "
-          f"{20_000 * 3.0 * 7:,.0f})")
+    _row(
+        "hybrid (SimPy + slices)",
+        hybrid_calls / hybrid_s,
+        naive_calls / naive_s,
+        "SimPy process/caller",
+        "calls/s",
+    )
+    print(f"  ({hybrid_calls:,} vs {naive_calls:,} calls; expected {20_000 * 3.0 * 7:,.0f})")
 
 
 def bench_big() -> None:
     """1 M subscribers over 7 days, end to end, in a child process."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks", "--big-child"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--big-child"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print("World, 1 M subscribers x 7 days, events not kept (one core):")
-    print(f"  {r['calls']:,} calls in {r['seconds']:.1f} s = {r['calls'] / r['seconds'] / 1e6:.2f}"
-          f" M calls/s end to end (target 5); set-up {r['setup_s']:.1f} s, so "
-          f"{r['calls'] / (r['seconds'] - r['setup_s']) / 1e6:.2f} M calls/s once running; "
-          f"peak memory {r['peak_mb']:,.0f} MB")
+    print(
+        f"  {r['calls']:,} calls in {r['seconds']:.1f} s = {r['calls'] / r['seconds'] / 1e6:.2f}"
+        f" M calls/s end to end (target 5); set-up {r['setup_s']:.1f} s, so "
+        f"{r['calls'] / (r['seconds'] - r['setup_s']) / 1e6:.2f} M calls/s once running; "
+        f"peak memory {r['peak_mb']:,.0f} MB"
+    )
 
 
 def _peak_mb() -> float:
@@ -117,8 +134,12 @@ def _big_child() -> None:
     from sim.world.world import World
 
     cfg = parse_config(BIG)
-    simulate(parse_config({**BIG, "scenario": {"days": 0.05},
-                           "subscribers": {"residential": {"initial": 1000}}}), progress=False)
+    simulate(
+        parse_config(
+            {**BIG, "scenario": {"days": 0.05}, "subscribers": {"residential": {"initial": 1000}}}
+        ),
+        progress=False,
+    )
     names = [name for name in SCHEMAS if name != "calls"]
     start = time.perf_counter()
     recorder = Recorder(None, names)
@@ -146,8 +167,10 @@ def bench_kernels(quick: bool) -> None:
     def emit(kernel, hours):
         src.cols["next_c"][:] = state[0]
         src.clock, src.t0, src.rate = state[1].copy(), state[2], state[3].copy()
-        return sum(len(src.emit(3600.0 * h, np.random.default_rng(1), kernel)[0])
-                   for h in range(1, hours + 1))
+        return sum(
+            len(src.emit(3600.0 * h, np.random.default_rng(1), kernel)[0])
+            for h in range(1, hours + 1)
+        )
 
     events = emit(advance, 24)
     fast = rate(events, lambda: emit(advance, 24))
@@ -167,12 +190,14 @@ def bench_kernels(quick: bool) -> None:
     from sim.world.recorder import Table
 
     inv = Inventory(numbers, Table("ledger"), rng)
-    mixed = np.where(rng.random(1_000_000) < 0.3, numbers[rng.integers(0, len(numbers), 1_000_000)],
-                     rng.integers(2_000_000_000, 9_999_999_999, 1_000_000))
+    mixed = np.where(
+        rng.random(1_000_000) < 0.3,
+        numbers[rng.integers(0, len(numbers), 1_000_000)],
+        rng.integers(2_000_000_000, 9_999_999_999, 1_000_000),
+    )
     fast = rate(len(mixed), lambda: lookup_ids(mixed, inv._npa_slot, inv._block_of), 5)
     base = rate(len(mixed), lambda: np.searchsorted(numbers, mixed), 5)
-    slow = rate(20_000, lambda: lookup_ids.py_func(mixed[:20_000], inv._npa_slot,
-                                                     inv._block_of), 1)
+    slow = rate(20_000, lambda: lookup_ids.py_func(mixed[:20_000], inv._npa_slot, inv._block_of), 1)
     _row("number -> id lookup (1 M)", fast, base, "np.searchsorted")
     _row("", fast, slow, "Python twin")
 
@@ -183,8 +208,13 @@ def bench_kernels(quick: bool) -> None:
     blocked = rng.random(1_000_000) < 0.01
     args = (ids, tt, blocked, st, st, ch)
     fast = rate(len(ids), lambda: route_outcomes(*args), 5)
-    slow = rate(20_000, lambda: route_outcomes.py_func(*(a[:20_000] if a is ids or a is tt or
-                                                          a is blocked else a for a in args)), 1)
+    slow = rate(
+        20_000,
+        lambda: route_outcomes.py_func(
+            *(a[:20_000] if a is ids or a is tt or a is blocked else a for a in args)
+        ),
+        1,
+    )
     _row("routing outcomes (1 M)", fast, slow, "Python twin")
 
     n_sub, n_calls = 100_000, 1_000_000
@@ -225,18 +255,26 @@ def bench_parallel(quick: bool) -> None:
     from sim.runs.executors import Task, execute
 
     subs = 50_000 if quick else 200_000
-    raw = {**SMALL, "name": "bench-sweep", "replications": 2 if quick else 4,
-           "scenario": {"days": 3 if quick else 7}, "inventory": {"blocks_per_area_code": 250},
-           "subscribers": {**SMALL["subscribers"],
-                           "residential": {"initial": subs, "arrivals_per_day": 0,
-                                           "rate_cv": 0}},
-           "sweep": {"subscribers.residential.calls_per_day": [2.0, 3.0]}}
+    raw = {
+        **SMALL,
+        "name": "bench-sweep",
+        "replications": 2 if quick else 4,
+        "scenario": {"days": 3 if quick else 7},
+        "inventory": {"blocks_per_area_code": 250},
+        "subscribers": {
+            **SMALL["subscribers"],
+            "residential": {"initial": subs, "arrivals_per_day": 0, "rate_cv": 0},
+        },
+        "sweep": {"subscribers.residential.calls_per_day": [2.0, 3.0]},
+    }
     cfg = parse_config(raw)
 
     def tasks(folder):
-        return [Task(p, r, params, point, Path(folder) / f"p{p}r{r}", p)
-                for p, (params, point) in enumerate(sweep_points(cfg))
-                for r in range(cfg.replications)]
+        return [
+            Task(p, r, params, point, Path(folder) / f"p{p}r{r}", p)
+            for p, (params, point) in enumerate(sweep_points(cfg))
+            for r in range(cfg.replications)
+        ]
 
     def timed(folder, **kwargs):
         start = time.perf_counter()
@@ -250,18 +288,25 @@ def bench_parallel(quick: bool) -> None:
         out = {}
         for workers in (1, 2):
             start = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1,
-                              dashboard_address=None) as cluster:
+            with LocalCluster(
+                n_workers=workers, threads_per_worker=1, dashboard_address=None
+            ) as cluster:
                 up = time.perf_counter() - start
                 timed(f"{tmp}/warm{workers}", scheduler=cluster.scheduler_address)  # imports
-                out[workers] = (up, timed(f"{tmp}/dask{workers}",
-                                          scheduler=cluster.scheduler_address))
+                out[workers] = (
+                    up,
+                    timed(f"{tmp}/dask{workers}", scheduler=cluster.scheduler_address),
+                )
     print(f"Sweep of {n} runs ({subs:,} subscribers x {raw['scenario']['days']} days each):")
-    print(f"  in-process {serial:.1f} s; 2 Dask workers {out[2][1]:.1f} s: parallel efficiency "
-          f"{serial / (2 * out[2][1]):.0%} (target >= 80%); cluster start {out[2][0]:.1f} s "
-          "and first-task imports not included")
-    print(f"  Dask executor overhead per task against in-process (1 worker): "
-          f"{(out[1][1] - serial) / n * 1000:+.0f} ms")
+    print(
+        f"  in-process {serial:.1f} s; 2 Dask workers {out[2][1]:.1f} s: parallel efficiency "
+        f"{serial / (2 * out[2][1]):.0%} (target >= 80%); cluster start {out[2][0]:.1f} s "
+        "and first-task imports not included"
+    )
+    print(
+        f"  Dask executor overhead per task against in-process (1 worker): "
+        f"{(out[1][1] - serial) / n * 1000:+.0f} ms"
+    )
 
 
 def main() -> None:

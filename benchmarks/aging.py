@@ -12,14 +12,14 @@ lifelines' ``WeibullAFTFitter`` behind the same interface and design, on a 100k-
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sksurv.util import Surv
 
-from models.common import SUBSCRIBER_TYPES
 from models.aging import FastWeibullAFT, WeibullAFT, crossing_days
+from models.common import SUBSCRIBER_TYPES
 
 __all__ = ["bench_aging", "synthetic_episodes"]
 
@@ -35,17 +35,20 @@ def synthetic_episodes(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]
     rate = np.array([3.0, 15.0, 80.0, 20.0])[code] * rng.lognormal(0.0, 0.6, n)
     tenure = 30.0 + rng.lognormal(np.log(900.0), 0.8, n)
     inbound = rng.poisson(90.0 * rate).astype(np.float64)
-    X = pd.DataFrame({
-        "type": pd.Categorical.from_codes(code, SUBSCRIBER_TYPES),
-        "tenure_days": tenure,
-        "inbound_90d": inbound,
-        "unique_callers_90d": rng.binomial(inbound.astype(np.int64), 0.4).astype(np.float64),
-        "robocall_share": rng.beta(1.5, 8.0, n),
-        "earlier_reassignments": rng.poisson(0.4, n),
-    })
+    X = pd.DataFrame(
+        {
+            "type": pd.Categorical.from_codes(code, SUBSCRIBER_TYPES),
+            "tenure_days": tenure,
+            "inbound_90d": inbound,
+            "unique_callers_90d": rng.binomial(inbound.astype(np.int64), 0.4).astype(np.float64),
+            "robocall_share": rng.beta(1.5, 8.0, n),
+            "earlier_reassignments": rng.poisson(0.4, n),
+        }
+    )
     lam0 = rate * rng.beta(2.0, 5.0, n) * -np.expm1(-tenure / 365.0)
-    days = crossing_days(THRESHOLD, lam0, rng.lognormal(np.log(1.5), 0.2, n),
-                         rng.lognormal(np.log(20.0), 0.3, n))
+    days = crossing_days(
+        THRESHOLD, lam0, rng.lognormal(np.log(1.5), 0.2, n), rng.lognormal(np.log(20.0), 0.3, n)
+    )
     censor = np.minimum(365.0, rng.exponential(500.0, n))
     return X, Surv.from_arrays(days <= censor, np.minimum(days, censor))
 
@@ -75,15 +78,22 @@ def bench_aging(quick: bool, row: Callable) -> None:
     X, y = synthetic_episodes(n)
     sub = min(SUBSET, n)
     Xs, ys = X.iloc[:sub], y[:sub]
-    print(f"Aging: Weibull AFT fit + median days on {n:,} synthetic episodes "
-          f"({(~y['event']).mean():.0%} censored, 8 design columns):")
-    FastWeibullAFT().fit(X.iloc[:2000], y[:2000])     # import / first-call costs
+    print(
+        f"Aging: Weibull AFT fit + median days on {n:,} synthetic episodes "
+        f"({(~y['event']).mean():.0%} censored, 8 design columns):"
+    )
+    FastWeibullAFT().fit(X.iloc[:2000], y[:2000])  # import / first-call costs
     WeibullAFT().fit(X.iloc[:2000], y[:2000])
 
     fast_s, fast = _fit_predict_seconds(FastWeibullAFT, X, y, 3)
     life_sub_s, life = _fit_predict_seconds(WeibullAFT, Xs, ys, 1 if quick else 3)
-    row(f"NumPy Newton ({n:,} rows)", n / fast_s, sub / life_sub_s,
-        f"lifelines ({sub // 1000}k rows)", "rows/s")
+    row(
+        f"NumPy Newton ({n:,} rows)",
+        n / fast_s,
+        sub / life_sub_s,
+        f"lifelines ({sub // 1000}k rows)",
+        "rows/s",
+    )
     if not quick:
         life_all_s, _ = _fit_predict_seconds(WeibullAFT, X, y, 1)
         row("", n / fast_s, n / life_all_s, f"lifelines ({n // 1_000_000} M rows)", "rows/s")
@@ -91,8 +101,12 @@ def bench_aging(quick: bool, row: Callable) -> None:
     theirs = life.fitter_.params_
     se = life.fitter_.standard_errors_
     gap = max(abs(same.params_[key] - theirs[key]) / se[key] for key in theirs.index)
-    print(f"  fit + predict on {n:,} rows: {fast_s:.2f} s wall "
-          f"(target < {TARGET_SECONDS:.0f} s; {fast.n_iter_} Newton iterations)"
-          + ("" if quick else f"; lifelines on the same rows {life_all_s:.2f} s"))
-    print(f"  same {sub // 1000}k rows: largest coefficient gap to lifelines "
-          f"{gap:.1e} standard errors")
+    print(
+        f"  fit + predict on {n:,} rows: {fast_s:.2f} s wall "
+        f"(target < {TARGET_SECONDS:.0f} s; {fast.n_iter_} Newton iterations)"
+        + ("" if quick else f"; lifelines on the same rows {life_all_s:.2f} s")
+    )
+    print(
+        f"  same {sub // 1000}k rows: largest coefficient gap to lifelines "
+        f"{gap:.1e} standard errors"
+    )

@@ -41,8 +41,9 @@ def _touch(det) -> None:
             np.copyto(value, value.copy())
 
 
-def _kernel_rate(make, t: np.ndarray, ids: np.ndarray, n_ids: int, twin: bool = False,
-                 repeat: int = 5) -> float:
+def _kernel_rate(
+    make, t: np.ndarray, ids: np.ndarray, n_ids: int, twin: bool = False, repeat: int = 5
+) -> float:
     """Events/s of a detector's kernel (``_run``: id check + kernel [+ pool growth])."""
     box = {}
 
@@ -78,8 +79,9 @@ def _pandas_forward_decay(t, ids, tau=WINDOW):
 def _pandas_ewm(t, ids, tau=WINDOW):
     """pandas' time-aware EWM (a weighted mean, so the same decay pass, not the same number)."""
     s = pd.Series(1.0, index=pd.to_datetime(t, unit="s"))
-    return s.groupby(ids).ewm(halflife=pd.Timedelta(seconds=tau * math.log(2)),
-                              times=s.index).mean()
+    return (
+        s.groupby(ids).ewm(halflife=pd.Timedelta(seconds=tau * math.log(2)), times=s.index).mean()
+    )
 
 
 def bench_burst(quick: bool, row) -> None:
@@ -99,14 +101,17 @@ def bench_burst(quick: bool, row) -> None:
     ids = rng.integers(0, n_ids, n)
     tw, ids_tw = t[:TWIN_EVENTS], ids[:TWIN_EVENTS]
     m = TWIN_EVENTS * 10
-    print(f"Burst detectors ({n:,} sorted calls on {n_ids:,} numbers in a day, {THRESHOLD} calls "
-          f"per {WINDOW:.0f} s;\n Python twins on the first {TWIN_EVENTS:,} calls, pandas rows "
-          f"marked * on the first {m:,}):")
+    print(
+        f"Burst detectors ({n:,} sorted calls on {n_ids:,} numbers in a day, {THRESHOLD} calls "
+        f"per {WINDOW:.0f} s;\n Python twins on the first {TWIN_EVENTS:,} calls, pandas rows "
+        f"marked * on the first {m:,}):"
+    )
 
     detectors = {
         "fixed window": lambda: FixedWindow(THRESHOLD, WINDOW),
-        "sliding window (pool pre-sized)": lambda: SlidingWindow(THRESHOLD, WINDOW,
-                                                                 max_tracked=n),  # >= used
+        "sliding window (pool pre-sized)": lambda: SlidingWindow(
+            THRESHOLD, WINDOW, max_tracked=n
+        ),  # >= used
         "sliding window (pool from 4,096)": lambda: SlidingWindow(THRESHOLD, WINDOW),
         "token bucket": lambda: TokenBucket(THRESHOLD / WINDOW, THRESHOLD),
         "EWMA": lambda: EWMA(WINDOW, THRESHOLD / WINDOW),
@@ -116,8 +121,10 @@ def bench_burst(quick: bool, row) -> None:
     pandas_rows = {
         "fixed window": [("pandas groupby cumcount", _pandas_fixed, n)],
         "sliding window (pool pre-sized)": [("pandas groupby-rolling*", _pandas_sliding, m)],
-        "EWMA": [("pandas groupby-ewm*", _pandas_ewm, m),
-                 ("pandas fwd-decay cumsum", _pandas_forward_decay, n)],
+        "EWMA": [
+            ("pandas groupby-ewm*", _pandas_ewm, m),
+            ("pandas fwd-decay cumsum", _pandas_forward_decay, n),
+        ],
     }
     per_number = {"fixed window", "token bucket", "EWMA", "Poisson CUSUM"}
     for make in detectors.values():  # compile / load the cached kernels first
@@ -130,33 +137,37 @@ def bench_burst(quick: bool, row) -> None:
         rows = pandas_rows.get(name, [])
         label = name
         for base_name, fn, size in rows:
-            base = size / best_seconds(lambda: fn(t[:size], ids[:size]), repeat=1)
+            base = size / best_seconds(lambda fn=fn, size=size: fn(t[:size], ids[:size]), repeat=1)
             row(label, fast, base, base_name)
             label = ""
         if name == "sliding window (pool from 4,096)":
             base_name = "Python twin (grows too)"
         else:
-            base_name = "Python twin" if rows or "Count-Min" in name \
-                else "Python twin (no pandas)"
+            base_name = "Python twin" if rows or "Count-Min" in name else "Python twin (no pandas)"
         row(label, fast, slow, base_name)
         if name in per_number:
             ok = fast >= TARGET_RATE and fast >= TARGET_SPEEDUP * slow
             verdicts.append(f"{name} {'met' if ok else 'MISSED'}")
 
-    print(f"  target for per-number updaters (>= {TARGET_RATE / 1e6:.0f} M events/s and "
-          f">= {TARGET_SPEEDUP:.0f}x the twin): " + ", ".join(verdicts))
+    print(
+        f"  target for per-number updaters (>= {TARGET_RATE / 1e6:.0f} M events/s and "
+        f">= {TARGET_SPEEDUP:.0f}x the twin): " + ", ".join(verdicts)
+    )
 
     print("State per tracked number (bytes; plus the 8-byte flagged_at_ every detector keeps):")
-    for name, det in [("fixed window", FixedWindow(THRESHOLD, WINDOW)),
-                      (f"sliding window (threshold {THRESHOLD})",
-                       SlidingWindow(THRESHOLD, WINDOW)),
-                      ("token bucket", TokenBucket(1.0, 1.0)),
-                      ("EWMA", EWMA(1.0, 1.0)),
-                      ("Poisson CUSUM", PoissonCUSUM(1.0, 2.0, 1.0)),
-                      ("Count-Min window", CountMinWindow(THRESHOLD, WINDOW))]:
+    for name, det in [
+        ("fixed window", FixedWindow(THRESHOLD, WINDOW)),
+        (f"sliding window (threshold {THRESHOLD})", SlidingWindow(THRESHOLD, WINDOW)),
+        ("token bucket", TokenBucket(1.0, 1.0)),
+        ("EWMA", EWMA(1.0, 1.0)),
+        ("Poisson CUSUM", PoissonCUSUM(1.0, 2.0, 1.0)),
+        ("Count-Min window", CountMinWindow(THRESHOLD, WINDOW)),
+    ]:
         print(f"  {name:<34} {det.state_bytes_per_id:>6}")
     cm = CountMinWindow(THRESHOLD, WINDOW)
     fw = FixedWindow(THRESHOLD, WINDOW)
-    print(f"  Count-Min for 10 M numbers (width {cm.width:,} x depth {cm.depth}): "
-          f"{cm.memory_bytes / 2**20:.0f} MiB whatever the count of numbers "
-          f"(FixedWindow: {10_000_000 * fw.state_bytes_per_id / 2**20:.0f} MiB)")
+    print(
+        f"  Count-Min for 10 M numbers (width {cm.width:,} x depth {cm.depth}): "
+        f"{cm.memory_bytes / 2**20:.0f} MiB whatever the count of numbers "
+        f"(FixedWindow: {10_000_000 * fw.state_bytes_per_id / 2**20:.0f} MiB)"
+    )

@@ -18,7 +18,7 @@ does); ``bench_dni`` prints.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,17 @@ from benchmarks.timing import best_seconds
 from models.dni.erlang import erlang_b, servers_for_blocking
 from sim.world.leases import Pool
 
-__all__ = ["pool_for", "lease_lengths", "session_batches", "warmup",
-           "blocking_run", "erlang_validation", "naive_market", "market_config", "bench_dni"]
+__all__ = [
+    "pool_for",
+    "lease_lengths",
+    "session_batches",
+    "warmup",
+    "blocking_run",
+    "erlang_validation",
+    "naive_market",
+    "market_config",
+    "bench_dni",
+]
 
 HOUR = 3600.0
 MEAN_LEASE = 1800.0
@@ -52,14 +61,19 @@ def lease_lengths(kind: str, mean: float, n: int, rng: np.random.Generator) -> n
     if kind == "exponential":
         return rng.exponential(mean, n)
     if kind == "lognormal":
-        return rng.lognormal(np.log(mean) - LOGNORMAL_SIGMA ** 2 / 2, LOGNORMAL_SIGMA, n)
+        return rng.lognormal(np.log(mean) - LOGNORMAL_SIGMA**2 / 2, LOGNORMAL_SIGMA, n)
     raise ValueError(f"unknown lease-length distribution {kind!r}")
 
 
-def session_batches(rate: float, duration: float, rng: np.random.Generator,
-                    kind: str = "exponential", mean: float = MEAN_LEASE, n_groups: int = 1,
-                    step: float = HOUR
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+def session_batches(
+    rate: float,
+    duration: float,
+    rng: np.random.Generator,
+    kind: str = "exponential",
+    mean: float = MEAN_LEASE,
+    n_groups: int = 1,
+    step: float = HOUR,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     """A stationary stream of sessions, one batch per ``step`` seconds.
 
     Parameters
@@ -85,8 +99,12 @@ def session_batches(rate: float, duration: float, rng: np.random.Generator,
     for k in range(int(round(duration / step))):
         n = int(rng.poisson(rate * n_groups * step))
         start = k * step + np.sort(rng.random(n)) * step
-        yield (start, lease_lengths(kind, mean, n, rng), rng.integers(0, n_groups, n),
-               (k + 1) * step)
+        yield (
+            start,
+            lease_lengths(kind, mean, n, rng),
+            rng.integers(0, n_groups, n),
+            (k + 1) * step,
+        )
 
 
 def warmup(kind: str, mean: float = MEAN_LEASE, tol: float = 1e-4) -> float:
@@ -107,19 +125,26 @@ def warmup(kind: str, mean: float = MEAN_LEASE, tol: float = 1e-4) -> float:
     if kind != "lognormal":
         raise ValueError(f"unknown lease-length distribution {kind!r}")
     s = LOGNORMAL_SIGMA
-    mu = np.log(mean) - s ** 2 / 2
+    mu = np.log(mean) - s**2 / 2
     k = 1
     while True:
         t = k * mean  # E[(L - t)+] of a lognormal, over E[L]
-        excess = (stats.norm.cdf((mu + s * s - np.log(t)) / s)
-                  - t / mean * stats.norm.cdf((mu - np.log(t)) / s))
+        excess = stats.norm.cdf((mu + s * s - np.log(t)) / s) - t / mean * stats.norm.cdf(
+            (mu - np.log(t)) / s
+        )
         if excess <= tol:
             return float(t)
         k += 1
 
 
-def blocking_run(servers: int, load: float, kind: str, sessions: int, rng: np.random.Generator,
-                 mean: float = MEAN_LEASE) -> tuple[int, int, float, float]:
+def blocking_run(
+    servers: int,
+    load: float,
+    kind: str,
+    sessions: int,
+    rng: np.random.Generator,
+    mean: float = MEAN_LEASE,
+) -> tuple[int, int, float, float]:
     """One replication of the Erlang loss system on :class:`sim.leases.Pool`.
 
     One group of ``servers`` numbers, all free at time 0, overflow on exhaustion, Poisson
@@ -142,8 +167,7 @@ def blocking_run(servers: int, load: float, kind: str, sessions: int, rng: np.ra
     counted = blocked = 0
     work = 0.0
     first = 0
-    for start, length, group, until in session_batches(rate, duration, rng, kind, mean,
-                                                       step=step):
+    for start, length, group, until in session_batches(rate, duration, rng, kind, mean, step=step):
         ids = np.arange(first, first + len(start))
         first += len(start)
         number = pool.allocate(start, length, group, ids, until)
@@ -154,9 +178,15 @@ def blocking_run(servers: int, load: float, kind: str, sessions: int, rng: np.ra
     return counted, blocked, work, duration - warm
 
 
-def erlang_validation(loads=(10, 100, 1000), kinds=("exponential", "lognormal"), seed: int = 2024,
-                      replications: int = 20, sessions: int = 100_000, level: float = 0.95,
-                      mean: float = MEAN_LEASE) -> pd.DataFrame:
+def erlang_validation(
+    loads=(10, 100, 1000),
+    kinds=("exponential", "lognormal"),
+    seed: int = 2024,
+    replications: int = 20,
+    sessions: int = 100_000,
+    level: float = 0.95,
+    mean: float = MEAN_LEASE,
+) -> pd.DataFrame:
     """Measured blocking of the pool against Erlang B, by independent replications.
 
     For each load A and lease-length distribution: one group of N = :func:`pool_for` (A)
@@ -198,17 +228,28 @@ def erlang_validation(loads=(10, 100, 1000), kinds=("exponential", "lognormal"),
     for load in loads:
         n = pool_for(load)
         for kind in kinds:
-            runs = np.array([blocking_run(n, load, kind, sessions, np.random.default_rng(s),
-                                          mean)
-                             for s in next(children).spawn(replications)])
+            runs = np.array(
+                [
+                    blocking_run(n, load, kind, sessions, np.random.default_rng(s), mean)
+                    for s in next(children).spawn(replications)
+                ]
+            )
             s, b, w, secs = runs.T
             ratio = b.sum() / s.sum()
             resid = b - ratio * s
             se = np.sqrt(resid.var(ddof=1) / replications) / s.mean()
             half = stats.t.ppf(0.5 + level / 2, replications - 1) * se
-            rows.append({"load": float(load), "distribution": kind, "pool": n,
-                         "offered": w.sum() / secs.sum(),
-                         "measured": ratio, "ci": half, "erlang_b": erlang_b(n, load)})
+            rows.append(
+                {
+                    "load": float(load),
+                    "distribution": kind,
+                    "pool": n,
+                    "offered": w.sum() / secs.sum(),
+                    "measured": ratio,
+                    "ci": half,
+                    "erlang_b": erlang_b(n, load),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -253,9 +294,9 @@ def naive_market(start, length, group, pool_sizes) -> np.ndarray:
         yield env.timeout(hold)
         yield store.put(number)
 
-    for j, (at, hold, g) in enumerate(zip(np.asarray(start).tolist(),
-                                          np.asarray(length).tolist(),
-                                          np.asarray(group).tolist())):
+    for j, (at, hold, g) in enumerate(
+        zip(np.asarray(start).tolist(), np.asarray(length).tolist(), np.asarray(group).tolist())
+    ):
         env.process(session(j, at, hold, stores[g]))
     env.run()
     return out
@@ -267,12 +308,18 @@ def market_config(days: float = 2, pool_size: int = 2000):
     from sim.config import parse_config
 
     quiet = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
-    return parse_config({
-        "name": "bench-dni", "scenario": {"days": days}, "record": {"calls": False},
-        "subscribers": {k: quiet for k in ("residential", "business", "call_centre",
-                                           "notifier")},
-        "spam": {"calls_per_line_per_day": 0.0},
-        "dni": {"enabled": True, "pool_size": pool_size}})
+    return parse_config(
+        {
+            "name": "bench-dni",
+            "scenario": {"days": days},
+            "record": {"calls": False},
+            "subscribers": {
+                k: quiet for k in ("residential", "business", "call_centre", "notifier")
+            },
+            "spam": {"calls_per_line_per_day": 0.0},
+            "dni": {"enabled": True, "pool_size": pool_size},
+        }
+    )
 
 
 def _allocate_all(batches, n_groups: int, per_group: int) -> np.ndarray:
@@ -281,8 +328,7 @@ def _allocate_all(batches, n_groups: int, per_group: int) -> np.ndarray:
         pool.buy(g, per_group)
     out, first = [], 0
     for start, length, group, until in batches:
-        out.append(pool.allocate(start, length, group, np.arange(first, first + len(start)),
-                                 until))
+        out.append(pool.allocate(start, length, group, np.arange(first, first + len(start)), until))
         first += len(start)
     return np.concatenate(out)
 
@@ -303,8 +349,11 @@ def bench_dni(quick: bool, row) -> None:
     target = 1_000_000 if quick else 4_000_000
     rate = load / MEAN_LEASE
     hours = int(np.ceil(target / (rate * n_groups * HOUR)))
-    batches = list(session_batches(rate, hours * HOUR, np.random.default_rng(7), "lognormal",
-                                   n_groups=n_groups))
+    batches = list(
+        session_batches(
+            rate, hours * HOUR, np.random.default_rng(7), "lognormal", n_groups=n_groups
+        )
+    )
     n = sum(len(b[0]) for b in batches)
     start, length, group = (np.concatenate([b[i] for b in batches]) for i in range(3))
     n_naive = 20_000 if quick else 100_000
@@ -312,11 +361,17 @@ def bench_dni(quick: bool, row) -> None:
     fast = n / best_seconds(lambda: _allocate_all(batches, n_groups, per_group))
     sl = slice(0, n_naive)
     box = {}
-    naive_s = best_seconds(lambda: box.update(out=naive_market(start[sl], length[sl], group[sl],
-                                                        [per_group] * n_groups)), repeat=1)
-    print(f"DNI pool ({n_groups} groups x {per_group} numbers, {load:.0f} Erlangs each, "
-          f"lognormal leases of mean {MEAN_LEASE / 60:.0f} min; {n:,} sessions, one "
-          f"allocate call per hour; baseline on the first {n_naive:,}):")
+    naive_s = best_seconds(
+        lambda: box.update(
+            out=naive_market(start[sl], length[sl], group[sl], [per_group] * n_groups)
+        ),
+        repeat=1,
+    )
+    print(
+        f"DNI pool ({n_groups} groups x {per_group} numbers, {load:.0f} Erlangs each, "
+        f"lognormal leases of mean {MEAN_LEASE / 60:.0f} min; {n:,} sessions, one "
+        f"allocate call per hour; baseline on the first {n_naive:,}):"
+    )
     row("Pool.allocate", fast, n_naive / naive_s, "SimPy process/session", "impr/s")
 
     # blocking on the common stationary input: the slice from the empty start, both paths;
@@ -330,11 +385,13 @@ def bench_dni(quick: bool, row) -> None:
     batch = np.array_split(np.flatnonzero(after), 20)
     means = np.array([(got[i] < 0).mean() for i in batch])
     half = stats.t.ppf(0.975, len(means) - 1) * means.std(ddof=1) / np.sqrt(len(means))
-    print(f"  blocking: Pool.allocate {(got[after] < 0).mean():.2%} +- {half:.2%} (95 %, batch "
-          f"means) after a {warm / HOUR:.1f} h warm-up, Erlang B {erlang_b(per_group, load):.2%};"
-          f"\n  on the baseline's slice (from an empty pool) Pool.allocate "
-          f"{(got[sl] < 0).mean():.2%}, SimPy {(box['out'] < 0).mean():.2%}: "
-          f"{'identical' if same else 'DIFFERENT'} numbers for all {n_naive:,} sessions")
+    print(
+        f"  blocking: Pool.allocate {(got[after] < 0).mean():.2%} +- {half:.2%} (95 %, batch "
+        f"means) after a {warm / HOUR:.1f} h warm-up, Erlang B {erlang_b(per_group, load):.2%};"
+        f"\n  on the baseline's slice (from an empty pool) Pool.allocate "
+        f"{(got[sl] < 0).mean():.2%}, SimPy {(box['out'] < 0).mean():.2%}: "
+        f"{'identical' if same else 'DIFFERENT'} numbers for all {n_naive:,} sessions"
+    )
 
     # the full market: sessions, leases, calls, routing, recording
     from sim.runs.simulate import simulate
@@ -343,20 +400,28 @@ def bench_dni(quick: bool, row) -> None:
     cfg = market_config(days)
     simulate(market_config(0.1), progress=False)  # compile / warm caches
     res = {}
-    secs = best_seconds(lambda: res.update(r=simulate(cfg, progress=False)), repeat=2 if quick else 3)
+    secs = best_seconds(
+        lambda: res.update(r=simulate(cfg, progress=False)), repeat=2 if quick else 3
+    )
     imp = res["r"].impressions
     n_imp = len(imp)
     sizes = np.bincount(np.arange(cfg.dni.pool_size) % len(cfg.dni.area_codes))
     k = min(n_naive, n_imp)
     t0 = time.perf_counter()
-    naive_out = naive_market(imp["t"].to_numpy()[:k],
-                             (imp["lease_end"] - imp["t"]).to_numpy()[:k],
-                             imp["area"].to_numpy().astype(np.int64)[:k], sizes)
+    naive_out = naive_market(
+        imp["t"].to_numpy()[:k],
+        (imp["lease_end"] - imp["t"]).to_numpy()[:k],
+        imp["area"].to_numpy().astype(np.int64)[:k],
+        sizes,
+    )
     naive_s = time.perf_counter() - t0
-    print(f"DNI market (sim.runner.simulate, {days} days, {n_imp:,} impressions, pool "
-          f"{cfg.dni.pool_size:,}; baseline: leasing only, on its first {k:,} sessions):")
-    row("simulate (market only)", n_imp / secs, k / naive_s, "SimPy process/session",
-        "impr/s")
+    print(
+        f"DNI market (sim.runner.simulate, {days} days, {n_imp:,} impressions, pool "
+        f"{cfg.dni.pool_size:,}; baseline: leasing only, on its first {k:,} sessions):"
+    )
+    row("simulate (market only)", n_imp / secs, k / naive_s, "SimPy process/session", "impr/s")
     same = bool(np.array_equal(naive_out, imp["number_id"].to_numpy()[:k]))
-    print(f"  market blocking {(imp['number_id'] < 0).mean():.2%}; the baseline gives "
-          f"{'the same' if same else 'DIFFERENT'} numbers to those sessions")
+    print(
+        f"  market blocking {(imp['number_id'] < 0).mean():.2%}; the baseline gives "
+        f"{'the same' if same else 'DIFFERENT'} numbers to those sessions"
+    )

@@ -21,9 +21,19 @@ import numpy as np
 
 from benchmarks.timing import best_seconds
 from models.common import CHANNELS, NUMBER_KINDS
-from models.dni.bandits import (UCB1, EpsilonGreedy, Fixed, LinUCB, Oracle,
-                                ThompsonSampling, Uniform, cumulative_regret,
-                                reference_response, regret_exponent, simulate_bernoulli)
+from models.dni.bandits import (
+    UCB1,
+    EpsilonGreedy,
+    Fixed,
+    LinUCB,
+    Oracle,
+    ThompsonSampling,
+    Uniform,
+    cumulative_regret,
+    reference_response,
+    regret_exponent,
+    simulate_bernoulli,
+)
 from models.dni.composition import take_available
 
 __all__ = ["bench_bandits"]
@@ -39,10 +49,10 @@ def _batched(make, ctx, z, p, u) -> None:
     pol = make().reset(len(CHANNELS), len(NUMBER_KINDS))
     rng = np.random.default_rng(1)
     for s in range(0, len(ctx), BATCH):
-        c = ctx[s:s + BATCH]
-        f = None if pol.n_features == 0 else z[s:s + BATCH]
+        c = ctx[s : s + BATCH]
+        f = None if pol.n_features == 0 else z[s : s + BATCH]
         a = pol.select_many(c, rng, f)
-        pol.update(c, a, u[s:s + BATCH] < p[c, a], f)
+        pol.update(c, a, u[s : s + BATCH] < p[c, a], f)
 
 
 def _naive_thompson(ctx, p, u) -> None:
@@ -97,12 +107,14 @@ def bench_bandits(quick: bool, row) -> None:
     ctx = rng.choice(len(CHANNELS), n, p=MIX)
     z = rng.random((n, N_FEATURES))
     u = rng.random(n)
-    print(f"DNI pool optimizers ({n:,} impressions, batches of {BATCH:,}; decisions + "
-          f"updates; naive loops on {NAIVE:,}):")
-    _batched(ThompsonSampling, ctx[:BATCH * 2], z, p, u)  # compile / load kernels
-    _batched(LinUCB, ctx[:BATCH * 2], z, p, u)
-    _batched(lambda: LinUCB(n_features=N_FEATURES), ctx[:BATCH * 2], z, p, u)
-    _batched(UCB1, ctx[:BATCH * 2], z, p, u)
+    print(
+        f"DNI pool optimizers ({n:,} impressions, batches of {BATCH:,}; decisions + "
+        f"updates; naive loops on {NAIVE:,}):"
+    )
+    _batched(ThompsonSampling, ctx[: BATCH * 2], z, p, u)  # compile / load kernels
+    _batched(LinUCB, ctx[: BATCH * 2], z, p, u)
+    _batched(lambda: LinUCB(n_features=N_FEATURES), ctx[: BATCH * 2], z, p, u)
+    _batched(UCB1, ctx[: BATCH * 2], z, p, u)
 
     ts = n / best_seconds(lambda: _batched(ThompsonSampling, ctx, z, p, u))
     ts_naive = NAIVE / best_seconds(lambda: _naive_thompson(ctx[:NAIVE], p, u), repeat=1)
@@ -110,11 +122,15 @@ def bench_bandits(quick: bool, row) -> None:
     lin = n / best_seconds(lambda: _batched(LinUCB, ctx, z, p, u))
     lin_naive = NAIVE / best_seconds(lambda: _naive_linucb(ctx[:NAIVE], None, p, u), repeat=1)
     row("LinUCB, channel only (batched)", lin, lin_naive, "per-impression loop", "impr/s")
-    linz = n / best_seconds(lambda: _batched(lambda: LinUCB(n_features=N_FEATURES),
-                                              ctx, z, p, u))
+    linz = n / best_seconds(lambda: _batched(lambda: LinUCB(n_features=N_FEATURES), ctx, z, p, u))
     linz_naive = NAIVE / best_seconds(lambda: _naive_linucb(ctx[:NAIVE], z, p, u), repeat=1)
-    row(f"LinUCB, + {N_FEATURES} features (batched)", linz, linz_naive,
-        "per-impression loop", "impr/s")
+    row(
+        f"LinUCB, + {N_FEATURES} features (batched)",
+        linz,
+        linz_naive,
+        "per-impression loop",
+        "impr/s",
+    )
     ucb = n / best_seconds(lambda: _batched(UCB1, ctx, z, p, u))
     row("UCB1 (batched)", ucb, ts_naive, "naive Thompson loop", "impr/s")
 
@@ -122,23 +138,34 @@ def bench_bandits(quick: bool, row) -> None:
     choices = rng.integers(0, len(NUMBER_KINDS), n)
     scores = rng.random((n, len(NUMBER_KINDS)))
     fast = n / best_seconds(lambda: take_available(ctx, choices, scores, free0.copy()), repeat=5)
-    slow = NAIVE / best_seconds(lambda: take_available.py_func(
-        ctx[:NAIVE], choices[:NAIVE], scores[:NAIVE], free0.copy()), repeat=1)
+    slow = NAIVE / best_seconds(
+        lambda: take_available.py_func(ctx[:NAIVE], choices[:NAIVE], scores[:NAIVE], free0.copy()),
+        repeat=1,
+    )
     row("fallback take_available (kernel)", fast, slow, "Python twin", "impr/s")
 
     m = 100_000
-    print(f"  share of the oracle's expected calls after {m:,} impressions (regret exponent "
-          "on the second half):")
+    print(
+        f"  share of the oracle's expected calls after {m:,} impressions (regret exponent "
+        "on the second half):"
+    )
     cells = []
-    for name, make in [("uniform", Uniform), ("all-local", lambda: Fixed("local")),
-                       ("eps-greedy 0.1", lambda: EpsilonGreedy(0.1)),
-                       ("UCB1", UCB1), ("UCB1-Tuned", lambda: UCB1(tuned=True)),
-                       ("Thompson", ThompsonSampling), ("LinUCB", LinUCB),
-                       ("oracle", lambda: Oracle(p))]:
+    for name, make in [
+        ("uniform", Uniform),
+        ("all-local", lambda: Fixed("local")),
+        ("eps-greedy 0.1", lambda: EpsilonGreedy(0.1)),
+        ("UCB1", UCB1),
+        ("UCB1-Tuned", lambda: UCB1(tuned=True)),
+        ("Thompson", ThompsonSampling),
+        ("LinUCB", LinUCB),
+        ("oracle", lambda: Oracle(p)),
+    ]:
         play = simulate_bernoulli(make().reset(), p, ctx[:m], np.random.default_rng(1), BATCH)
         regret = cumulative_regret(play.best, play.expected)
         expo = regret_exponent(regret)
-        cells.append(f"{name} {play.expected.sum() / play.best.sum():.3f}"
-                     + ("" if math.isnan(expo) else f" (p={expo:.2f})"))
+        cells.append(
+            f"{name} {play.expected.sum() / play.best.sum():.3f}"
+            + ("" if math.isnan(expo) else f" (p={expo:.2f})")
+        )
     for i in range(0, len(cells), 4):
-        print("    " + ", ".join(cells[i:i + 4]))
+        print("    " + ", ".join(cells[i : i + 4]))

@@ -28,8 +28,14 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.timing import rate
-from models.dni.erlang import (erlang_b, erlang_b_continuous, erlang_b_kernel,
-                               load_for_blocking, servers_for_blocking, servers_kernel)
+from models.dni.erlang import (
+    erlang_b,
+    erlang_b_continuous,
+    erlang_b_kernel,
+    load_for_blocking,
+    servers_for_blocking,
+    servers_kernel,
+)
 
 __all__ = ["ref_b", "bench_erlang"]
 
@@ -85,13 +91,16 @@ def bench_erlang(quick: bool, row) -> None:
     order = np.lexsort((n, a)).astype(np.int64)
     out = np.empty(m)
     twin_m = 200
-    erlang_b(n[:2], a[:2])                                         # compile / load
+    erlang_b(n[:2], a[:2])  # compile / load
     servers_for_blocking(a[:2], TARGET)
-    print(f"Erlang B (DNI pool blocking; pairs n <= 2,000, mean n {n.mean():.0f}, "
-          f"Python twins on {twin_m} pairs):")
+    print(
+        f"Erlang B (DNI pool blocking; pairs n <= 2,000, mean n {n.mean():.0f}, "
+        f"Python twins on {twin_m} pairs):"
+    )
     fast = rate(m, lambda: erlang_b_kernel(n, a, order, out))
-    slow = rate(twin_m, lambda: erlang_b_kernel.py_func(n[:twin_m], a[:twin_m],
-                                                         np.arange(twin_m), out), 1)
+    slow = rate(
+        twin_m, lambda: erlang_b_kernel.py_func(n[:twin_m], a[:twin_m], np.arange(twin_m), out), 1
+    )
     row("B(n, a) kernel, random pairs", fast, slow, "Python twin", "pairs/s")
     print(f"  ({fast * n.mean() / 1e6:.0f} M recursion steps/s)")
 
@@ -105,8 +114,9 @@ def bench_erlang(quick: bool, row) -> None:
 
     mp_m = 200 if quick else 500
     fast = rate(m, lambda: erlang_b_continuous(n.astype(float) + 0.5, a))
-    slow = rate(mp_m, lambda: [ref_b(float(x) + 0.5, float(y))
-                                for x, y in zip(n[:mp_m], a[:mp_m])], 1)
+    slow = rate(
+        mp_m, lambda: [ref_b(float(x) + 0.5, float(y)) for x, y in zip(n[:mp_m], a[:mp_m])], 1
+    )
     row("continuous B(s, a), log space", fast, slow, "mpmath gammainc", "pairs/s")
 
     loads = rng.uniform(1.0, 2000.0, m)
@@ -114,8 +124,9 @@ def bench_erlang(quick: bool, row) -> None:
     targets = np.full(m, TARGET)
     sizes = np.empty(m, dtype=np.int64)
     fast = rate(m, lambda: servers_for_blocking(loads, TARGET))
-    twin = rate(twin_m, lambda: servers_kernel.py_func(loads[:twin_m], targets[:twin_m],
-                                                        sizes[:twin_m]), 1)
+    twin = rate(
+        twin_m, lambda: servers_kernel.py_func(loads[:twin_m], targets[:twin_m], sizes[:twin_m]), 1
+    )
     naive = rate(naive_m, lambda: [_naive_servers(x, TARGET) for x in loads[:naive_m]], 1)
     row("servers_for_blocking, a <= 2000", fast, twin, "Python twin", "loads/s")
     row("", fast, naive, "scipy poisson scan", "loads/s")
@@ -123,8 +134,10 @@ def bench_erlang(quick: bool, row) -> None:
     same = sum(int(g) == _naive_servers(x, TARGET) for g, x in zip(got, loads[:naive_m]))
     inv_m = 50 if quick else 200
     inv = rate(inv_m, lambda: load_for_blocking(n[:inv_m], TARGET), 1)
-    print(f"  (scan agrees on {same}/{naive_m} loads; load_for_blocking, n <= 2000: "
-          f"{inv:,.0f} pools/s)")
+    print(
+        f"  (scan agrees on {same}/{naive_m} loads; load_for_blocking, n <= 2000: "
+        f"{inv:,.0f} pools/s)"
+    )
 
     sample = 150 if quick else 600
     sn = (10 ** rng.uniform(0, 5, sample)).astype(np.int64)
@@ -140,6 +153,8 @@ def bench_erlang(quick: bool, row) -> None:
                 worst_i = max(worst_i, float(abs(bi[k] - ri) / ri))
             if rc >= TINY:
                 worst_c = max(worst_c, float(abs(bc[k] - rc) / rc))
-    print(f"  worst relative error vs mpmath (50 digits), {sample} random pairs, n <= 1e5, "
-          f"0.1 <= a <= 1e5, where B is normal: recursion {worst_i:.1e}, continuous "
-          f"{worst_c:.1e} ({time.perf_counter() - start:.1f} s of mpmath)")
+    print(
+        f"  worst relative error vs mpmath (50 digits), {sample} random pairs, n <= 1e5, "
+        f"0.1 <= a <= 1e5, where B is normal: recursion {worst_i:.1e}, continuous "
+        f"{worst_c:.1e} ({time.perf_counter() - start:.1f} s of mpmath)"
+    )

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from sim.config import ExperimentConfig
-from sim.world.inventory import make_numbers
-from sim.core.numbering import random_external_numbers
 from models.common import DAY
+from sim.config import ExperimentConfig
+from sim.core.numbering import random_external_numbers
 from sim.world.clock import hourly_rates
+from sim.world.inventory import make_numbers
 
 
 def naive_world(config: ExperimentConfig) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["best_seconds", "rate"]
 
 
-def best_seconds(fn: Callable[[], object], setup: Callable[[], object] | None = None,
-                 repeat: int = 3) -> float:
+def best_seconds(
+    fn: Callable[[], object], setup: Callable[[], object] | None = None, repeat: int = 3
+) -> float:
     """Best wall time of ``fn()`` over ``repeat`` runs, ``setup()`` run untimed before each."""
     best = float("inf")
     for _ in range(repeat):

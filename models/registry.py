@@ -115,11 +115,10 @@ class Registry(Generic[T]):
         constructor's parameters.
         """
         sig = inspect.signature(self._factory(name), eval_str=True)
-        params = list(sig.parameters.values())[self.context:]
+        params = list(sig.parameters.values())[self.context :]
         if any(p.kind == p.VAR_KEYWORD for p in params):
             params += list(inspect.signature(self[name], eval_str=True).parameters.values())
-        return {p.name: p for p in params
-                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        return {p.name: p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
     def build(self, name: str, *context: Any, **params: Any) -> T:
         """Build the entry ``name`` from the context and its parameters.

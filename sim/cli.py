@@ -35,8 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("config", help="experiment TOML file")
-        p.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="KEY=VALUE", help="override a config key by its dotted path")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config key by its dotted path",
+        )
         return p
 
     command("validate", "check a config; exit 0 if valid, 2 if not")
@@ -44,12 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", required=True, type=Path, help="output folder")
     run = command("run", "run every sweep point x replication; write metrics and a report")
     run.add_argument("--out", type=Path, help="output folder (default reports/<name>)")
-    run.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                     help="local worker processes (default: all cores; 1 runs in-process)")
-    run.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on a Dask cluster, e.g. tcp://host:8786")
-    report = sub.add_parser("report", help="re-render DIR/index.html from saved results",
-                            description="re-render DIR/index.html from saved results")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="local worker processes (default: all cores; 1 runs in-process)",
+    )
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786"
+    )
+    report = sub.add_parser(
+        "report",
+        help="re-render DIR/index.html from saved results",
+        description="re-render DIR/index.html from saved results",
+    )
     report.add_argument("folder", type=Path, help="an experiment's output folder")
     return parser
 
@@ -75,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tnlab: error: {err}", file=sys.stderr)
         return 2
     if args.command == "validate":
-        print(f"{args.config}: valid ({config.name}, {len(config.sweep)} swept key(s), "
-              f"{config.replications} replication(s))")
+        print(
+            f"{args.config}: valid ({config.name}, {len(config.sweep)} swept key(s), "
+            f"{config.replications} replication(s))"
+        )
         return 0
     try:
         if args.command == "simulate":
@@ -88,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .experiment import run_experiment
 
-        result = run_experiment(config, args.out, progress=progress, workers=args.workers,
-                                scheduler=args.scheduler)
+        result = run_experiment(
+            config, args.out, progress=progress, workers=args.workers, scheduler=args.scheduler
+        )
     except ConfigError as err:  # found only once running (e.g. a training run too short)
         print(f"tnlab: error: {err}", file=sys.stderr)
         return 2

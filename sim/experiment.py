@@ -22,9 +22,14 @@ from .runs.manifest import run_manifest
 __all__ = ["run_experiment"]
 
 
-def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
-                   progress: bool = True, workers: int = 1,
-                   scheduler: str | None = None) -> ExperimentResult:
+def run_experiment(
+    config: ExperimentConfig,
+    out: str | Path | None = None,
+    *,
+    progress: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> ExperimentResult:
     """Run every sweep point x replication, then write metrics and the report.
 
     Runs already finished in ``out`` (from an interrupted earlier call with the same
@@ -59,36 +64,54 @@ def run_experiment(config: ExperimentConfig, out: str | Path | None = None, *,
         check_scheduler(scheduler)  # before anything is written
     resolved = out / "config.resolved.toml"
     if resolved.exists() and resolved.read_text() != config.to_toml():
-        raise ConfigError(f"--out {out}: holds the results of another configuration "
-                          "(choose another folder or remove it)")
+        raise ConfigError(
+            f"--out {out}: holds the results of another configuration "
+            "(choose another folder or remove it)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(resolved, config.to_toml())
     started = time.time()
     points = list(sweep_points(config))
     keys = list(points[0][0]) if points else []
-    folders = {(p, r): run_dir(out, p, r) for p in range(len(points))
-               for r in range(config.replications)}
-    tasks = [Task(p, r, points[p][0], points[p][1], folder,
-                  0 if config.common_random_numbers else p)
-             for (p, r), folder in folders.items() if not (folder / METRICS_FILE).exists()]
-    with tqdm(total=len(folders), initial=len(folders) - len(tasks), unit="run",
-              desc=config.name, disable=not progress) as bar:
+    folders = {
+        (p, r): run_dir(out, p, r) for p in range(len(points)) for r in range(config.replications)
+    }
+    tasks = [
+        Task(p, r, points[p][0], points[p][1], folder, 0 if config.common_random_numbers else p)
+        for (p, r), folder in folders.items()
+        if not (folder / METRICS_FILE).exists()
+    ]
+    with tqdm(
+        total=len(folders),
+        initial=len(folders) - len(tasks),
+        unit="run",
+        desc=config.name,
+        disable=not progress,
+    ) as bar:
         for _ in execute(tasks, workers, scheduler):
             bar.update(1)
-    frames = [pd.read_parquet(folder / METRICS_FILE) for folder in folders.values()
-              if (folder / METRICS_FILE).exists()]
+    frames = [
+        pd.read_parquet(folder / METRICS_FILE)
+        for folder in folders.values()
+        if (folder / METRICS_FILE).exists()
+    ]
     columns = ["point", "replication", *keys, "metric", "value"]
-    metrics = (pd.concat(frames, ignore_index=True)[columns] if frames
-               else pd.DataFrame(columns=columns))
+    metrics = (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
     write_atomic(out / "metrics.parquet", parquet_bytes(metrics))
     result = ExperimentResult(config, out, metrics, point_table(config))
     write_report(result)
     manifest = run_manifest(
-        config, points=len(points), replications=config.replications,
+        config,
+        points=len(points),
+        replications=config.replications,
         common_random_numbers=config.common_random_numbers,
         runtime_s=round(time.time() - started, 3),
         executor="serial" if scheduler is None and workers <= 1 else "dask",
-        workers=workers, scheduler=scheduler, reused_runs=len(folders) - len(tasks),
+        workers=workers,
+        scheduler=scheduler,
+        reused_runs=len(folders) - len(tasks),
         failed_runs=len(failures(out)),
     )
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))

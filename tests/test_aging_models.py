@@ -36,19 +36,39 @@ from sksurv.ensemble._coxph_loss import coxph_loss, coxph_negative_gradient
 from sksurv.linear_model.coxph import BreslowEstimator
 from sksurv.util import Surv
 
-from models.common import SUBSCRIBER_TYPES
-from models.aging import (FEATURES, HIDDEN, CoxPH, FastWeibullAFT,
-                          GradientBoostedSurvival, LogLogisticAFT, LookupTable, OnlineDecay,
-                          Oracle, WeibullAFT, crossing_days, design_matrix, early_counts,
-                          kaplan_meier, lomax_day_weights, trailing_crossing_days)
+from models.aging import (
+    FEATURES,
+    HIDDEN,
+    CoxPH,
+    FastWeibullAFT,
+    GradientBoostedSurvival,
+    LogLogisticAFT,
+    LookupTable,
+    OnlineDecay,
+    Oracle,
+    WeibullAFT,
+    crossing_days,
+    design_matrix,
+    early_counts,
+    kaplan_meier,
+    lomax_day_weights,
+    trailing_crossing_days,
+)
 from models.aging.base import breslow, step_at
 from models.aging.boosting import cox_loss, cox_negative_gradient
-from models.aging.metrics import (compare, coverage, integrated_brier, km_integrated_brier,
-                                  mae_days, uno_c)
+from models.aging.metrics import (
+    compare,
+    coverage,
+    integrated_brier,
+    km_integrated_brier,
+    mae_days,
+    uno_c,
+)
 from models.aging.online import gamma_posterior
+from models.common import SUBSCRIBER_TYPES
 
-THR = 0.1            # calls/day
-BACKGROUND = 0.3     # spam calls/day in the early counts
+THR = 0.1  # calls/day
+BACKGROUND = 0.3  # spam calls/day in the early counts
 N_EARLY = 14
 
 
@@ -65,12 +85,13 @@ def _first_below(f, lo, hi, iters=200):
 def truth_days(thr, lam0, alpha, beta, p, P, horizon=1e12):
     """First ``t`` with ``lam0 (1+t/beta)**-alpha + p [t < P] <= thr``, by bisection
     (``inf`` if not before ``horizon`` days)."""
-    lam0, alpha, beta, p, P = np.broadcast_arrays(*(np.asarray(a, dtype=float)
-                                                    for a in (lam0, alpha, beta, p, P)))
+    lam0, alpha, beta, p, P = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (lam0, alpha, beta, p, P))
+    )
     # r(t) <= thr on [0, P) written as decay <= thr - p, so that a decay below the
     # rounding of p is not lost
     g1 = lambda t: lam0 * (1 + t / beta) ** (-alpha) - (thr - p)  # noqa: E731, on [0, P)
-    g2 = lambda t: lam0 * (1 + t / beta) ** (-alpha) - thr       # noqa: E731, on [P, inf)
+    g2 = lambda t: lam0 * (1 + t / beta) ** (-alpha) - thr  # noqa: E731, on [P, inf)
     end1 = np.minimum(P, horizon)
     out = np.full(lam0.shape, np.inf)
     at0 = (P > 0) & (g1(0.0) <= 0)
@@ -108,8 +129,12 @@ def make_episodes(n, seed, thr=THR, n_early=N_EARLY, background=BACKGROUND):
     lam0 = rate * rng.beta(2, 5, n) * (1 - np.exp(-tenure / 365))
     alpha = rng.lognormal(np.log(1.5), 0.2, n)
     beta = rng.lognormal(np.log(20), 0.3, n)
-    persist = rng.random(n) < np.array([{"residential": 0.1, "business": 0.25,
-                                         "call_centre": 0.3, "notifier": 0.05}[t] for t in typ])
+    persist = rng.random(n) < np.array(
+        [
+            {"residential": 0.1, "business": 0.25, "call_centre": 0.3, "notifier": 0.05}[t]
+            for t in typ
+        ]
+    )
     p = np.where(persist, rng.lognormal(np.log(0.15), 0.5, n), 0.0)
     P = np.where(persist, rng.uniform(20, 200, n), 0.0)
     T = truth_days(thr, lam0, alpha, beta, p, P)
@@ -120,20 +145,36 @@ def make_episodes(n, seed, thr=THR, n_early=N_EARLY, background=BACKGROUND):
         residual = (lam0[:, None] * (1 + t / beta[:, None]) ** -alpha[:, None]).mean(axis=1)
         early[f"early_{d}"] = rng.poisson(background + residual + p * np.clip(P - d, 0, 1))
     censor = np.minimum(365.0, rng.exponential(500.0, n))
-    X = pd.DataFrame({
-        "type": typ, "tenure_days": tenure, "inbound_90d": inbound,
-        "unique_callers_90d": rng.binomial(inbound.astype(int), rng.beta(2, 3, n)).astype(float),
-        "robocall_share": rng.beta(1.5, 8, n), "earlier_reassignments": rng.poisson(0.4, n),
-        **early, "lam0": lam0, "alpha": alpha, "beta_days": beta, "persistent_per_day": p,
-        "persistent_days": P})
+    X = pd.DataFrame(
+        {
+            "type": typ,
+            "tenure_days": tenure,
+            "inbound_90d": inbound,
+            "unique_callers_90d": rng.binomial(inbound.astype(int), rng.beta(2, 3, n)).astype(
+                float
+            ),
+            "robocall_share": rng.beta(1.5, 8, n),
+            "earlier_reassignments": rng.poisson(0.4, n),
+            **early,
+            "lam0": lam0,
+            "alpha": alpha,
+            "beta_days": beta,
+            "persistent_per_day": p,
+            "persistent_days": P,
+        }
+    )
     return X, Surv.from_arrays(T <= censor, np.minimum(T, censor)), T
 
 
 def my_design(X):
     """The design matrix rebuilt from the contract (to check ``design_matrix``)."""
-    cols = [np.log1p(X["tenure_days"]), np.log1p(X["inbound_90d"]),
-            np.log1p(X["unique_callers_90d"]), X["robocall_share"],
-            np.log1p(X["earlier_reassignments"])]
+    cols = [
+        np.log1p(X["tenure_days"]),
+        np.log1p(X["inbound_90d"]),
+        np.log1p(X["unique_callers_90d"]),
+        X["robocall_share"],
+        np.log1p(X["earlier_reassignments"]),
+    ]
     cols += [(X["type"] == t).astype(float) for t in ("business", "call_centre", "notifier")]
     return np.column_stack(cols)
 
@@ -204,16 +245,19 @@ def test_hidden_columns_are_never_read(episodes, fitted):
 
 
 # -- oracle ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("lam0, alpha, beta, p, P, thr, expected", [
-    (4.0, 1.0, 10.0, 0.0, 0.0, 1.0, 30.0),        # 4 / (1 + t/10) = 1
-    (9.0, 2.0, 10.0, 0.0, 0.0, 1.0, 20.0),        # 9 / (1 + t/10)**2 = 1
-    (0.5, 1.0, 10.0, 0.0, 0.0, 1.0, 0.0),         # already below
-    (4.0, 1.0, 10.0, 2.0, np.inf, 1.0, np.inf),   # persistent part above thr for ever
-    (4.0, 1.0, 10.0, 2.0, 50.0, 1.0, 50.0),       # decay done at 30, persistent ends at 50
-    (4.0, 1.0, 10.0, 0.5, 100.0, 1.0, 70.0),      # 4 / (1 + t/10) + 0.5 = 1 before P
-    (4.0, 1.0, 10.0, 0.5, 50.0, 1.0, 50.0),       # ... would be 70 > P: drop at P, 30 < 50
-    (4.0, 1.0, 10.0, 0.5, 20.0, 1.0, 30.0),       # ... drop at 20, decay alone hits 1 at 30
-])
+@pytest.mark.parametrize(
+    "lam0, alpha, beta, p, P, thr, expected",
+    [
+        (4.0, 1.0, 10.0, 0.0, 0.0, 1.0, 30.0),  # 4 / (1 + t/10) = 1
+        (9.0, 2.0, 10.0, 0.0, 0.0, 1.0, 20.0),  # 9 / (1 + t/10)**2 = 1
+        (0.5, 1.0, 10.0, 0.0, 0.0, 1.0, 0.0),  # already below
+        (4.0, 1.0, 10.0, 2.0, np.inf, 1.0, np.inf),  # persistent part above thr for ever
+        (4.0, 1.0, 10.0, 2.0, 50.0, 1.0, 50.0),  # decay done at 30, persistent ends at 50
+        (4.0, 1.0, 10.0, 0.5, 100.0, 1.0, 70.0),  # 4 / (1 + t/10) + 0.5 = 1 before P
+        (4.0, 1.0, 10.0, 0.5, 50.0, 1.0, 50.0),  # ... would be 70 > P: drop at P, 30 < 50
+        (4.0, 1.0, 10.0, 0.5, 20.0, 1.0, 30.0),  # ... drop at 20, decay alone hits 1 at 30
+    ],
+)
 def test_crossing_days_hand_cases(lam0, alpha, beta, p, P, thr, expected):
     assert crossing_days(thr, lam0, alpha, beta, p, P) == pytest.approx(expected, rel=1e-12)
 
@@ -223,12 +267,18 @@ def _pos(lo, hi):
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(lam0=st.one_of(st.just(0.0), _pos(1e-6, 200)), alpha=_pos(0.2, 5), beta=_pos(0.5, 200),
-       p=_pos(0, 3), P=st.one_of(_pos(0, 400), st.just(np.inf)), thr=_pos(0.01, 5))
+@given(
+    lam0=st.one_of(st.just(0.0), _pos(1e-6, 200)),
+    alpha=_pos(0.2, 5),
+    beta=_pos(0.5, 200),
+    p=_pos(0, 3),
+    P=st.one_of(_pos(0, 400), st.just(np.inf)),
+    thr=_pos(0.01, 5),
+)
 def test_crossing_days_matches_bisection(lam0, alpha, beta, p, P, thr):
     got = crossing_days(thr, lam0, alpha, beta, p, P)
     want = truth_days(thr, lam0, alpha, beta, p, P, horizon=1e12)
-    if np.isinf(want):                  # no crossing within 1e12 days
+    if np.isinf(want):  # no crossing within 1e12 days
         assert got > 1e12
     else:
         assert got == pytest.approx(float(want), rel=1e-9, abs=1e-9)
@@ -241,17 +291,20 @@ def test_oracle_reproduces_the_generator(episodes):
     lo, hi = oracle.predict_interval(X)
     np.testing.assert_array_equal(lo, hi)
     times = np.array([0.0, 30.0, 200.0])
-    np.testing.assert_array_equal(oracle.predict_survival(X, times),
-                                  oracle.predict_days(X)[:, None] > times[None, :])
-    assert np.all(np.diff(oracle.predict(X)[np.argsort(T)]) <= 0)   # risk falls with T
+    np.testing.assert_array_equal(
+        oracle.predict_survival(X, times), oracle.predict_days(X)[:, None] > times[None, :]
+    )
+    assert np.all(np.diff(oracle.predict(X)[np.argsort(T)]) <= 0)  # risk falls with T
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.5])
 @pytest.mark.parametrize("beta", [3.0, 30.0])
 def test_lomax_day_weights_match_quadrature(alpha, beta):
     w = lomax_day_weights(alpha, beta, 10)
-    quad = [integrate.quad(lambda t: (1 + t / beta) ** -alpha, d, d + 1, epsabs=0,
-                           epsrel=1e-13)[0] for d in range(10)]
+    quad = [
+        integrate.quad(lambda t: (1 + t / beta) ** -alpha, d, d + 1, epsabs=0, epsrel=1e-13)[0]
+        for d in range(10)
+    ]
     np.testing.assert_allclose(w, quad, rtol=1e-10)
 
 
@@ -295,7 +348,7 @@ def test_fitting_uses_censored_rows():
         se = np.sqrt(g @ model.cov_[:-1, :-1] @ g)
         if unbiased:
             assert abs(bias) < 3 * se, bias / se
-        else:                                   # only the short times survive the cut
+        else:  # only the short times survive the cut
             assert bias < -10 * se, bias / se
 
 
@@ -319,7 +372,7 @@ def test_lookup_bins_are_kaplan_meier_of_their_rows(episodes, fitted):
     table = fitted["lookup"]
     bins = table.bin_of(X)
     assert table.n_bins_ == 8
-    assert table.counts_.max() - table.counts_.min() <= 1          # quantile bins
+    assert table.counts_.max() - table.counts_.min() <= 1  # quantile bins
     times = np.array([0.0, 10.0, 45.0, 90.0, 180.0, 364.0])
     surv_t, bins_t = table.predict_survival(Xt, times), table.bin_of(Xt)
     for b in range(table.n_bins_):
@@ -327,15 +380,18 @@ def test_lookup_bins_are_kaplan_meier_of_their_rows(episodes, fitted):
         km = KaplanMeierFitter().fit(y["time"][rows], y["event"][rows])
         assert table.medians_[b] == km.median_survival_time_
         assert table.predict_days(X[rows], 0.25)[0] == km.percentile(0.25)
-        np.testing.assert_allclose(surv_t[bins_t == b],
-                                   np.broadcast_to(km.survival_function_at_times(times).to_numpy(),
-                                                   ((bins_t == b).sum(), len(times))),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            surv_t[bins_t == b],
+            np.broadcast_to(
+                km.survival_function_at_times(times).to_numpy(), ((bins_t == b).sum(), len(times))
+            ),
+            rtol=1e-12,
+        )
 
 
 def test_kaplan_meier_matches_lifelines():
     rng = np.random.default_rng(3)
-    t = rng.integers(0, 40, 500).astype(float)        # many ties
+    t = rng.integers(0, 40, 500).astype(float)  # many ties
     e = rng.random(500) < 0.6
     grid, s = kaplan_meier(t, e)
     km = KaplanMeierFitter().fit(t, e)
@@ -351,18 +407,19 @@ def test_aft_quantiles_are_lifelines_percentiles(episodes, fitted, name):
     frame = pd.DataFrame(D, columns=names)[model.columns_]
     for q in (0.1, 0.5, 0.9):
         days = model.predict_days(Xt, q)
-        np.testing.assert_allclose(days, model.fitter_.predict_percentile(frame, p=q),
-                                   rtol=1e-12)
-        surv = np.array([model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0]
-                         for i in range(0, len(Xt), 300)])
+        np.testing.assert_allclose(days, model.fitter_.predict_percentile(frame, p=q), rtol=1e-12)
+        surv = np.array(
+            [model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0] for i in range(0, len(Xt), 300)]
+        )
         np.testing.assert_allclose(surv, q, rtol=1e-6)
     np.testing.assert_allclose(model.predict(Xt), -np.log(model.predict_days(Xt)), rtol=1e-12)
 
 
 def test_weibull_wrapper_and_fast_weibull_predict_alike(episodes, fitted):
     Xt = episodes[3]
-    np.testing.assert_allclose(fitted["fast_weibull"].predict_days(Xt),
-                               fitted["weibull"].predict_days(Xt), rtol=1e-3)
+    np.testing.assert_allclose(
+        fitted["fast_weibull"].predict_days(Xt), fitted["weibull"].predict_days(Xt), rtol=1e-3
+    )
 
 
 def test_cox_steps_match_lifelines(episodes, fitted):
@@ -371,9 +428,9 @@ def test_cox_steps_match_lifelines(episodes, fitted):
     knots = model.times_[::25]
     D, names = design_matrix(Xt)
     theirs = model.fitter_.predict_survival_function(
-        pd.DataFrame(D, columns=names)[model.columns_], times=knots)
-    np.testing.assert_allclose(model.predict_survival(Xt, knots), theirs.to_numpy().T,
-                               rtol=1e-9)
+        pd.DataFrame(D, columns=names)[model.columns_], times=knots
+    )
+    np.testing.assert_allclose(model.predict_survival(Xt, knots), theirs.to_numpy().T, rtol=1e-9)
 
 
 # -- gradient boosting ----------------------------------------------------------------------
@@ -381,14 +438,18 @@ def test_cox_steps_match_lifelines(episodes, fitted):
 @given(st.integers(0, 2**32 - 1), st.integers(1, 60))
 def test_linear_cox_loss_matches_sksurv(seed, n):
     rng = np.random.default_rng(seed)
-    t = rng.integers(0, 8, n).astype(float)           # ties on purpose
+    t = rng.integers(0, 8, n).astype(float)  # ties on purpose
     e = rng.random(n) < 0.5
     f = rng.normal(0, 2, n)
-    np.testing.assert_allclose(cox_negative_gradient(e, t, f),
-                               coxph_negative_gradient(e.astype(np.uint8), t, f),
-                               rtol=1e-10, atol=1e-12)
-    assert cox_loss(e, t, f) == pytest.approx(coxph_loss(e.astype(np.uint8), t, f),
-                                              rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(
+        cox_negative_gradient(e, t, f),
+        coxph_negative_gradient(e.astype(np.uint8), t, f),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert cox_loss(e, t, f) == pytest.approx(
+        coxph_loss(e.astype(np.uint8), t, f), rel=1e-10, abs=1e-10
+    )
 
 
 def test_breslow_matches_sksurv():
@@ -398,33 +459,40 @@ def test_breslow_matches_sksurv():
     f = rng.normal(size=400)
     ref = BreslowEstimator().fit(f, e, t)
     grid, H = breslow(f, t, e)
-    np.testing.assert_allclose(step_at(grid, H, ref.unique_times_, 0.0),
-                               ref.cum_baseline_hazard_.y, rtol=1e-12)
+    np.testing.assert_allclose(
+        step_at(grid, H, ref.unique_times_, 0.0), ref.cum_baseline_hazard_.y, rtol=1e-12
+    )
 
 
 def test_boosting_is_sksurv_with_a_faster_loss(episodes):
     X, y = episodes[0].iloc[:400], episodes[1][:400]
     ours = GradientBoostedSurvival(n_estimators=20, random_state=3).fit(X, y)
     D = design_matrix(X)[0]
-    ref = GradientBoostingSurvivalAnalysis(n_estimators=20, learning_rate=0.1, max_depth=3,
-                                           min_samples_leaf=20, random_state=3).fit(D, y)
+    ref = GradientBoostingSurvivalAnalysis(
+        n_estimators=20, learning_rate=0.1, max_depth=3, min_samples_leaf=20, random_state=3
+    ).fit(D, y)
     np.testing.assert_allclose(ours.predict(X), ref.predict(D), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(
         ours.predict_survival(X, ref.unique_times_),
-        ref.predict_survival_function(D, return_array=True), rtol=1e-9, atol=1e-12)
+        ref.predict_survival_function(D, return_array=True),
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 # -- online decay ---------------------------------------------------------------------------
 def test_online_without_background_is_the_conjugate_posterior(episodes, fitted):
     X = episodes[3].iloc[:300]
-    model = clone(fitted["online"]).set_params(background_per_day=0.0, alpha=1.5,
-                                               beta_days=20.0, prior_shape=4.0)
+    model = clone(fitted["online"]).set_params(
+        background_per_day=0.0, alpha=1.5, beta_days=20.0, prior_shape=4.0
+    )
     model.fit(*episodes[:2])
     counts = early_counts(X)
-    w = np.array([integrate.quad(lambda t: (1 + t / 20.0) ** -1.5, d, d + 1)[0]
-                  for d in range(N_EARLY)])
+    w = np.array(
+        [integrate.quad(lambda t: (1 + t / 20.0) ** -1.5, d, d + 1)[0] for d in range(N_EARLY)]
+    )
     base = model.base_.predict_days(X)
-    m = THR * (1 + base / 20.0) ** 1.5                    # lam0 whose crossing is base
+    m = THR * (1 + base / 20.0) ** 1.5  # lam0 whose crossing is base
     rate = stats.gamma.ppf(0.5, 4.0) / m + w.sum()
     shape = 4.0 + counts.sum(axis=1)
     lam = stats.gamma.isf(0.5, shape, scale=1 / rate)
@@ -441,10 +509,15 @@ def test_online_mode_solves_the_posterior_equation():
     mode = (shape - 1) / rate
     r0 = stats.gamma.ppf(0.5, 3.0) / prior
     for i in range(0, 50, 7):
-        h = lambda x: -(np.sum(counts[i] * np.log(0.7 + x * w)) - x * w.sum()  # noqa: E731
-                        + 2.0 * np.log(x) - r0[i] * x)
-        best = optimize.minimize_scalar(h, bounds=(1e-9, 1e3), method="bounded",
-                                        options={"xatol": 1e-12})
+
+        def h(x, i=i):
+            return -(
+                np.sum(counts[i] * np.log(0.7 + x * w)) - x * w.sum() + 2.0 * np.log(x) - r0[i] * x
+            )
+
+        best = optimize.minimize_scalar(
+            h, bounds=(1e-9, 1e3), method="bounded", options={"xatol": 1e-12}
+        )
         assert mode[i] == pytest.approx(best.x, rel=1e-5)
 
 
@@ -453,8 +526,9 @@ def test_online_with_a_strong_prior_returns_the_base(episodes, fitted):
     model = clone(fitted["online"]).set_params(prior_shape=1e9, alpha=1.5, beta_days=20.0)
     model.fit(*episodes[:2])
     # the data move the log scale by about (counts + W m)/k ~ 1e-6 at most here
-    np.testing.assert_allclose(model.posterior_days(X), model.base_.predict_days(X),
-                               rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(
+        model.posterior_days(X), model.base_.predict_days(X), rtol=1e-3, atol=1e-3
+    )
 
 
 def test_online_intervals_are_calibrated_on_held_out_rows(episodes, fitted):
@@ -478,8 +552,9 @@ def test_online_refit_beats_its_base(episodes, fitted):
     err_online = np.abs(online.predict_days(Xt) - yt["time"])[ev]
     diff = err_base - err_online
     assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff)), diff.mean()
-    assert uno_c(episodes[1], yt, online.predict(Xt)) > uno_c(episodes[1], yt,
-                                                              online.base_.predict(Xt))
+    assert uno_c(episodes[1], yt, online.predict(Xt)) > uno_c(
+        episodes[1], yt, online.base_.predict(Xt)
+    )
 
 
 # -- properties of every model's predictions ------------------------------------------------
@@ -496,11 +571,12 @@ def test_quantiles_and_survival_agree(episodes, fitted, name, q1, q2):
     assert np.all(np.diff(surv, axis=1) <= 1e-12)
     days = model.predict_days(Xt, q1)
     finite = np.isfinite(days)
-    at = np.array([model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0]
-                   for i in np.flatnonzero(finite)[:20]])
+    at = np.array(
+        [model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0] for i in np.flatnonzero(finite)[:20]]
+    )
     if name in STEP_MODELS:
         assert np.all(at <= q1 + 1e-12)
-    else:                       # continuous in t: equal to q, unless clipped at day 0
+    else:  # continuous in t: equal to q, unless clipped at day 0
         assert np.all(np.isclose(at, q1, rtol=1e-6) | (days[finite][:20] == 0))
 
 
@@ -514,7 +590,7 @@ def test_risk_ranks_like_the_predicted_days(episodes, fitted, name):
     risk = model.predict(Xt)
     if name != "lookup":
         days = model.predict_days(Xt)[np.argsort(-risk, kind="stable")]
-        assert np.all(days[1:] >= days[:-1] * (1 - 1e-9))         # inf >= inf too
+        assert np.all(days[1:] >= days[:-1] * (1 - 1e-9))  # inf >= inf too
     assert uno_c(y, yt, risk) > 0.5 + 10 / (3 * np.sqrt(yt["event"].sum()))
 
 
@@ -537,13 +613,14 @@ def test_weibull_intervals_cover_at_their_level(weibull_data):
         m = clone(model)
         m.coef_, m.log_rho_ = theta[:-1], theta[-1]
         lo, hi = m.predict_interval(Xt, 0.8)
-        cdf = lambda t: -np.expm1(-(t / scale_true) ** WEIBULL_RHO)  # noqa: E731
+        cdf = lambda t: -np.expm1(-((t / scale_true) ** WEIBULL_RHO))  # noqa: E731
         return np.mean(cdf(hi) - cdf(lo))
 
     theta = np.append(model.coef_, model.log_rho_)
     step = 1e-5 * np.eye(len(theta))
-    grad = np.array([(expected_coverage(theta + h) - expected_coverage(theta - h)) / 2e-5
-                     for h in step])
+    grad = np.array(
+        [(expected_coverage(theta + h) - expected_coverage(theta - h)) / 2e-5 for h in step]
+    )
     se = np.sqrt(grad @ model.cov_ @ grad)
     assert abs(expected_coverage(theta) - 0.8) < 3 * se, (expected_coverage(theta), se)
 
@@ -567,8 +644,9 @@ def test_fast_weibull_leaves_constant_columns_out(episodes):
     model = FastWeibullAFT().fit(X[seen], y[seen])
     assert np.all(model.coef_[-3:] == 0) and np.all(np.isnan(model.se_[-4:-1]))
     reference = WeibullAFT().fit(X[seen], y[seen])
-    np.testing.assert_allclose(model.predict_days(X[seen]), reference.predict_days(X[seen]),
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        model.predict_days(X[seen]), reference.predict_days(X[seen]), rtol=1e-3
+    )
 
 
 def test_sklearn_contract(episodes):
@@ -587,7 +665,7 @@ def test_sklearn_contract(episodes):
 # -- metrics --------------------------------------------------------------------------------
 def test_mae_and_coverage_by_hand():
     y = Surv.from_arrays([True, False, True], [2.0, 5.0, 1.0])
-    assert mae_days([1.0, 2.0, 3.0], y) == pytest.approx(1.5)       # (|1-2| + |3-1|) / 2
+    assert mae_days([1.0, 2.0, 3.0], y) == pytest.approx(1.5)  # (|1-2| + |3-1|) / 2
     assert mae_days([1.0, 2.0, np.inf], y) == np.inf
     assert mae_days([1.0, 2.0, np.inf], y, max_days=4.0) == pytest.approx(2.0)
     assert np.isnan(mae_days([1.0], Surv.from_arrays([False], [3.0])))
@@ -599,10 +677,9 @@ def test_uno_c_by_hand():
     y = Surv.from_arrays([True] * 4, [1.0, 2.0, 3.0, 4.0])
     # pairs (earlier, later): 6; concordant unless (3, 4): 1 < 2
     assert uno_c(y, y, [4.0, 3.0, 1.0, 2.0]) == pytest.approx(5 / 6)
-    assert uno_c(y, y, -y["time"]) == pytest.approx(1.0)            # higher risk = earlier
+    assert uno_c(y, y, -y["time"]) == pytest.approx(1.0)  # higher risk = earlier
     assert uno_c(y, y, y["time"]) == pytest.approx(0.0)
-    train = Surv.from_arrays([True, False, True, True, False, True],
-                             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    train = Surv.from_arrays([True, False, True, True, False, True], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     # censoring KM: 4/5 after t=2, so G(1) = 1, G(3) = G(4) = 0.8, weights 1/G^2
     test = Surv.from_arrays([True, True, True, False], [1.0, 3.0, 4.0, 6.0])
     w = 1 / 0.8**2
@@ -625,10 +702,9 @@ def test_compare_scores_models_on_the_same_rows(episodes):
     models = {"lookup": LookupTable(n_bins=5), "oracle": Oracle(THR)}
     times = np.linspace(5, 350, 30)
     table = compare(models, X, y, Xt, yt, times)
-    assert list(table.columns) == ["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio",
-                                   "coverage"]
+    assert list(table.columns) == ["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"]
     assert list(table["model"]) == ["lookup", "oracle"]
-    assert not hasattr(models["lookup"], "edges_")                 # fitted clones only
+    assert not hasattr(models["lookup"], "edges_")  # fitted clones only
     km = km_integrated_brier(y, yt, times)
     np.testing.assert_allclose(table["ibs_km_ratio"], table["ibs"] / km)
     oracle = table.set_index("model").loc["oracle"]
@@ -639,8 +715,10 @@ def test_compare_scores_models_on_the_same_rows(episodes):
 
 # -- bad input ------------------------------------------------------------------------------
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(q=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(np.nan)),
-       name=st.sampled_from(sorted(MODELS)))
+@given(
+    q=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(np.nan)),
+    name=st.sampled_from(sorted(MODELS)),
+)
 def test_q_outside_the_unit_interval_is_refused(episodes, fitted, q, name):
     with pytest.raises(ValueError, match=r"\bq\b"):
         fitted[name].predict_days(episodes[3].iloc[:5], q)
@@ -700,20 +778,28 @@ def test_bad_values_and_targets_are_named(episodes, fitted):
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(lam0=_pos(0.05, 50.0), alpha=_pos(0.5, 4.0), beta=_pos(1.0, 60.0),
-       p=st.sampled_from([0.0, 0.05, 0.3]), P=_pos(0.0, 200.0), w=st.sampled_from([1.0, 14.0]))
+@given(
+    lam0=_pos(0.05, 50.0),
+    alpha=_pos(0.5, 4.0),
+    beta=_pos(1.0, 60.0),
+    p=st.sampled_from([0.0, 0.05, 0.3]),
+    P=_pos(0.0, 200.0),
+    w=st.sampled_from([1.0, 14.0]),
+)
 def test_trailing_oracle_is_the_first_quiet_window(lam0, alpha, beta, p, P, w):
     """The trailing-window oracle equals a brute-force reading of its definition: the
     window average of the expected rate (numerical quadrature) at the grid points."""
     thr = 0.3
-    got = trailing_crossing_days(thr, [lam0], [alpha], [beta], [p], [P], trailing_days=w,
-                                 horizon_days=400.0, step_days=0.5)[0]
+    got = trailing_crossing_days(
+        thr, [lam0], [alpha], [beta], [p], [P], trailing_days=w, horizon_days=400.0, step_days=0.5
+    )[0]
     rate = lambda t: lam0 * (1 + t / beta) ** -alpha + p * (t < P)  # noqa: E731
 
     def avg(t):
         lo = t - min(t, w)
-        return integrate.quad(rate, lo, t, points=[P] if lo < P < t else None,
-                              epsabs=1e-12, epsrel=1e-10)[0] / min(t, w)
+        return integrate.quad(
+            rate, lo, t, points=[P] if lo < P < t else None, epsabs=1e-12, epsrel=1e-10
+        )[0] / min(t, w)
 
     want = next((t for t in np.arange(1.0, 400.5, 0.5) if avg(t) <= thr), np.inf)
     if got != want:  # only a tie at the threshold, within quadrature error, may differ

@@ -17,12 +17,18 @@ CHURN = {
     "scenario": {"days": 120},
     "inventory": {"area_codes": [212], "blocks_per_area_code": 6},
     "subscribers": {
-        "residential": {"initial": 3000, "tenure": {"kind": "lognormal", "median": 60.0,
-                                                    "sigma": 0.5},
-                        "calls_per_day": 0.5, "contacts_mean": 10.0},
-        "business": {"initial": 300, "tenure": {"kind": "lognormal", "median": 60.0,
-                                                "sigma": 0.5},
-                     "calls_per_day": 1.0, "contacts_mean": 10.0},
+        "residential": {
+            "initial": 3000,
+            "tenure": {"kind": "lognormal", "median": 60.0, "sigma": 0.5},
+            "calls_per_day": 0.5,
+            "contacts_mean": 10.0,
+        },
+        "business": {
+            "initial": 300,
+            "tenure": {"kind": "lognormal", "median": 60.0, "sigma": 0.5},
+            "calls_per_day": 1.0,
+            "contacts_mean": 10.0,
+        },
         "call_centre": QUIET,
         "notifier": QUIET,
     },
@@ -46,13 +52,16 @@ def _episode_of_calls(calls: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFra
     res = calls[calls.kind == "residual"].rename(columns={"callee_id": "number_id"})
     res = res.sort_values("t")
     eps = episodes[["episode", "number_id", "t"]].rename(columns={"t": "t_ep"}).sort_values("t_ep")
-    return pd.merge_asof(res, eps, left_on="t", right_on="t_ep", by="number_id",
-                         direction="backward")
+    return pd.merge_asof(
+        res, eps, left_on="t", right_on="t_ep", by="number_id", direction="backward"
+    )
 
 
 def _lomax_integral(lam0, alpha, beta, a, b):
     """Integral of lam0 * (1 + t / beta) ** -alpha over [a, b] (days)."""
-    return lam0 * beta / (1 - alpha) * ((1 + b / beta) ** (1 - alpha) - (1 + a / beta) ** (1 - alpha))
+    return (
+        lam0 * beta / (1 - alpha) * ((1 + b / beta) ** (1 - alpha) - (1 + a / beta) ** (1 - alpha))
+    )
 
 
 def test_residual_calls_decay_as_the_lomax_mixture(churn):
@@ -67,14 +76,15 @@ def test_residual_calls_decay_as_the_lomax_mixture(churn):
     horizon = (120 * DAY - eps.t.to_numpy()) / DAY
     for a, b in [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 60)]:
         hi = np.clip(horizon, a, b)
-        expected = _lomax_integral(eps.lam0.to_numpy(), eps.alpha.to_numpy(),
-                                   eps.beta_days.to_numpy(), a, hi)
+        expected = _lomax_integral(
+            eps.lam0.to_numpy(), eps.alpha.to_numpy(), eps.beta_days.to_numpy(), a, hi
+        )
         expected += eps.persistent_per_day.to_numpy() * np.clip(
-            np.minimum(eps.persistent_days.to_numpy(), hi) - a, 0, None)
-        counts = np.bincount(got.episode[(age >= a) & (age < b)].astype(int),
-                             minlength=len(eps))
+            np.minimum(eps.persistent_days.to_numpy(), hi) - a, 0, None
+        )
+        counts = np.bincount(got.episode[(age >= a) & (age < b)].astype(int), minlength=len(eps))
         dev = counts - expected
-        z = dev.sum() / np.sqrt((dev ** 2).sum())
+        z = dev.sum() / np.sqrt((dev**2).sum())
         assert abs(z) < 4, (a, b, counts.sum(), expected.sum(), z)
 
 
@@ -88,8 +98,9 @@ def test_features_are_what_90_days_of_records_show(churn):
     assert dev.sum() > 0  # background spam comes on top
     share = eps.robocall_share
     assert ((share >= 0) & (share <= 1)).all()
-    np.testing.assert_allclose(share * eps.inbound_90d,
-                               np.round(share * eps.inbound_90d), atol=1e-6)
+    np.testing.assert_allclose(
+        share * eps.inbound_90d, np.round(share * eps.inbound_90d), atol=1e-6
+    )
 
 
 def test_first_crossings_match_a_recount_from_the_calls_table(churn):
@@ -149,16 +160,24 @@ def test_harm_is_residual_calls_delivered_to_new_owners(churn):
     got = _episode_of_calls(churn.calls, churn.episodes)
     got = got[got.outcome == "delivered"]
     subs = churn.subscribers.rename(columns={"start": "s_start", "subscriber": "owner"})
-    merged = pd.merge_asof(got.sort_values("t"), subs[["number_id", "s_start", "owner"]]
-                           .sort_values("s_start"), left_on="t", right_on="s_start",
-                           by="number_id", direction="backward")
+    merged = pd.merge_asof(
+        got.sort_values("t"),
+        subs[["number_id", "s_start", "owner"]].sort_values("s_start"),
+        left_on="t",
+        right_on="s_start",
+        by="number_id",
+        direction="backward",
+    )
     new = (merged.s_start > merged.t_ep) & (merged.t - merged.s_start <= cfg.aging.harm_days * DAY)
     expected = merged[new].groupby("episode").size()
     harm = churn.episodes.set_index("episode").harm_calls
     assert expected.sum() > 0
-    pd.testing.assert_series_equal(harm[harm > 0].sort_index(),
-                                   expected.astype("int64").sort_index(), check_names=False,
-                                   check_index_type=False)
+    pd.testing.assert_series_equal(
+        harm[harm > 0].sort_index(),
+        expected.astype("int64").sort_index(),
+        check_names=False,
+        check_index_type=False,
+    )
 
 
 def test_subscribers_stop_calling_disconnected_contacts(churn):
@@ -170,8 +189,13 @@ def test_subscribers_stop_calling_disconnected_contacts(churn):
     disc = ledger[ledger.reason == "disconnect"].groupby("number_id").t.min()
     sub_calls = pd.merge_asof(  # the subscriber holding the calling number at the call
         sub_calls.sort_values("t"),
-        subs[["number_id", "start"]].rename(columns={"number_id": "caller_id"})
-        .sort_values("start"), left_on="t", right_on="start", by="caller_id")
+        subs[["number_id", "start"]]
+        .rename(columns={"number_id": "caller_id"})
+        .sort_values("start"),
+        left_on="t",
+        right_on="start",
+        by="caller_id",
+    )
     disc_t = disc.reindex(sub_calls.callee_id).to_numpy()
     stale = (disc_t > sub_calls.start.to_numpy()) & (disc_t < sub_calls.t.to_numpy())
     assert stale.mean() < 0.002
@@ -179,8 +203,7 @@ def test_subscribers_stop_calling_disconnected_contacts(churn):
     assert len(disc) / len(churn.ledger.number_id.unique()) > 0.3
 
 
-@pytest.mark.parametrize("policy, expect", [("fixed_60", {"residential": 60.0,
-                                                          "business": 90.0})])
+@pytest.mark.parametrize("policy, expect", [("fixed_60", {"residential": 60.0, "business": 90.0})])
 def test_fixed_release_holds_each_type_for_its_clipped_days(policy, expect):
     res = _run(release={"policy": policy})
     eps = res.episodes.dropna(subset=["release_t"])
@@ -211,9 +234,10 @@ def test_model_release_follows_the_trained_models_prediction():
     from sim.runs.simulate import study_policies
     from sim.studies.aging.models import run_frame
 
-    res = _run(residual={"residential": {"tenure_scale_days": 20.0, "stop_beta_days": 60.0}},
-               release={"policy": "model", "policies": {"model": {"quantile": 0.8}},
-                        "train_days": 120.0})
+    res = _run(
+        residual={"residential": {"tenure_scale_days": 20.0, "stop_beta_days": 60.0}},
+        release={"policy": "model", "policies": {"model": {"quantile": 0.8}}, "train_days": 120.0},
+    )
     cfg = res.config
     model = study_policies(cfg).release.model_  # memoised: the very model the run used
     frame = run_frame(res).dropna(subset=["release_t"])

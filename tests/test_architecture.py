@@ -17,8 +17,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("models", "services", "sim")
 
-LAYERS = ("models", "sim.core", "sim.config", "sim.world", "sim.results", "sim.studies",
-          "sim.runs", "sim.report", "sim")
+LAYERS = (
+    "models",
+    "sim.core",
+    "sim.config",
+    "sim.world",
+    "sim.results",
+    "sim.studies",
+    "sim.runs",
+    "sim.report",
+    "sim",
+)
 """Lowest first: a module imports only modules of its own layer or of layers below.
 ``sim`` itself stands for its top modules (``sim.experiment``, ``sim.cli``) and the
 package's public API."""
@@ -94,33 +103,50 @@ def _study(name: str) -> str | None:
 
 def test_layers_point_down():
     """A module imports only its own layer or layers below it."""
-    bad = [f"{a} -> {b}" for a, deps in GRAPH.items() for b in deps
-           if _ours(b) and layer(b) > layer(a)]
+    bad = [
+        f"{a} -> {b}" for a, deps in GRAPH.items() for b in deps if _ours(b) and layer(b) > layer(a)
+    ]
     assert not bad, "imports that point up the layers: " + "; ".join(sorted(bad))
 
 
 def test_models_and_services_never_import_sim_or_simpy():
-    bad = [f"{a} -> {b}" for a, deps in GRAPH.items() if a.startswith(("models", "services"))
-           for b in deps if b.split(".")[0] in ("sim", "simpy")]
+    bad = [
+        f"{a} -> {b}"
+        for a, deps in GRAPH.items()
+        if a.startswith(("models", "services"))
+        for b in deps
+        if b.split(".")[0] in ("sim", "simpy")
+    ]
     assert not bad, "; ".join(sorted(bad))
 
 
 def test_studies_never_import_each_other_or_the_registry():
-    bad = [f"{a} -> {b}" for a, deps in GRAPH.items() if _study(a) for b in deps
-           if (_study(b) and _study(b) != _study(a)) or b == "sim.studies"]
+    bad = [
+        f"{a} -> {b}"
+        for a, deps in GRAPH.items()
+        if _study(a)
+        for b in deps
+        if (_study(b) and _study(b) != _study(a)) or b == "sim.studies"
+    ]
     assert not bad, "; ".join(sorted(bad))
 
 
 def test_the_world_never_imports_a_study():
-    bad = [f"{a} -> {b}" for a, deps in GRAPH.items() if a.startswith("sim.world")
-           for b in deps if b.startswith("sim.studies")]
+    bad = [
+        f"{a} -> {b}"
+        for a, deps in GRAPH.items()
+        if a.startswith("sim.world")
+        for b in deps
+        if b.startswith("sim.studies")
+    ]
     assert not bad, "; ".join(sorted(bad))
 
 
 def _cycles() -> list[list[str]]:
     # a package's __init__ re-exporting its own children is not a cycle of design
-    graph = {a: {b for b in deps if _ours(b) and not b.startswith(a + ".")}
-             for a, deps in GRAPH.items()}
+    graph = {
+        a: {b for b in deps if _ours(b) and not b.startswith(a + ".")} for a, deps in GRAPH.items()
+    }
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -173,18 +199,31 @@ def test_the_checks_can_fail(monkeypatch):
 def test_few_top_modules_and_small_modules():
     top = [p.name for p in (ROOT / "sim").glob("*.py") if p.name != "__init__.py"]
     assert len(top) <= 4, top
-    big = {str(f.relative_to(ROOT)): n for f in MODULES.values()
-           if (n := len(f.read_text().splitlines())) > 500}
+    big = {
+        str(f.relative_to(ROOT)): n
+        for f in MODULES.values()
+        if (n := len(f.read_text().splitlines())) > 500
+    }
     assert not big, big
 
 
 def test_seconds_per_day_defined_once():
-    lines = [f"{f.relative_to(ROOT)}:{i}" for f in MODULES.values()
-             for i, line in enumerate(f.read_text().splitlines(), 1)
-             if re.search(r"\b86_?400\b", line)]
-    assert lines == ["models/common.py:" + str(next(
-        i for i, line in enumerate((ROOT / "models/common.py").read_text().splitlines(), 1)
-        if "86400" in line))]
+    lines = [
+        f"{f.relative_to(ROOT)}:{i}"
+        for f in MODULES.values()
+        for i, line in enumerate(f.read_text().splitlines(), 1)
+        if re.search(r"\b86_?400\b", line)
+    ]
+    assert lines == [
+        "models/common.py:"
+        + str(
+            next(
+                i
+                for i, line in enumerate((ROOT / "models/common.py").read_text().splitlines(), 1)
+                if "86400" in line
+            )
+        )
+    ]
 
 
 def _project_files(*suffixes: str):
@@ -198,6 +237,9 @@ def _project_files(*suffixes: str):
 def test_nothing_cites_outside_the_repository():
     """Docs and code state what they take from elsewhere in their own words."""
     pattern = re.compile(r"REFERENCE\.md|DESIGN\.md|MISSION\.md|\.\./shared")
-    bad = [str(f.relative_to(ROOT)) for f in _project_files(".md", ".py", ".toml", ".ipynb")
-           if pattern.search(f.read_text(errors="ignore"))]
+    bad = [
+        str(f.relative_to(ROOT))
+        for f in _project_files(".md", ".py", ".toml", ".ipynb")
+        if pattern.search(f.read_text(errors="ignore"))
+    ]
     assert not bad, bad

@@ -37,9 +37,9 @@ from models.burst.rates import EWMA, PoissonCUSUM, TokenBucket
 from models.burst.sketch import CountMinWindow
 from models.burst.window import FixedWindow, SlidingWindow
 
-U32 = 2.0**-24   # unit roundoff of float32 (half an ulp, relative)
-U64 = 2.0**-53   # unit roundoff of float64
-STEP = U32 + 4 * U64   # worst-case relative error added per event (see module docstring)
+U32 = 2.0**-24  # unit roundoff of float32 (half an ulp, relative)
+U64 = 2.0**-53  # unit roundoff of float64
+STEP = U32 + 4 * U64  # worst-case relative error added per event (see module docstring)
 
 
 def floats(lo, hi):
@@ -59,43 +59,54 @@ def streams(draw, max_ids=5, max_events=80, grid=None):
         gap = st.one_of(st.just(0.0), floats(0, 1), floats(0, 5), floats(0, 60))
         t0 = draw(st.one_of(st.just(0.0), floats(-1e3, 1e5)), label="t0")
     else:
-        gap = st.one_of(st.just(0), st.integers(0, 8), st.integers(0, 400)).map(
-            lambda k: k * grid)
+        gap = st.one_of(st.just(0), st.integers(0, 8), st.integers(0, 400)).map(lambda k: k * grid)
         t0 = draw(st.integers(-1000, 10_000), label="t0") * grid
     gaps = np.array(draw(st.lists(gap, min_size=n, max_size=n), label="gaps"), dtype=float)
     t = t0 + np.cumsum(gaps)
-    ids = np.array(draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n),
-                        label="ids"), dtype=np.int64)
+    ids = np.array(
+        draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n), label="ids"),
+        dtype=np.int64,
+    )
     return t, ids, n_ids
 
 
 def _window(draw):
-    return draw(st.one_of(st.sampled_from([0.5, 1.0, 3.0, 10.0, 60.0]), floats(0.1, 100)),
-                label="window")
+    return draw(
+        st.one_of(st.sampled_from([0.5, 1.0, 3.0, 10.0, 60.0]), floats(0.1, 100)), label="window"
+    )
 
 
 DETECTORS = {
     "fixed": lambda d: FixedWindow(d(st.integers(1, 5), label="threshold"), _window(d)),
-    "sliding": lambda d: SlidingWindow(d(st.integers(1, 5), label="threshold"), _window(d),
-                                       max_tracked=d(st.integers(1, 3), label="max_tracked")),
-    "token_bucket": lambda d: TokenBucket(d(floats(0.01, 3), label="rate"),
-                                          d(floats(0.5, 6), label="burst")),
+    "sliding": lambda d: SlidingWindow(
+        d(st.integers(1, 5), label="threshold"),
+        _window(d),
+        max_tracked=d(st.integers(1, 3), label="max_tracked"),
+    ),
+    "token_bucket": lambda d: TokenBucket(
+        d(floats(0.01, 3), label="rate"), d(floats(0.5, 6), label="burst")
+    ),
     "ewma": lambda d: (lambda tau: EWMA(tau, d(floats(0.5, 5), label="m") / tau))(
-        d(floats(0.2, 60), label="tau")),
-    "cusum": lambda d: (lambda r0: PoissonCUSUM(r0, r0 * d(floats(1.1, 1e3), label="ratio"),
-                                                d(floats(0.1, 30), label="h")))(
-        d(floats(1e-4, 1.0), label="rate0")),
-    "count_min": lambda d: CountMinWindow(d(st.integers(1, 5), label="threshold"), _window(d),
-                                          width=2 ** d(st.integers(1, 6), label="log2w"),
-                                          depth=d(st.integers(1, 4), label="depth"),
-                                          seed=d(st.integers(0, 2**32), label="seed")),
+        d(floats(0.2, 60), label="tau")
+    ),
+    "cusum": lambda d: (
+        lambda r0: PoissonCUSUM(
+            r0, r0 * d(floats(1.1, 1e3), label="ratio"), d(floats(0.1, 30), label="h")
+        )
+    )(d(floats(1e-4, 1.0), label="rate0")),
+    "count_min": lambda d: CountMinWindow(
+        d(st.integers(1, 5), label="threshold"),
+        _window(d),
+        width=2 ** d(st.integers(1, 6), label="log2w"),
+        depth=d(st.integers(1, 4), label="depth"),
+        seed=d(st.integers(0, 2**32), label="seed"),
+    ),
 }
 
 
 def _clone(det):
     """A detector with the same parameters (the detectors' __init__ stores them as is)."""
-    params = {k: v for k, v in vars(det).items()
-              if not k.endswith("_") and not k.startswith("_")}
+    params = {k: v for k, v in vars(det).items() if not k.endswith("_") and not k.startswith("_")}
     return type(det)(**params)
 
 
@@ -113,8 +124,10 @@ def _state(det):
 def _feed(det, t, ids, cuts):
     """Feed ``(t, ids)`` in the pieces between sorted cut points; return all alarms."""
     bounds = [0, *sorted(cuts), len(t)]
-    return np.concatenate([det.update(t[a:b], ids[a:b]) for a, b in zip(bounds, bounds[1:])]
-                          + [np.zeros(0, dtype=bool)])
+    return np.concatenate(
+        [det.update(t[a:b], ids[a:b]) for a, b in zip(bounds, bounds[1:])]
+        + [np.zeros(0, dtype=bool)]
+    )
 
 
 # -- kernels against their Python twins -------------------------------------------------------
@@ -138,8 +151,7 @@ def test_kernel_matches_python_twin(kind, data):
 
 
 @settings(max_examples=100, deadline=None)
-@given(s=streams(max_ids=12, max_events=120), threshold=st.integers(1, 4),
-       window=floats(0.5, 100))
+@given(s=streams(max_ids=12, max_events=120), threshold=st.integers(1, 4), window=floats(0.5, 100))
 def test_sliding_window_pool_growth_twin(s, threshold, window):
     """From one slot, the pool grows by doubling in both; results equal a pre-sized pool."""
     t, ids, n_ids = s
@@ -169,13 +181,22 @@ def test_fixed_window_matches_pandas(s, threshold, window):
 
 def _sliding_reference(t, ids, threshold, window):
     n = len(t)
-    return np.array([np.sum((ids[:i + 1] == ids[i]) & (t[:i + 1] > t[i] - window)) > threshold
-                     for i in range(n)], dtype=bool)
+    return np.array(
+        [
+            np.sum((ids[: i + 1] == ids[i]) & (t[: i + 1] > t[i] - window)) > threshold
+            for i in range(n)
+        ],
+        dtype=bool,
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(s=streams(max_events=150), threshold=st.integers(1, 5), window=floats(0.1, 100),
-       max_tracked=st.integers(1, 5))
+@given(
+    s=streams(max_events=150),
+    threshold=st.integers(1, 5),
+    window=floats(0.1, 100),
+    max_tracked=st.integers(1, 5),
+)
 def test_sliding_window_matches_brute_force(s, threshold, window, max_tracked):
     t, ids, n_ids = s
     got = SlidingWindow(threshold, window, max_tracked).reset(n_ids).update(t, ids)
@@ -271,8 +292,11 @@ def test_rate_references_check_almost_everything(kind):
     n = 20_000
     t = np.cumsum(rng.exponential(0.2, n) * (rng.random(n) < 0.7))
     ids = rng.integers(0, 20, n)
-    det = {"token_bucket": TokenBucket(0.15, 4.3), "ewma": EWMA(10.0, 0.3),
-           "cusum": PoissonCUSUM(0.3, 0.6, 3.0)}[kind]
+    det = {
+        "token_bucket": TokenBucket(0.15, 4.3),
+        "ewma": EWMA(10.0, 0.3),
+        "cusum": PoissonCUSUM(0.3, 0.6, 3.0),
+    }[kind]
     got = det.reset(20).update(t, ids)
     ref, checked = REFERENCES[kind](det, t, ids)
     assert checked.mean() > 0.99
@@ -281,8 +305,11 @@ def test_rate_references_check_almost_everything(kind):
 
 
 @settings(max_examples=150, deadline=None)
-@given(s=streams(max_events=150, grid=1 / 8), rate=st.integers(1, 16).map(lambda k: k / 8),
-       burst=st.integers(1, 32).map(lambda k: k / 4))
+@given(
+    s=streams(max_events=150, grid=1 / 8),
+    rate=st.integers(1, 16).map(lambda k: k / 8),
+    burst=st.integers(1, 32).map(lambda k: k / 4),
+)
 def test_token_bucket_exact_on_dyadic_grid(s, rate, burst):
     """On a grid of binary fractions float32 is exact: alarms equal the reference everywhere."""
     t, ids, n_ids = s
@@ -296,15 +323,26 @@ def test_boundaries_exactly():
     zero = np.zeros(3, dtype=np.int64)
     # Fixed: t = W starts the next window; the (c+1)-th call in a window alarms.
     fw = FixedWindow(2, 10.0).reset(1)
-    assert fw.update(np.array([0.0, 9.5, 10.0, 11.0, 12.0]), np.zeros(5, np.int64)).tolist() \
-        == [False, False, False, False, True]
+    assert fw.update(np.array([0.0, 9.5, 10.0, 11.0, 12.0]), np.zeros(5, np.int64)).tolist() == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
     # Sliding: an event exactly W earlier is out of (t - W, t].
     sw = SlidingWindow(1, 10.0).reset(1)
     assert sw.update(np.array([0.0, 10.0, 19.5]), zero).tolist() == [False, False, True]
     # Token bucket: exactly one token passes (x >= 1); the refused call takes nothing.
     tb = TokenBucket(0.5, 2.0).reset(1)
-    assert tb.update(np.array([0.0, 0.0, 0.0, 1.0, 2.0, 4.0]), np.zeros(6, np.int64)).tolist() \
-        == [False, False, True, True, False, False]
+    assert tb.update(np.array([0.0, 0.0, 0.0, 1.0, 2.0, 4.0]), np.zeros(6, np.int64)).tolist() == [
+        False,
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     # EWMA: one call gives r = 1/tau exactly, not above a threshold of 1/tau.
     ew = EWMA(4.0, 0.25).reset(1)  # exp(-1e4 / 4) is 0: the old rate is gone entirely
     assert ew.update(np.array([0.0, 1e4, 1e4]), zero).tolist() == [False, False, True]
@@ -313,8 +351,13 @@ def test_boundaries_exactly():
     assert cu.update(np.array([0.0, 10.0, 10.0]), zero).tolist() == [False, False, True]
     # Count-Min: as FixedWindow.
     cm = CountMinWindow(2, 10.0, width=64).reset(1)
-    assert cm.update(np.array([0.0, 9.5, 10.0, 11.0, 12.0]), np.zeros(5, np.int64)).tolist() \
-        == [False, False, False, False, True]
+    assert cm.update(np.array([0.0, 9.5, 10.0, 11.0, 12.0]), np.zeros(5, np.int64)).tolist() == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def _multiply_shift(a: int, x: int, width: int) -> int:
@@ -335,9 +378,14 @@ def test_count_min_hash_is_multiply_shift():
 
 
 @settings(max_examples=150, deadline=None)
-@given(s=streams(max_ids=40, max_events=150), threshold=st.integers(1, 5),
-       window=floats(0.5, 100), log2w=st.integers(1, 5), depth=st.integers(1, 4),
-       seed=st.integers(0, 2**32))
+@given(
+    s=streams(max_ids=40, max_events=150),
+    threshold=st.integers(1, 5),
+    window=floats(0.5, 100),
+    log2w=st.integers(1, 5),
+    depth=st.integers(1, 4),
+    seed=st.integers(0, 2**32),
+)
 def test_count_min_matches_reference_sketch(s, threshold, window, log2w, depth, seed):
     """A Count-Min sketch in Python ints: per-window cell counts, minimum over rows; the
     table holds exactly the last window's counts (so clearing, sparse or whole, is right)."""
@@ -364,8 +412,13 @@ def test_count_min_matches_reference_sketch(s, threshold, window, log2w, depth, 
 
 
 @settings(max_examples=150, deadline=None)
-@given(s=streams(max_ids=40, max_events=150), window=floats(0.5, 100),
-       log2w=st.integers(1, 5), depth=st.integers(1, 3), seed=st.integers(0, 2**32))
+@given(
+    s=streams(max_ids=40, max_events=150),
+    window=floats(0.5, 100),
+    log2w=st.integers(1, 5),
+    depth=st.integers(1, 3),
+    seed=st.integers(0, 2**32),
+)
 def test_count_min_never_undercounts(s, window, log2w, depth, seed):
     """Estimate >= exact count: every FixedWindow alarm, at every threshold, is raised too."""
     t, ids, n_ids = s
@@ -382,10 +435,12 @@ def test_count_min_exact_when_wide(s, window):
     t, ids, n_ids = s
     width, depth = 2**12, 4
     a = CountMinWindow(1, window, width, depth).reset(n_ids).multipliers_
-    cols = np.array([[_multiply_shift(int(a[r]), x, width) for x in range(n_ids)]
-                     for r in range(depth)])
-    assert all(any((cols[r] == cols[r, x]).sum() == 1 for r in range(depth))
-               for x in range(n_ids))  # precondition, true for seed 0
+    cols = np.array(
+        [[_multiply_shift(int(a[r]), x, width) for x in range(n_ids)] for r in range(depth)]
+    )
+    assert all(
+        any((cols[r] == cols[r, x]).sum() == 1 for r in range(depth)) for x in range(n_ids)
+    )  # precondition, true for seed 0
     for threshold in range(1, 7):
         exact = FixedWindow(threshold, window).reset(n_ids).update(t, ids)
         sketch = CountMinWindow(threshold, window, width, depth).reset(n_ids).update(t, ids)
@@ -451,8 +506,10 @@ def test_forget_starts_afresh(kind, data):
     det = DETECTORS[kind](data.draw)
     t, ids, n_ids = data.draw(streams())
     cut = data.draw(st.integers(0, len(t)), label="cut")
-    gone = np.array(data.draw(st.lists(st.integers(0, n_ids - 1), max_size=n_ids,
-                                       unique=True), label="gone"), dtype=np.int64)
+    gone = np.array(
+        data.draw(st.lists(st.integers(0, n_ids - 1), max_size=n_ids, unique=True), label="gone"),
+        dtype=np.int64,
+    )
     det.reset(n_ids)
     kept = _clone(det).reset(n_ids)
     det.update(t[:cut], ids[:cut])
@@ -486,8 +543,14 @@ def test_sliding_forget_untracked_and_tracked():
     assert det.update(np.array([2.0, 3.0]), np.array([1, 1])).tolist() == [False, True]
 
 
-ALL = [FixedWindow(2, 10), SlidingWindow(2, 10), TokenBucket(0.1, 2), EWMA(10, 0.2),
-       PoissonCUSUM(0.1, 1, 5), CountMinWindow(2, 10, width=64)]
+ALL = [
+    FixedWindow(2, 10),
+    SlidingWindow(2, 10),
+    TokenBucket(0.1, 2),
+    EWMA(10, 0.2),
+    PoissonCUSUM(0.1, 1, 5),
+    CountMinWindow(2, 10, width=64),
+]
 
 
 @pytest.mark.parametrize("det", ALL, ids=lambda d: type(d).__name__)
@@ -516,31 +579,34 @@ def test_bad_ids_and_times_are_refused(det):
     assert d.update(np.zeros(0), np.zeros(0, dtype=np.int64)).shape == (0,)
 
 
-@pytest.mark.parametrize("make, name", [
-    (lambda: FixedWindow(0, 10), "threshold"),
-    (lambda: FixedWindow(2.5, 10), "threshold"),
-    (lambda: FixedWindow(2, 0), "window"),
-    (lambda: FixedWindow(2, -1.0), "window"),
-    (lambda: FixedWindow(2, float("nan")), "window"),
-    (lambda: SlidingWindow(-1, 10), "threshold"),
-    (lambda: SlidingWindow(2, 0.0), "window"),
-    (lambda: SlidingWindow(2, 10, max_tracked=0), "max_tracked"),
-    (lambda: TokenBucket(0, 2), "rate"),
-    (lambda: TokenBucket(1, -2), "burst"),
-    (lambda: EWMA(0, 1), "tau"),
-    (lambda: EWMA(1, -1), "threshold"),
-    (lambda: PoissonCUSUM(0, 1, 1), "rate0"),
-    (lambda: PoissonCUSUM(1, 1, 1), "rate1"),
-    (lambda: PoissonCUSUM(1, 0.5, 1), "rate1"),
-    (lambda: PoissonCUSUM(1, 2, 0), "h"),
-    (lambda: CountMinWindow(0, 10), "threshold"),
-    (lambda: CountMinWindow(1, 0), "window"),
-    (lambda: CountMinWindow(1, 10, width=1000), "width"),
-    (lambda: CountMinWindow(1, 10, width=0), "width"),
-    (lambda: CountMinWindow(1, 10, width=1), "width"),
-    (lambda: CountMinWindow(1, 10, depth=0), "depth"),
-    (lambda: CountMinWindow(1, 10, width=2**30, depth=2), "width \\* depth"),
-])
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: FixedWindow(0, 10), "threshold"),
+        (lambda: FixedWindow(2.5, 10), "threshold"),
+        (lambda: FixedWindow(2, 0), "window"),
+        (lambda: FixedWindow(2, -1.0), "window"),
+        (lambda: FixedWindow(2, float("nan")), "window"),
+        (lambda: SlidingWindow(-1, 10), "threshold"),
+        (lambda: SlidingWindow(2, 0.0), "window"),
+        (lambda: SlidingWindow(2, 10, max_tracked=0), "max_tracked"),
+        (lambda: TokenBucket(0, 2), "rate"),
+        (lambda: TokenBucket(1, -2), "burst"),
+        (lambda: EWMA(0, 1), "tau"),
+        (lambda: EWMA(1, -1), "threshold"),
+        (lambda: PoissonCUSUM(0, 1, 1), "rate0"),
+        (lambda: PoissonCUSUM(1, 1, 1), "rate1"),
+        (lambda: PoissonCUSUM(1, 0.5, 1), "rate1"),
+        (lambda: PoissonCUSUM(1, 2, 0), "h"),
+        (lambda: CountMinWindow(0, 10), "threshold"),
+        (lambda: CountMinWindow(1, 0), "window"),
+        (lambda: CountMinWindow(1, 10, width=1000), "width"),
+        (lambda: CountMinWindow(1, 10, width=0), "width"),
+        (lambda: CountMinWindow(1, 10, width=1), "width"),
+        (lambda: CountMinWindow(1, 10, depth=0), "depth"),
+        (lambda: CountMinWindow(1, 10, width=2**30, depth=2), "width \\* depth"),
+    ],
+)
 def test_bad_parameters(make, name):
     with pytest.raises(ValueError, match=name):
         make()

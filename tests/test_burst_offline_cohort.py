@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 
 from models.burst.base import OutOfOrderError
 from models.burst.cohort import NEVER, CohortDetector, cohort_step
-from models.burst.kleinberg import (kleinberg_bursts, kleinberg_flags, kleinberg_states,
-                                    viterbi_path)
+from models.burst.kleinberg import kleinberg_bursts, kleinberg_flags, kleinberg_states, viterbi_path
 
 DAY = 86400.0
 
@@ -82,8 +81,9 @@ def streams(draw, max_ids=5, max_events=40):
     n = draw(st.integers(0, max_events), label="n")
     gaps = draw(st.lists(st.one_of(st.just(0.0), floats(0, 50)), min_size=n, max_size=n))
     t = draw(floats(0, 1e5), label="t0") + np.cumsum(np.array(gaps, dtype=np.float64))
-    ids = np.array(draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n)),
-                   dtype=np.int64)
+    ids = np.array(
+        draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
     return t, ids, n_ids
 
 
@@ -132,8 +132,11 @@ def test_tie_rule_picks_the_least_optimal_path():
     c1 = np.array([1.0, 0.0, 1.0, 0.0])
     for c0, optimal, chosen in [
         # four optimal paths of cost 2: their elementwise minimum is the all-zero path
-        ([0.0, 1.0, 1.0, 0.0], {(0, 0, 0, 0), (0, 1, 0, 0), (0, 1, 1, 0), (0, 1, 1, 1)},
-         (0, 0, 0, 0)),
+        (
+            [0.0, 1.0, 1.0, 0.0],
+            {(0, 0, 0, 0), (0, 1, 0, 0), (0, 1, 1, 0), (0, 1, 1, 1)},
+            (0, 0, 0, 0),
+        ),
         # two optimal paths: the burst is kept, and ends as early as it can
         ([0.0, 2.0, 2.0, 0.0], {(0, 1, 1, 0), (0, 1, 1, 1)}, (0, 1, 1, 0)),
     ]:
@@ -151,8 +154,9 @@ def test_tie_rule_picks_the_least_optimal_path():
 def test_kleinberg_states_equal_brute_force(m, data, base_rate, s, gamma):
     """Real gaps: Viterbi's cost is the exact minimum, and its path is optimal (the one)."""
     scale = 1.0 / base_rate
-    gaps = np.array(data.draw(st.lists(st.one_of(st.just(0.0), floats(0, 4 * scale)),
-                                       min_size=m, max_size=m)))
+    gaps = np.array(
+        data.draw(st.lists(st.one_of(st.just(0.0), floats(0, 4 * scale)), min_size=m, max_size=m))
+    )
     c0, c1 = costs(gaps, base_rate, s)
     up = gamma * math.log(m + 1)
     best, path, n_best = brute_force(c0, c1, up)
@@ -245,9 +249,13 @@ def test_kleinberg_edge_cases_and_errors():
     flags = kleinberg_bursts(np.array([0.0, 0.0]), np.array([0, 1]), 3, 1.0)
     np.testing.assert_array_equal(flags, np.inf)
     assert kleinberg_bursts(np.empty(0), np.empty(0, dtype=np.int64), 0, 1.0).shape == (0,)
-    for kwargs, name in [(dict(base_rate=0.0), "base_rate"), (dict(base_rate=np.inf), "base_rate"),
-                         (dict(s=1.0), "s"), (dict(gamma=-1.0), "gamma"),
-                         (dict(gamma=np.nan), "gamma")]:
+    for kwargs, name in [
+        (dict(base_rate=0.0), "base_rate"),
+        (dict(base_rate=np.inf), "base_rate"),
+        (dict(s=1.0), "s"),
+        (dict(gamma=-1.0), "gamma"),
+        (dict(gamma=np.nan), "gamma"),
+    ]:
         args = dict(base_rate=1.0) | kwargs
         with pytest.raises(ValueError, match=name):
             kleinberg_bursts(np.zeros(2), np.zeros(2, dtype=np.int64), 1, **args)
@@ -261,19 +269,26 @@ def cohort_cases(draw):
     n_ids = draw(st.integers(1, 8), label="n_ids")
     cohort_seconds = draw(floats(1, 100), label="cohort_seconds")
     # each number unassigned (None) or assigned at a time in one of three buckets
-    assign = draw(st.lists(st.one_of(st.none(), floats(0, 3 * cohort_seconds)),
-                           min_size=n_ids, max_size=n_ids), label="assign")
+    assign = draw(
+        st.lists(
+            st.one_of(st.none(), floats(0, 3 * cohort_seconds)), min_size=n_ids, max_size=n_ids
+        ),
+        label="assign",
+    )
     window = draw(floats(1, 10), label="window")
     n = draw(st.integers(0, 60), label="n")
-    gaps = draw(st.lists(st.one_of(st.just(0.0), floats(0, 0.7 * window)), min_size=n,
-                         max_size=n))
+    gaps = draw(st.lists(st.one_of(st.just(0.0), floats(0, 0.7 * window)), min_size=n, max_size=n))
     t = draw(floats(0, 100), label="t0") + np.cumsum(np.array(gaps, dtype=np.float64))
-    ids = np.array(draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n)),
-                   dtype=np.int64)
-    params = dict(cohort_seconds=cohort_seconds, window=window,
-                  threshold=draw(st.one_of(st.integers(0, 6), floats(0, 6)), label="thr"),
-                  min_members=draw(st.integers(1, 4), label="min_members"),
-                  max_member_calls=draw(st.integers(1, 4), label="max_member_calls"))
+    ids = np.array(
+        draw(st.lists(st.integers(0, n_ids - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
+    params = dict(
+        cohort_seconds=cohort_seconds,
+        window=window,
+        threshold=draw(st.one_of(st.integers(0, 6), floats(0, 6)), label="thr"),
+        min_members=draw(st.integers(1, 4), label="min_members"),
+        max_member_calls=draw(st.integers(1, 4), label="max_member_calls"),
+    )
     return params, assign, t, ids, n_ids
 
 
@@ -284,8 +299,16 @@ def _detector(params, assign, n_ids, kernel=cohort_step):
     return det
 
 
-STATE = ("cohort_", "member_win_", "member_calls_", "cohort_win_", "cohort_calls_",
-         "cohort_members_", "cohort_key_", "flagged_at_")
+STATE = (
+    "cohort_",
+    "member_win_",
+    "member_calls_",
+    "cohort_win_",
+    "cohort_calls_",
+    "cohort_members_",
+    "cohort_key_",
+    "flagged_at_",
+)
 
 
 def assert_same_state(a, b):
@@ -303,12 +326,14 @@ def naive_alarms(params, assign, t, ids):
         if c is None:
             continue
         win = math.floor(t[j] / w)
-        mates = [k for k in range(j + 1)
-                 if cohort[ids[k]] == c and math.floor(t[k] / w) == win]
+        mates = [k for k in range(j + 1) if cohort[ids[k]] == c and math.floor(t[k] / w) == win]
         volume, members = len(mates), len({int(ids[k]) for k in mates})
         own = sum(1 for k in mates if ids[k] == ids[j])
-        alarm[j] = (volume > params["threshold"] and members >= params["min_members"]
-                    and own <= params["max_member_calls"])
+        alarm[j] = (
+            volume > params["threshold"]
+            and members >= params["min_members"]
+            and own <= params["max_member_calls"]
+        )
     return alarm
 
 
@@ -334,8 +359,9 @@ def test_cohort_batches_equal_one_batch(case, cuts):
     parts = _detector(params, assign, n_ids)
     expected = whole.update(t, ids)
     edges = [0, *sorted(min(c, len(t)) for c in cuts), len(t)]
-    got = np.concatenate([parts.update(t[lo:hi], ids[lo:hi])
-                          for lo, hi in zip(edges[:-1], edges[1:])])
+    got = np.concatenate(
+        [parts.update(t[lo:hi], ids[lo:hi]) for lo, hi in zip(edges[:-1], edges[1:])]
+    )
     np.testing.assert_array_equal(got, expected)
     assert_same_state(whole, parts)
 
@@ -344,8 +370,9 @@ def _check_invariant(det):
     """Each cohort's counts are the sums over its current members active in its window."""
     for c in range(det.n_cohorts_):
         members = np.flatnonzero(det.cohort_ == c)
-        live = members[(det.member_win_[members] != NEVER)
-                       & (det.member_win_[members] == det.cohort_win_[c])]
+        live = members[
+            (det.member_win_[members] != NEVER) & (det.member_win_[members] == det.cohort_win_[c])
+        ]
         assert det.cohort_calls_[c] == det.member_calls_[live].sum()
         assert det.cohort_members_[c] == len(live)
 
@@ -380,8 +407,7 @@ def test_cohort_rule_conditions():
     ids = np.array([0, 0, 1, 2, 0, 4, 4, 3, 1, 1])
     # event: 0:V1 1:V2 2:V3 3:V4 M3 own1 -> alarm; 4: own(0)=3 > 2 -> no; 5,6: no cohort;
     # 7: V5 M4 own1 -> alarm; 8: new window V1 -> no; 9: V2 -> no
-    np.testing.assert_array_equal(det.update(t, ids),
-                                  [0, 0, 0, 1, 0, 0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(det.update(t, ids), [0, 0, 0, 1, 0, 0, 0, 1, 0, 0])
     assert det.flagged_at_[2] == 3.0 and det.flagged_at_[3] == 7.0
     assert np.isinf(det.flagged_at_[[0, 1, 4, 5]]).all()
     assert det.state_bytes_per_id == 16
@@ -403,16 +429,28 @@ def test_cohort_errors():
         det.update(np.array([6.0]), np.array([3]))
 
 
-@pytest.mark.parametrize("name,value", [
-    ("cohort_seconds", 0), ("cohort_seconds", -1.0), ("cohort_seconds", np.nan),
-    ("window", 0.0), ("window", np.inf), ("window", "1h"),
-    ("threshold", -1), ("threshold", np.nan),
-    ("min_members", 0), ("min_members", 2.5), ("min_members", True),
-    ("max_member_calls", 0), ("max_member_calls", 1.5),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("cohort_seconds", 0),
+        ("cohort_seconds", -1.0),
+        ("cohort_seconds", np.nan),
+        ("window", 0.0),
+        ("window", np.inf),
+        ("window", "1h"),
+        ("threshold", -1),
+        ("threshold", np.nan),
+        ("min_members", 0),
+        ("min_members", 2.5),
+        ("min_members", True),
+        ("max_member_calls", 0),
+        ("max_member_calls", 1.5),
+    ],
+)
 def test_cohort_bad_parameters_name_the_parameter(name, value):
-    params = dict(cohort_seconds=60, window=3600, threshold=25, min_members=30,
-                  max_member_calls=3) | {name: value}
+    params = dict(
+        cohort_seconds=60, window=3600, threshold=25, min_members=30, max_member_calls=3
+    ) | {name: value}
     with pytest.raises(ValueError, match=name):
         CohortDetector(**params).reset(10)
 
@@ -420,8 +458,7 @@ def test_cohort_bad_parameters_name_the_parameter(name, value):
 # -- Cohort detector on a synthetic carrier ----------------------------------------------------
 ORDINARY, CALL_CENTRE, SNOWSHOE, NOTIFY, BUSINESS = range(5)
 SNOW_AT = 2 * DAY + 14 * 3600 + 180  # the snowshoe's numbers: 14:03-14:04 on day 2
-SUITABLE = dict(cohort_seconds=60, window=7200, threshold=40, min_members=30,
-                max_member_calls=3)
+SUITABLE = dict(cohort_seconds=60, window=7200, threshold=40, min_members=30, max_member_calls=3)
 
 
 def synthetic_carrier(seed=0, days=10):
@@ -454,8 +491,9 @@ def synthetic_carrier(seed=0, days=10):
             who.append(np.full(len(tt), i))
         return i
 
-    for at, rate in zip(np.sort(rng.uniform(-20 * DAY, days * DAY, 5000)),
-                        rng.uniform(0, 10, 5000)):
+    for at, rate in zip(
+        np.sort(rng.uniform(-20 * DAY, days * DAY, 5000)), rng.uniform(0, 10, 5000)
+    ):
         add(ORDINARY, at, rate)
     for j in range(20):
         add(CALL_CENTRE, DAY + 9 * 3600 + 300 + j, 300, (9, 17))

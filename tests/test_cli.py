@@ -34,11 +34,16 @@ def test_validate_ok(tiny_file, capsys):
 @pytest.mark.parametrize("command", ["validate", "simulate", "run"])
 @pytest.mark.parametrize(
     "override, key",
-    [("scenario.days=-1", "scenario.days"), ("scenario.bogus=1", "scenario.bogus"),
-     ("inventory.area_codes=[1]", "inventory.area_codes"), ("nonsense", "--set 'nonsense'")],
+    [
+        ("scenario.days=-1", "scenario.days"),
+        ("scenario.bogus=1", "scenario.bogus"),
+        ("inventory.area_codes=[1]", "inventory.area_codes"),
+        ("nonsense", "--set 'nonsense'"),
+    ],
 )
-def test_bad_override_exits_2_with_one_line_and_writes_nothing(tiny_file, tmp_path, capsys,
-                                                               command, override, key):
+def test_bad_override_exits_2_with_one_line_and_writes_nothing(
+    tiny_file, tmp_path, capsys, command, override, key
+):
     """Every command rejects a bad --set with status 2, one stderr line naming the key, no files."""
     out = tmp_path / "out"
     argv = [command, str(tiny_file), "--set", override]
@@ -79,9 +84,16 @@ def test_simulate_writes_tables_and_manifest(tiny_file, tmp_path):
     out = tmp_path / "run"
     assert main(["simulate", str(tiny_file), "--out", str(out), "--set", "scenario.days=0.5"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"calls.parquet", "ledger.parquet", "subscribers.parquet", "daily.parquet",
-            "daily_calls.parquet", "states.parquet", "exhaustion.parquet",
-            "manifest.json"} <= names
+    assert {
+        "calls.parquet",
+        "ledger.parquet",
+        "subscribers.parquet",
+        "daily.parquet",
+        "daily_calls.parquet",
+        "states.parquet",
+        "exhaustion.parquet",
+        "manifest.json",
+    } <= names
     assert not [n for n in names if n.endswith(".part") or n.endswith(".tmp")]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and len(manifest["config_sha256"]) == 64
@@ -94,8 +106,12 @@ def test_console_script_runs_in_a_fresh_process(tiny_file):
     exe = Path(sys.executable).with_name("tnlab")
     ok = subprocess.run([exe, "validate", str(tiny_file)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([exe, "validate", str(tiny_file), "--set", "seed=x y"],
-                         capture_output=True, text=True, env={**os.environ})
+    bad = subprocess.run(
+        [exe, "validate", str(tiny_file), "--set", "seed=x y"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
 

@@ -24,8 +24,11 @@ def _undescribed(model: type[BaseModel], prefix: str = "") -> list[str]:
             missing.append(prefix + name)
         sub = field.annotation
         for candidate in (sub, *getattr(sub, "__args__", ())):
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
-                    and "kind" not in candidate.model_fields:
+            if (
+                isinstance(candidate, type)
+                and issubclass(candidate, BaseModel)
+                and "kind" not in candidate.model_fields
+            ):
                 missing += _undescribed(candidate, f"{prefix}{name}.")
     return missing
 
@@ -36,12 +39,16 @@ def test_every_key_has_a_description():
 
 def test_no_default_lives_in_python():
     """Every default is in defaults.toml: no schema field has a Python default."""
+
     def with_defaults(model: type[BaseModel], prefix: str = "") -> list[str]:
         found = [prefix + n for n, f in model.model_fields.items() if not f.is_required()]
         for name, field in model.model_fields.items():
             for candidate in (field.annotation, *getattr(field.annotation, "__args__", ())):
-                if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
-                        and "kind" not in candidate.model_fields:
+                if (
+                    isinstance(candidate, type)
+                    and issubclass(candidate, BaseModel)
+                    and "kind" not in candidate.model_fields
+                ):
                     found += with_defaults(candidate, f"{prefix}{name}.")
         return found
 

@@ -44,8 +44,12 @@ def test_identical_under_other_hash_seed(tiny_raw, tmp_path):
     exe = Path(sys.executable).with_name("tnlab")
     for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([exe, "simulate", config, "--out", tmp_path / seed], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [exe, "simulate", config, "--out", tmp_path / seed],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
     assert _digests(tmp_path / "0") == _digests(tmp_path / "12345")
 
 

@@ -24,17 +24,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.common import CHANNELS, NUMBER_KINDS
-from models.dni.bandits import (EpsilonGreedy, Fixed, LinUCB, Oracle,
-                                ThompsonSampling, UCB1, Uniform, arm_index, channel_index,
-                                cumulative_regret, linucb_fill, reference_response,
-                                regret_exponent, regret_growth_ratio, simulate_bernoulli,
-                                ucb_fill)
-from models.dni.composition import (PoolComposition, fallback_arms, take_available,
-                                    target_counts)
+from models.dni.bandits import (
+    UCB1,
+    EpsilonGreedy,
+    Fixed,
+    LinUCB,
+    Oracle,
+    ThompsonSampling,
+    Uniform,
+    arm_index,
+    channel_index,
+    cumulative_regret,
+    linucb_fill,
+    reference_response,
+    regret_exponent,
+    regret_growth_ratio,
+    simulate_bernoulli,
+    ucb_fill,
+)
+from models.dni.composition import PoolComposition, fallback_arms, take_available, target_counts
 
 T = 100_000
 BATCH = 1000
-MIX = np.array([0.45, 0.25, 0.20, 0.10])   # impressions per channel
+MIX = np.array([0.45, 0.25, 0.20, 0.10])  # impressions per channel
 P = reference_response()
 K = len(NUMBER_KINDS)
 C = len(CHANNELS)
@@ -77,8 +89,8 @@ def test_reference_response_matches_reference_effects():
     p = P
     loc, non, tf800, other, van = (p[:, arm_index(a)] for a in NUMBER_KINDS)
     visual = [channel_index(c) for c in ("search", "social", "display")]
-    assert np.all(loc[visual] > 2 * tf800[visual])                       # local > 2x toll-free
-    assert np.all((tf800 / other > 1.2) & (tf800 / other < 1.6))          # 800 +20-60%
+    assert np.all(loc[visual] > 2 * tf800[visual])  # local > 2x toll-free
+    assert np.all((tf800 / other > 1.2) & (tf800 / other < 1.6))  # 800 +20-60%
     assert 9 <= van[channel_index("print")] / tf800[channel_index("print")] <= 14
     assert np.all(p.max(axis=1) >= 0.02) and np.all(p.max(axis=1) <= 0.05)
     assert np.argmax(p, axis=1).tolist() == [0, 0, 0, arm_index("vanity")]
@@ -98,7 +110,7 @@ def test_best_learner_earns_95_percent_with_sublinear_regret(plays):
     assert shares[best] >= 0.95, shares
     regret = out[best][2]
     half = regret[T // 2 - 1]
-    assert regret[-1] - half < 0.5 * half        # linear would add as much again
+    assert regret[-1] - half < 0.5 * half  # linear would add as much again
     assert regret_exponent(regret) < 0.5
 
 
@@ -124,10 +136,10 @@ def test_uniform_regret_is_linear(plays):
     channel mix of the sample and P); each half's regret is a sum of T/2 of them."""
     ctx, out = plays
     regret = out["uniform"][2]
-    gap = P.max(axis=1, keepdims=True) - P                  # (C, K) regret of each choice
+    gap = P.max(axis=1, keepdims=True) - P  # (C, K) regret of each choice
     w = np.bincount(ctx, minlength=C) / len(ctx)
     mu = float(w @ gap.mean(axis=1))
-    sigma = math.sqrt(float(w @ (gap ** 2).mean(axis=1)) - mu ** 2)
+    sigma = math.sqrt(float(w @ (gap**2).mean(axis=1)) - mu**2)
     sd_ratio = math.sqrt(2.0) * sigma / (mu * math.sqrt(T / 2))
     assert abs(regret_growth_ratio(regret) - 1.0) < 5 * sd_ratio
     assert abs(regret[-1] / T - mu) < 5 * sigma / math.sqrt(T)
@@ -137,7 +149,7 @@ def test_uniform_regret_is_linear(plays):
 def test_regret_exponent_of_known_curves():
     t = np.arange(1, T + 1, dtype=float)
     assert regret_exponent(3.0 * t) == pytest.approx(1.0, abs=1e-9)
-    assert regret_exponent(t ** 0.5) == pytest.approx(0.5, abs=1e-6)
+    assert regret_exponent(t**0.5) == pytest.approx(0.5, abs=1e-6)
     assert regret_exponent(np.log1p(t)) < 0.12
     assert regret_growth_ratio(2.0 * t) == pytest.approx(1.0)
     assert regret_growth_ratio(np.log(t + 1)) < 0.1
@@ -156,11 +168,15 @@ def test_linucb_uses_consumer_features():
     ctx = rng.choice(C, n, p=MIX)
     z = (rng.random((n, 1)) < 0.3).astype(float)
     got = {}
-    for name, pol in {"oracle": Oracle(response, n_features=1),
-                      "linucb-z": LinUCB(n_features=1), "linucb": LinUCB(),
-                      "thompson": ThompsonSampling()}.items():
-        play = simulate_bernoulli(pol.reset(C, K), response, ctx, np.random.default_rng(6),
-                                  batch=BATCH, features=z)
+    for name, pol in {
+        "oracle": Oracle(response, n_features=1),
+        "linucb-z": LinUCB(n_features=1),
+        "linucb": LinUCB(),
+        "thompson": ThompsonSampling(),
+    }.items():
+        play = simulate_bernoulli(
+            pol.reset(C, K), response, ctx, np.random.default_rng(6), batch=BATCH, features=z
+        )
         got[name] = _share_of_oracle(play)
     assert got["oracle"] == 1.0
     assert got["linucb-z"] >= 0.93
@@ -176,7 +192,7 @@ def feedback(draw):
     ctx = rng.integers(0, C, n)
     arms = rng.integers(0, K, n)
     rewards = (rng.random(n) < 0.3).astype(float)
-    z = rng.integers(0, 3, (n, 2)).astype(float)        # small integers: sums are exact
+    z = rng.integers(0, 3, (n, 2)).astype(float)  # small integers: sums are exact
     cuts = np.sort(rng.integers(0, n + 1, draw(st.integers(0, 10))))
     order = rng.permutation(n)
     chunks = [c for c in np.split(order, cuts)]
@@ -188,8 +204,12 @@ def feedback(draw):
 @given(feedback())
 def test_feedback_order_and_split_do_not_matter(data):
     ctx, arms, rewards, z, chunks = data
-    makers = [ThompsonSampling, UCB1, lambda: EpsilonGreedy(0.1, 50.0),
-              lambda: LinUCB(n_features=2)]
+    makers = [
+        ThompsonSampling,
+        UCB1,
+        lambda: EpsilonGreedy(0.1, 50.0),
+        lambda: LinUCB(n_features=2),
+    ]
     for make in makers:
         a = make().reset(C, K)
         b = make().reset(C, K)
@@ -207,16 +227,25 @@ def test_feedback_order_and_split_do_not_matter(data):
         probe = np.arange(C)
         zp = np.ones((C, 2)) if a.n_features else None
         np.testing.assert_array_equal(a.estimates(probe, zp), b.estimates(probe, zp))
-        np.testing.assert_array_equal(a.select_many(probe, np.random.default_rng(0), zp),
-                                      b.select_many(probe, np.random.default_rng(0), zp))
+        np.testing.assert_array_equal(
+            a.select_many(probe, np.random.default_rng(0), zp),
+            b.select_many(probe, np.random.default_rng(0), zp),
+        )
 
 
 def test_delayed_feedback_still_learns():
     """Calls fed back 5 batches late and shuffled: Thompson and LinUCB still learn."""
     ctx = _contexts(2)
     for make in (ThompsonSampling, LinUCB):
-        play = simulate_bernoulli(make().reset(C, K), P, ctx, np.random.default_rng(3),
-                                  batch=BATCH, delay=5, shuffle_feedback=True)
+        play = simulate_bernoulli(
+            make().reset(C, K),
+            P,
+            ctx,
+            np.random.default_rng(3),
+            batch=BATCH,
+            delay=5,
+            shuffle_feedback=True,
+        )
         regret = cumulative_regret(play.best, play.expected)
         assert _share_of_oracle(play) >= 0.9
         assert regret_growth_ratio(regret) < 0.5
@@ -238,15 +267,14 @@ def test_epsilon_greedy_explores_at_rate_eps(eps):
     n = 200_000
     arms = pol.select_many(np.zeros(n, dtype=np.int64), np.random.default_rng(4))
     off = float(np.mean(arms != 2))
-    q = eps * (K - 1) / K                       # a random pick lands on the greedy arm 1/K
+    q = eps * (K - 1) / K  # a random pick lands on the greedy arm 1/K
     assert abs(off - q) <= 5 * math.sqrt(q * (1 - q) / n) + 1e-12
     counts = np.bincount(arms, minlength=K)
-    if eps > 0:                                 # explored arms uniformly
+    if eps > 0:  # explored arms uniformly
         others = counts[np.arange(K) != 2]
         expect = n * eps / K
         assert np.all(np.abs(others - expect) < 5 * math.sqrt(expect))
-    np.testing.assert_allclose(pol.target_shares(0), np.where(np.arange(K) == 2,
-                                                              1 - q, eps / K))
+    np.testing.assert_allclose(pol.target_shares(0), np.where(np.arange(K) == 2, 1 - q, eps / K))
 
 
 def test_epsilon_decay():
@@ -261,7 +289,7 @@ def test_target_shares_are_a_composition(plays, name):
     for c in range(C):
         s = policy.target_shares(c)
         assert s.shape == (K,) and np.all(s >= 0) and s.sum() == pytest.approx(1.0)
-    if name in ("oracle", "thompson", "linucb"):           # learned the best kind
+    if name in ("oracle", "thompson", "linucb"):  # learned the best kind
         for c in range(C):
             assert np.argmax(policy.target_shares(c)) == np.argmax(P[c])
 
@@ -269,7 +297,7 @@ def test_target_shares_are_a_composition(plays, name):
 def test_thompson_shares_follow_the_posterior():
     ts = _trained(ThompsonSampling())
     assert ts.target_shares(0)[2] > 0.99
-    np.testing.assert_allclose(ts.target_shares(1), 1 / K, atol=0.05)   # no data: uniform
+    np.testing.assert_allclose(ts.target_shares(1), 1 / K, atol=0.05)  # no data: uniform
     np.testing.assert_array_equal(ts.target_shares(0), ts.target_shares(0))  # reproducible
     assert Fixed("vanity").reset().target_shares(3).tolist() == [0, 0, 0, 0, 1]
 
@@ -324,7 +352,7 @@ def test_linucb_fill_twin(seed, n, n_feat):
     fast = linucb_fill(x, pol._theta, a1, pol.alpha)
     np.testing.assert_array_equal(fast, linucb_fill.py_func(x, pol._theta, a2, pol.alpha))
     np.testing.assert_allclose(a1, a2, rtol=1e-12, atol=1e-15)
-    if n:   # hallucinated inverses are the inverses of A plus the batch's x x'
+    if n:  # hallucinated inverses are the inverses of A plus the batch's x x'
         A = pol.A_.copy()
         for i, a in enumerate(fast):
             A[a] += np.outer(x[i], x[i])
@@ -352,8 +380,9 @@ def test_batch_aware_spreads_a_batch():
     (the first batch, all arms untried, round-robin)."""
     ctx = np.zeros(1000, dtype=np.int64)
     for make in (UCB1, LinUCB):
-        counts = np.bincount(make().reset(C, K).select_many(ctx, np.random.default_rng(0)),
-                             minlength=K)
+        counts = np.bincount(
+            make().reset(C, K).select_many(ctx, np.random.default_rng(0)), minlength=K
+        )
         assert counts.min() >= 1000 // K - 1
         lazy = make(batch_aware=False).reset(C, K)
         lazy.update(np.zeros(K, dtype=int), np.arange(K), np.eye(K)[0])
@@ -368,7 +397,7 @@ def pools(draw):
     free = rng.integers(0, 4, (n_ctx, n_kinds))
     ctx = rng.integers(0, n_ctx, n)
     choices = rng.integers(-1, n_kinds, n)
-    scores = np.round(rng.random((n, n_kinds)), 1)        # ties happen
+    scores = np.round(rng.random((n, n_kinds)), 1)  # ties happen
     return ctx, choices, scores, free
 
 
@@ -404,12 +433,11 @@ def test_fallback_uses_the_policy_estimates():
     arms = np.repeat(np.arange(K), n)
     wins = np.concatenate([np.arange(n) < r * n for r in rates]).astype(float)
     ts.update(np.zeros(len(arms), dtype=np.int64), arms, wins)
-    free = np.zeros((C, K), dtype=np.int32)            # non-int64 arrays are updated too
-    free[0] = [1, 1, 1, 1, 0]                          # the best kind is sold out
+    free = np.zeros((C, K), dtype=np.int32)  # non-int64 arrays are updated too
+    free[0] = [1, 1, 1, 1, 0]  # the best kind is sold out
     ctx = np.zeros(6, dtype=np.int64)
-    got = fallback_arms(ctx, ts.select_many(ctx, np.random.default_rng(0)),
-                        ts.estimates(ctx), free)
-    assert got.tolist() == [1, 3, 0, 2, -1, -1]        # by estimated call rate, then overflow
+    got = fallback_arms(ctx, ts.select_many(ctx, np.random.default_rng(0)), ts.estimates(ctx), free)
+    assert got.tolist() == [1, 3, 0, 2, -1, -1]  # by estimated call rate, then overflow
     assert free[0].tolist() == [0, 0, 0, 0, 0]
 
 
@@ -436,10 +464,10 @@ def test_plan_respects_limits_and_leases(args):
     buy, release = pc.plan(counts, free, shares, pool)
     assert buy.sum() <= pc.max_buy and release.sum() <= pc.max_release
     assert np.all(buy >= 0) and np.all(release >= 0)
-    assert np.all(release <= free)                       # leased numbers stay
+    assert np.all(release <= free)  # leased numbers stay
     assert not np.any((buy > 0) & (release > 0))
     after = counts + buy - release
-    assert after.sum() >= min(counts.sum(), pool)        # never shrinks below the target
+    assert after.sum() >= min(counts.sum(), pool)  # never shrinks below the target
     target = target_counts(shares, pool, min_count)
     assert np.abs(after - target).sum() <= np.abs(counts - target).sum()
 
@@ -453,10 +481,13 @@ def test_plan_converges_to_the_target(args):
     pc = PoolComposition(max_buy, max_release, min_count)
     target = target_counts(shares, pool, min_count)
     step = min(max_buy, max_release)
-    bound = math.ceil(np.maximum(target - counts, 0).sum() / step) + \
-        math.ceil(np.maximum(counts - target, 0).sum() / step) + 1
+    bound = (
+        math.ceil(np.maximum(target - counts, 0).sum() / step)
+        + math.ceil(np.maximum(counts - target, 0).sum() / step)
+        + 1
+    )
     for _ in range(bound):
-        buy, release = pc.plan(counts, counts, shares, pool)   # every number free
+        buy, release = pc.plan(counts, counts, shares, pool)  # every number free
         counts = counts + buy - release
     np.testing.assert_array_equal(counts, target)
     exact = np.asarray(shares) * (pool - min_count * len(counts)) + min_count
@@ -485,54 +516,62 @@ def test_target_counts_rounding():
 
 
 # -- bad arguments ----------------------------------------------------------------------------
-@pytest.mark.parametrize("make, match", [
-    (lambda: EpsilonGreedy(-0.1), "eps"),
-    (lambda: EpsilonGreedy(1.5), "eps"),
-    (lambda: EpsilonGreedy(0.1, decay=0), "decay"),
-    (lambda: LinUCB(alpha=-1), "alpha"),
-    (lambda: LinUCB(ridge=0), "ridge"),
-    (lambda: LinUCB(n_features=-1), "n_features"),
-    (lambda: UCB1(c_explore=-1), "c_explore"),
-    (lambda: ThompsonSampling(prior=(0, 1)), "prior"),
-    (lambda: Fixed("cellular"), "arm"),
-    (lambda: Fixed(7).reset(), "arm"),
-    (lambda: arm_index("premium"), "arm"),
-    (lambda: channel_index("radio"), "channel"),
-    (lambda: Oracle(np.ones((2, 2)) * 2), "response"),
-    (lambda: Oracle(P).reset(3, 5), "response"),
-    (lambda: Uniform().reset(0, 5), "n_contexts"),
-    (lambda: target_counts([0.5, 0.4], 10), "shares"),
-    (lambda: target_counts([1.5, -0.5], 10), "shares"),
-    (lambda: target_counts([0.5, 0.5], 3, min_count=2), "min_count"),
-    (lambda: PoolComposition(-1), "max_buy"),
-    (lambda: PoolComposition(1, max_release=-2), "max_release"),
-    (lambda: PoolComposition(1).plan([3, 1], [4, 0], [0.5, 0.5], 4), "free"),
-    (lambda: PoolComposition(1).plan([3, 1], [1, 0], [0.5, 0.3, 0.2], 4), "shares"),
-    (lambda: regret_exponent(np.ones(100), start=1.5), "start"),
-    (lambda: cumulative_regret(np.ones(3), np.ones(4)), "rewards_expected"),
-    (lambda: simulate_bernoulli(Uniform().reset(), P, [0], np.random.default_rng(),
-                                batch=0), "batch"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: EpsilonGreedy(-0.1), "eps"),
+        (lambda: EpsilonGreedy(1.5), "eps"),
+        (lambda: EpsilonGreedy(0.1, decay=0), "decay"),
+        (lambda: LinUCB(alpha=-1), "alpha"),
+        (lambda: LinUCB(ridge=0), "ridge"),
+        (lambda: LinUCB(n_features=-1), "n_features"),
+        (lambda: UCB1(c_explore=-1), "c_explore"),
+        (lambda: ThompsonSampling(prior=(0, 1)), "prior"),
+        (lambda: Fixed("cellular"), "arm"),
+        (lambda: Fixed(7).reset(), "arm"),
+        (lambda: arm_index("premium"), "arm"),
+        (lambda: channel_index("radio"), "channel"),
+        (lambda: Oracle(np.ones((2, 2)) * 2), "response"),
+        (lambda: Oracle(P).reset(3, 5), "response"),
+        (lambda: Uniform().reset(0, 5), "n_contexts"),
+        (lambda: target_counts([0.5, 0.4], 10), "shares"),
+        (lambda: target_counts([1.5, -0.5], 10), "shares"),
+        (lambda: target_counts([0.5, 0.5], 3, min_count=2), "min_count"),
+        (lambda: PoolComposition(-1), "max_buy"),
+        (lambda: PoolComposition(1, max_release=-2), "max_release"),
+        (lambda: PoolComposition(1).plan([3, 1], [4, 0], [0.5, 0.5], 4), "free"),
+        (lambda: PoolComposition(1).plan([3, 1], [1, 0], [0.5, 0.3, 0.2], 4), "shares"),
+        (lambda: regret_exponent(np.ones(100), start=1.5), "start"),
+        (lambda: cumulative_regret(np.ones(3), np.ones(4)), "rewards_expected"),
+        (
+            lambda: simulate_bernoulli(Uniform().reset(), P, [0], np.random.default_rng(), batch=0),
+            "batch",
+        ),
+    ],
+)
 def test_bad_arguments_raise_naming_them(make, match):
     with pytest.raises(ValueError, match=match):
         make()
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda p: p.update([0, 9], [0, 0], [1, 0]), "contexts"),
-    (lambda p: p.update([0, 1], [0, 5], [1, 0]), "arms"),
-    (lambda p: p.update([0, 1], [0, 1], [1, 2]), "rewards"),
-    (lambda p: p.update([0, 1], [0, 1], [1]), "same length"),
-    (lambda p: p.select_many([0.5], np.random.default_rng()), "contexts"),
-    (lambda p: p.target_shares(4), "context"),
-    (lambda p: LinUCB(n_features=2).reset().select_many([0], np.random.default_rng()),
-     "features"),
-    (lambda p: LinUCB(n_features=2).reset().update([0], [0], [1], np.ones((1, 3))),
-     "features"),
-    (lambda p: fallback_arms([0], [0], np.ones((1, 4)), np.ones((4, 5), dtype=int)),
-     "scores"),
-    (lambda p: fallback_arms([0], [0], np.ones((1, 5)), np.ones((4, 5))), "free"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p: p.update([0, 9], [0, 0], [1, 0]), "contexts"),
+        (lambda p: p.update([0, 1], [0, 5], [1, 0]), "arms"),
+        (lambda p: p.update([0, 1], [0, 1], [1, 2]), "rewards"),
+        (lambda p: p.update([0, 1], [0, 1], [1]), "same length"),
+        (lambda p: p.select_many([0.5], np.random.default_rng()), "contexts"),
+        (lambda p: p.target_shares(4), "context"),
+        (
+            lambda p: LinUCB(n_features=2).reset().select_many([0], np.random.default_rng()),
+            "features",
+        ),
+        (lambda p: LinUCB(n_features=2).reset().update([0], [0], [1], np.ones((1, 3))), "features"),
+        (lambda p: fallback_arms([0], [0], np.ones((1, 4)), np.ones((4, 5), dtype=int)), "scores"),
+        (lambda p: fallback_arms([0], [0], np.ones((1, 5)), np.ones((4, 5))), "free"),
+    ],
+)
 def test_bad_batches_raise_naming_them(call, match):
     with pytest.raises(ValueError, match=match):
         call(ThompsonSampling().reset())

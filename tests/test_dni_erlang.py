@@ -30,14 +30,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.dni_erlang import ref_b
-from models.dni.erlang import (erlang_b, erlang_b_continuous, erlang_b_kernel, inverse_b_cf,
-                               load_for_blocking, servers_for_blocking, servers_kernel)
-from models.dni.sizing import (Autoscaler, OnePerTwentyVisitors, PeakTimesSession,
-                               StaticErlang, TimeVaryingErlang, UtilisationTrigger,
-                               number_days)
+from models.dni.erlang import (
+    erlang_b,
+    erlang_b_continuous,
+    erlang_b_kernel,
+    inverse_b_cf,
+    load_for_blocking,
+    servers_for_blocking,
+    servers_kernel,
+)
+from models.dni.sizing import (
+    Autoscaler,
+    OnePerTwentyVisitors,
+    PeakTimesSession,
+    StaticErlang,
+    TimeVaryingErlang,
+    UtilisationTrigger,
+    number_days,
+)
 
 REL = 1e-12
-TINY = float(np.finfo(np.float64).tiny)          # 2.2e-308, smallest normal float64
+TINY = float(np.finfo(np.float64).tiny)  # 2.2e-308, smallest normal float64
 PAIR = 2 * REL / (1 - REL)
 ORDER = (1 + REL) / (1 - REL)
 DPS = 50
@@ -63,16 +76,20 @@ def assert_close_to_ref(got, ref, case):
 
 
 def log_uniform(lo: float, hi: float):
-    return st.floats(math.log10(lo), math.log10(hi)).map(lambda x: 10.0 ** x)
+    return st.floats(math.log10(lo), math.log10(hi)).map(lambda x: 10.0**x)
 
 
 N_GRID = [0, 1, 2, 5, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000]
 A_GRID = [float(x) for x in np.geomspace(0.1, 1e5, 13)]
-DIAGONAL = [(n, n * f) for n in (1000, 10_000, 100_000)
-            for f in (0.8, 0.9, 0.97, 1.0, 1.03, 1.1, 1.25)]
-HARD = [(80_000, 74461.53846153847),   # worst case of a 600-case scan (1.3e-14)
-        (100_000, 90_000.0),           # 10,000 steps in the tail, B = 2e-236
-        (100_000, 0.1), (3000, 1e5)]   # B underflows to 0; B ~ 1 - n/a
+DIAGONAL = [
+    (n, n * f) for n in (1000, 10_000, 100_000) for f in (0.8, 0.9, 0.97, 1.0, 1.03, 1.1, 1.25)
+]
+HARD = [
+    (80_000, 74461.53846153847),  # worst case of a 600-case scan (1.3e-14)
+    (100_000, 90_000.0),  # 10,000 steps in the tail, B = 2e-236
+    (100_000, 0.1),
+    (3000, 1e5),
+]  # B underflows to 0; B ~ 1 - n/a
 CASES = [(n, a) for n in N_GRID for a in A_GRID] + DIAGONAL + HARD
 
 
@@ -81,8 +98,9 @@ def test_reference_figures():
     """N = A blocks 21.5% / 7.6% / 2.5% at A = 10 / 100 / 1000; 1% needs 18 / 117 / 1029."""
     b = erlang_b([10, 100, 1000], [10.0, 100.0, 1000.0])
     np.testing.assert_allclose(b, [0.215, 0.076, 0.025], rtol=0, atol=0.0005)
-    np.testing.assert_array_equal(servers_for_blocking([10.0, 100.0, 1000.0], 0.01),
-                                  [18, 117, 1029])
+    np.testing.assert_array_equal(
+        servers_for_blocking([10.0, 100.0, 1000.0], 0.01), [18, 117, 1029]
+    )
     assert erlang_b(17, 10.0) > 0.01 >= erlang_b(18, 10.0)
 
 
@@ -127,8 +145,9 @@ def test_continuous_matches_mpmath_grid():
 
 
 @settings(max_examples=120, deadline=None, derandomize=True)
-@given(s=st.one_of(log_uniform(1e-3, 1e5), st.integers(0, 100_000).map(float)),
-       a=log_uniform(0.1, 1e5))
+@given(
+    s=st.one_of(log_uniform(1e-3, 1e5), st.integers(0, 100_000).map(float)), a=log_uniform(0.1, 1e5)
+)
 def test_continuous_matches_mpmath(s, a):
     ref = ref_b(s, a)
     assert_close_to_ref(erlang_b_continuous(s, a), ref, (s, a))
@@ -142,7 +161,7 @@ def test_continuous_log_where_b_underflows():
     for s, a in [(100_000.5, 0.1), (100_000, 10.0), (3000.25, 100.0), (50_000, 30_000.0)]:
         with mp.workdps(DPS):
             log_ref = mp.log(ref_b(s, a))
-            assert log_ref < -745                        # B itself underflows to 0
+            assert log_ref < -745  # B itself underflows to 0
             got = erlang_b_continuous(s, a, log=True)
             assert abs(got - log_ref) <= REL * abs(log_ref), (s, a)
         assert erlang_b_continuous(s, a) == 0.0
@@ -153,8 +172,7 @@ def test_continuous_log_where_b_underflows():
 @given(data=st.data(), m=st.integers(0, 40))
 def test_erlang_b_kernel_matches_twin(data, m):
     loads = data.draw(st.lists(log_uniform(0.1, 500.0), min_size=1, max_size=4), label="loads")
-    n = np.array(data.draw(st.lists(st.integers(0, 400), min_size=m, max_size=m)),
-                 dtype=np.int64)
+    n = np.array(data.draw(st.lists(st.integers(0, 400), min_size=m, max_size=m)), dtype=np.int64)
     a = np.array(data.draw(st.lists(st.sampled_from(loads), min_size=m, max_size=m)))
     order = np.array(data.draw(st.permutations(range(m))), dtype=np.int64)
     sorted_order = np.lexsort((n, a)).astype(np.int64)
@@ -171,8 +189,7 @@ def test_erlang_b_kernel_matches_twin(data, m):
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(a=st.lists(log_uniform(0.1, 500.0), min_size=0, max_size=20),
-       target=log_uniform(1e-9, 0.99))
+@given(a=st.lists(log_uniform(0.1, 500.0), min_size=0, max_size=20), target=log_uniform(1e-9, 0.99))
 def test_servers_kernel_matches_twin(a, target):
     a = np.array(a, dtype=np.float64)
     t = np.full(len(a), target)
@@ -183,12 +200,15 @@ def test_servers_kernel_matches_twin(a, target):
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(s=st.lists(st.one_of(st.floats(0, 2000), st.integers(0, 2000).map(float)),
-                  min_size=1, max_size=10),
-       gap=st.lists(log_uniform(1e-6, 1e4), min_size=10, max_size=10))
+@given(
+    s=st.lists(
+        st.one_of(st.floats(0, 2000), st.integers(0, 2000).map(float)), min_size=1, max_size=10
+    ),
+    gap=st.lists(log_uniform(1e-6, 1e4), min_size=10, max_size=10),
+)
 def test_inverse_b_cf_matches_twin(s, gap):
     s = np.array(s)
-    a = s + 2.0 + np.array(gap[:len(s)])
+    a = s + 2.0 + np.array(gap[: len(s)])
     out_jit, out_py = np.empty(len(s)), np.empty(len(s))
     inverse_b_cf(s, a, out_jit)
     inverse_b_cf.py_func(s, a, out_py)
@@ -201,7 +221,7 @@ def test_continuous_equals_integer_on_grid():
     a = np.array([c[1] for c in CASES])
     bi, bc = erlang_b(n, a), erlang_b_continuous(n.astype(float), a)
     normal = bi >= TINY
-    assert normal.sum() > 100                            # not vacuous
+    assert normal.sum() > 100  # not vacuous
     np.testing.assert_allclose(bc[normal], bi[normal], rtol=PAIR, atol=0)
 
 
@@ -228,8 +248,9 @@ def test_decreasing_in_n(a):
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(n=st.integers(0, 5000), a1=log_uniform(0.1, 1e4), a2=log_uniform(0.1, 1e4),
-       s=st.floats(0, 5000))
+@given(
+    n=st.integers(0, 5000), a1=log_uniform(0.1, 1e4), a2=log_uniform(0.1, 1e4), s=st.floats(0, 5000)
+)
 def test_increasing_in_load(n, a1, a2, s):
     lo, hi = min(a1, a2), max(a1, a2)
     # B_lo <= (1+REL) ref_lo + TINY <= (1+REL) ref_hi + TINY <= ORDER B_hi + (2+REL) TINY
@@ -280,50 +301,53 @@ def test_load_for_blocking_is_largest(n, target):
 def test_load_for_blocking_cases():
     assert load_for_blocking(0, 0.01) == 0.0
     assert load_for_blocking(17, 0.01) < 10.0 <= load_for_blocking(18, 0.01)
-    assert load_for_blocking(1, 0.5) == pytest.approx(1.0, rel=1e-14)   # a / (1 + a)
+    assert load_for_blocking(1, 0.5) == pytest.approx(1.0, rel=1e-14)  # a / (1 + a)
     got = load_for_blocking([18, 117], [[0.01], [0.02]])
     assert got.shape == (2, 2) and (got[1] > got[0]).all()
 
 
 # -- invalid arguments ----------------------------------------------------------------------
-@pytest.mark.parametrize("call, name", [
-    (lambda: erlang_b(-1, 1.0), "n"),
-    (lambda: erlang_b(2.5, 1.0), "n"),
-    (lambda: erlang_b(np.nan, 1.0), "n"),
-    (lambda: erlang_b([3, -2], 1.0), "n"),
-    (lambda: erlang_b(True, 1.0), "n"),
-    (lambda: erlang_b(3, 0.0), "a"),
-    (lambda: erlang_b(3, -1.0), "a"),
-    (lambda: erlang_b(3, np.nan), "a"),
-    (lambda: erlang_b(3, np.inf), "a"),
-    (lambda: erlang_b(3, "x"), "a"),
-    (lambda: erlang_b_continuous(-0.5, 1.0), "s"),
-    (lambda: erlang_b_continuous(np.inf, 1.0), "s"),
-    (lambda: erlang_b_continuous(np.nan, 1.0), "s"),
-    (lambda: erlang_b_continuous(2.0, 0.0), "a"),
-    (lambda: servers_for_blocking(10.0, 0.0), "target"),
-    (lambda: servers_for_blocking(10.0, 1.0), "target"),
-    (lambda: servers_for_blocking(10.0, np.nan), "target"),
-    (lambda: servers_for_blocking(0.0, 0.01), "a"),
-    (lambda: servers_for_blocking(-3.0, 0.01), "a"),
-    (lambda: load_for_blocking(-1, 0.01), "n"),
-    (lambda: load_for_blocking(1.5, 0.01), "n"),
-    (lambda: load_for_blocking(5, 1.5), "target"),
-    (lambda: StaticErlang(100.0, 1.0), "target"),
-    (lambda: StaticErlang(-1.0, 0.01), "peak_load"),
-    (lambda: TimeVaryingErlang([1.0] * 23, 0.01), "hourly_loads"),
-    (lambda: TimeVaryingErlang([1.0] * 24, 0.01, lead_seconds=-1), "lead_seconds"),
-    (lambda: OnePerTwentyVisitors(-5), "daily_visitors"),
-    (lambda: PeakTimesSession(100, 0), "session_minutes"),
-    (lambda: UtilisationTrigger(threshold=1.5), "threshold"),
-    (lambda: UtilisationTrigger(step=0), "step"),
-    (lambda: UtilisationTrigger(shrink_below=0.8), "shrink_below"),
-    (lambda: Autoscaler(growth=0.0), "growth"),
-    (lambda: Autoscaler(cap=0), "cap"),
-    (lambda: Autoscaler().reset(-1), "start_size"),
-    (lambda: number_days([1, 2], 0.0), "step_seconds"),
-    (lambda: number_days([1, -2], 300.0), "sizes"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: erlang_b(-1, 1.0), "n"),
+        (lambda: erlang_b(2.5, 1.0), "n"),
+        (lambda: erlang_b(np.nan, 1.0), "n"),
+        (lambda: erlang_b([3, -2], 1.0), "n"),
+        (lambda: erlang_b(True, 1.0), "n"),
+        (lambda: erlang_b(3, 0.0), "a"),
+        (lambda: erlang_b(3, -1.0), "a"),
+        (lambda: erlang_b(3, np.nan), "a"),
+        (lambda: erlang_b(3, np.inf), "a"),
+        (lambda: erlang_b(3, "x"), "a"),
+        (lambda: erlang_b_continuous(-0.5, 1.0), "s"),
+        (lambda: erlang_b_continuous(np.inf, 1.0), "s"),
+        (lambda: erlang_b_continuous(np.nan, 1.0), "s"),
+        (lambda: erlang_b_continuous(2.0, 0.0), "a"),
+        (lambda: servers_for_blocking(10.0, 0.0), "target"),
+        (lambda: servers_for_blocking(10.0, 1.0), "target"),
+        (lambda: servers_for_blocking(10.0, np.nan), "target"),
+        (lambda: servers_for_blocking(0.0, 0.01), "a"),
+        (lambda: servers_for_blocking(-3.0, 0.01), "a"),
+        (lambda: load_for_blocking(-1, 0.01), "n"),
+        (lambda: load_for_blocking(1.5, 0.01), "n"),
+        (lambda: load_for_blocking(5, 1.5), "target"),
+        (lambda: StaticErlang(100.0, 1.0), "target"),
+        (lambda: StaticErlang(-1.0, 0.01), "peak_load"),
+        (lambda: TimeVaryingErlang([1.0] * 23, 0.01), "hourly_loads"),
+        (lambda: TimeVaryingErlang([1.0] * 24, 0.01, lead_seconds=-1), "lead_seconds"),
+        (lambda: OnePerTwentyVisitors(-5), "daily_visitors"),
+        (lambda: PeakTimesSession(100, 0), "session_minutes"),
+        (lambda: UtilisationTrigger(threshold=1.5), "threshold"),
+        (lambda: UtilisationTrigger(step=0), "step"),
+        (lambda: UtilisationTrigger(shrink_below=0.8), "shrink_below"),
+        (lambda: Autoscaler(growth=0.0), "growth"),
+        (lambda: Autoscaler(cap=0), "cap"),
+        (lambda: Autoscaler().reset(-1), "start_size"),
+        (lambda: number_days([1, 2], 0.0), "step_seconds"),
+        (lambda: number_days([1, -2], 300.0), "sizes"),
+    ],
+)
 def test_bad_arguments_raise_naming_them(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()
@@ -337,7 +361,7 @@ def test_vendor_rules():
     assert OnePerTwentyVisitors(2001).size(0.0, 0) == 101
     assert OnePerTwentyVisitors(0).size(0.0, 0) == 0
     assert PeakTimesSession(1200, 30).size(0.0, 0) == 600
-    assert PeakTimesSession(120, 45).size(0.0, 0) == 90          # 90.00000000000001 in floats
+    assert PeakTimesSession(120, 45).size(0.0, 0) == 90  # 90.00000000000001 in floats
     # N = A at the peak: 200 visitors/h x 30 min = 100 erlangs -> 100 numbers, 7.6% blocked
     n = PeakTimesSession(200, 30).size(0.0, 0)
     assert n == 100 and round(erlang_b(n, 100.0), 3) == 0.076
@@ -368,12 +392,12 @@ def test_time_varying_erlang_lead():
     loads = [50.0] + [10.0] * 7 + [100.0] * 12 + [10.0] * 4
     p = TimeVaryingErlang(loads, 0.01, lead_seconds=600)
     p.reset(0)
-    assert p.size(8 * 3600.0 - 900, 0) == 18            # lead does not reach 08:00 yet
-    assert p.size(8 * 3600.0 - 600, 0) == 117           # grows 10 minutes early
-    assert p.size(20 * 3600.0 - 300, 0) == 117          # the busy hour is still on
-    assert p.size(20 * 3600.0, 0) == 18                 # shrinks only once it is over
+    assert p.size(8 * 3600.0 - 900, 0) == 18  # lead does not reach 08:00 yet
+    assert p.size(8 * 3600.0 - 600, 0) == 117  # grows 10 minutes early
+    assert p.size(20 * 3600.0 - 300, 0) == 117  # the busy hour is still on
+    assert p.size(20 * 3600.0, 0) == 18  # shrinks only once it is over
     assert p.size(23 * 3600.0 + 2900, 0) == 18
-    assert p.size(23 * 3600.0 + 3000, 0) == p.sizes_[0] > 18    # wraps to the next day
+    assert p.size(23 * 3600.0 + 3000, 0) == p.sizes_[0] > 18  # wraps to the next day
     everything = TimeVaryingErlang(loads, 0.01, lead_seconds=2 * 86400)
     assert everything.size(0.0, 0) == 117
 
@@ -395,32 +419,36 @@ def test_time_varying_uses_fewer_number_days_than_static():
 def test_utilisation_trigger_grows_above_threshold():
     p = UtilisationTrigger(threshold=0.75, step=10, max_size=65)
     p.reset(40)
-    assert p.size(0.0, busy=30) == 40                   # exactly 75%: not above
-    assert p.size(300.0, busy=31) == 50                 # 77.5%
-    assert p.size(600.0, busy=38) == 60                 # 76%
-    assert p.size(900.0, busy=46) == 65                 # capped
+    assert p.size(0.0, busy=30) == 40  # exactly 75%: not above
+    assert p.size(300.0, busy=31) == 50  # 77.5%
+    assert p.size(600.0, busy=38) == 60  # 76%
+    assert p.size(900.0, busy=46) == 65  # capped
     assert p.size(1200.0, busy=65) == 65
 
 
 def test_utilisation_trigger_shrinks_slowly():
     p = UtilisationTrigger(threshold=0.75, step=10, min_size=25, shrink_after_seconds=3600)
     p.reset(60)
-    sizes = [p.size(300.0 * i, busy=5) for i in range(60)]     # 8% busy for 5 hours
-    assert sizes[:12] == [60] * 12                      # waits an hour
+    sizes = [p.size(300.0 * i, busy=5) for i in range(60)]  # 8% busy for 5 hours
+    assert sizes[:12] == [60] * 12  # waits an hour
     assert sizes[12] == 50 and sizes[23] == 50 and sizes[24] == 40 and sizes[36] == 30
-    assert min(sizes) == 30                             # 30 - 10 < min_size 25
+    assert min(sizes) == 30  # 30 - 10 < min_size 25
     q = UtilisationTrigger(threshold=0.75, step=20, shrink_after_seconds=0)
     q.reset(30)
-    assert q.size(0.0, busy=10) == 30                   # 33% is low, but 10/10 would regrow
-    assert q.size(300.0, busy=7) == 10                  # 7/10 = 70% <= 75%: shrinks
+    assert q.size(0.0, busy=10) == 30  # 33% is low, but 10/10 would regrow
+    assert q.size(300.0, busy=7) == 10  # 7/10 = 70% <= 75%: shrinks
     r = UtilisationTrigger(threshold=0.75, step=10, shrink_after_seconds=0)
     r.reset(20)
-    assert r.size(0.0, busy=8) == 20                    # 40%: inside the hysteresis band
+    assert r.size(0.0, busy=8) == 20  # 40%: inside the hysteresis band
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(start=st.integers(0, 500), cap=st.integers(1, 2000), g=st.floats(0.01, 1.0),
-       busy=st.lists(st.floats(0, 1.2), min_size=1, max_size=60))
+@given(
+    start=st.integers(0, 500),
+    cap=st.integers(1, 2000),
+    g=st.floats(0.01, 1.0),
+    busy=st.lists(st.floats(0, 1.2), min_size=1, max_size=60),
+)
 def test_autoscaler_steps_and_cap(start, cap, g, busy):
     p = Autoscaler(growth=g, every_seconds=300.0, cap=cap, floor=1)
     p.reset(start)
@@ -446,14 +474,14 @@ def test_autoscaler_growth_sequence_and_rate_limit():
     assert sizes == [110, 110, 121, 121, 134, 134, 148, 148, 150, 150]
     p = Autoscaler(growth=0.1, every_seconds=600.0)
     p.reset(200)
-    assert p.size(0.0, busy=10) == 181                  # floor(200 / 1.1)
-    assert p.size(300.0, busy=10) == 181                # waits every_seconds
+    assert p.size(0.0, busy=10) == 181  # floor(200 / 1.1)
+    assert p.size(300.0, busy=10) == 181  # waits every_seconds
     assert p.size(600.0, busy=10) == 164
     p.reset(20)
-    assert p.size(0.0, busy=7) == 18                    # 35% < 37.5%: floor(20 / 1.1)
+    assert p.size(0.0, busy=7) == 18  # 35% < 37.5%: floor(20 / 1.1)
     p = Autoscaler(growth=3.0)
     p.reset(40)
-    assert p.size(0.0, busy=14) == 19                   # 40 / 4 = 10 < ceil(14 / 0.75)
+    assert p.size(0.0, busy=14) == 19  # 40 / 4 = 10 < ceil(14 / 0.75)
     p = Autoscaler(growth=0.5, floor=8)
     p.reset(10)
     assert p.size(0.0, busy=0) == 8

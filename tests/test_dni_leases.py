@@ -10,7 +10,6 @@ form of the M/G/N/N loss system it is when one group overflows on exhaustion.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -31,8 +30,9 @@ def _pool(sizes, steal=False, kernel=allocate) -> Pool:
 def _alloc(pool: Pool, start, length, until, group=None, first=0) -> np.ndarray:
     start = np.asarray(start, dtype=float)
     group = np.zeros(len(start), dtype=np.int64) if group is None else group
-    return pool.allocate(start, np.asarray(length, dtype=float), group,
-                         np.arange(first, first + len(start)), until)
+    return pool.allocate(
+        start, np.asarray(length, dtype=float), group, np.arange(first, first + len(start)), until
+    )
 
 
 def _check_invariants(pool: Pool, until: float) -> None:
@@ -72,14 +72,23 @@ def scenarios(draw):
     for _ in range(draw(st.integers(1, 6), label="steps")):
         slots = draw(st.integers(1, 40))  # the step lasts slots / 2 s
         n = draw(st.integers(0, 12))
-        start = t0 + 0.5 * np.sort(draw(st.lists(st.integers(0, slots - 1), min_size=n,
-                                                 max_size=n)))
+        start = t0 + 0.5 * np.sort(
+            draw(st.lists(st.integers(0, slots - 1), min_size=n, max_size=n))
+        )
         length = 0.5 * np.array(draw(st.lists(st.integers(0, 60), min_size=n, max_size=n)))
-        group = np.array(draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)),
-                         dtype=np.int64)
-        ops = draw(st.lists(st.tuples(st.sampled_from(["buy", "release"]),
-                                      st.integers(0, n_groups - 1), st.integers(0, 3)),
-                            max_size=3))
+        group = np.array(
+            draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)), dtype=np.int64
+        )
+        ops = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["buy", "release"]),
+                    st.integers(0, n_groups - 1),
+                    st.integers(0, 3),
+                ),
+                max_size=3,
+            )
+        )
         t0 += 0.5 * slots
         steps.append((start, length.astype(float), group, t0, ops))
     return n_groups, steal, initial, steps
@@ -130,8 +139,9 @@ def test_pool_matches_one_simpy_process_per_session(seed):
     got = []
     for t0 in np.arange(0.0, 86400.0, 600.0):
         sel = (start >= t0) & (start < t0 + 600.0)
-        got.append(pool.allocate(start[sel], length[sel], group[sel],
-                                 np.flatnonzero(sel), t0 + 600.0))
+        got.append(
+            pool.allocate(start[sel], length[sel], group[sel], np.flatnonzero(sel), t0 + 600.0)
+        )
     got = np.concatenate(got)
     assert 0.3 < (got < 0).mean() < 0.9  # the pools are exhausted most of the time
     np.testing.assert_array_equal(got, want)
@@ -147,8 +157,9 @@ def test_free_numbers_go_least_recently_freed_first():
     out = _alloc(pool, [11.0, 12.0, 13.0, 14.0], [100.0] * 4, 14.5, first=2)
     assert out.tolist() == [2, 1, 0, -1]
     # a group's numbers are its own: group 1 gets number 3 and only it
-    out = pool.allocate(np.array([15.0, 16.0]), np.array([10.0, 10.0]), np.array([1, 1]),
-                        np.array([6, 7]), 20.0)
+    out = pool.allocate(
+        np.array([15.0, 16.0]), np.array([10.0, 10.0]), np.array([1, 1]), np.array([6, 7]), 20.0
+    )
     assert out.tolist() == [3, -1]
 
 
@@ -186,8 +197,9 @@ def test_exhaustion_with_stealing_cuts_the_oldest_active_lease():
     # the cut leases' old ends (100, 204) pass without freeing the numbers re-leased since
     _alloc(pool, [], [], 250.0)
     assert pool.num_lease[:2].tolist() == [4, -1] and pool.free_count[0] == 1
-    assert pool.lease_at(np.array([0, 0, 0, 1, 1]),
-                         np.array([4.0, 5.9, 6.0, 4.9, 5.0])).tolist() == [2, 2, 4, 1, 3]
+    assert pool.lease_at(
+        np.array([0, 0, 0, 1, 1]), np.array([4.0, 5.9, 6.0, 4.9, 5.0])
+    ).tolist() == [2, 2, 4, 1, 3]
     # stealing stays within the group: group 1 has no numbers
     out = pool.allocate(np.array([251.0]), np.array([1.0]), np.array([1]), np.array([5]), 252.0)
     assert out.tolist() == [-1]

@@ -19,13 +19,22 @@ BASE = {
     "subscribers": {k: QUIET for k in ("residential", "business", "call_centre", "notifier")},
     "spam": {"calls_per_line_per_day": 0.0},
     "dni": {
-        "enabled": True, "pool_size": 120, "consumers": 3000, "area_codes": [212],
+        "enabled": True,
+        "pool_size": 120,
+        "consumers": 3000,
+        "area_codes": [212],
         "session_minutes": {"kind": "exponential", "mean": 6.0},
-        "channels": {"search": {"sessions_per_day": 4000.0, "diurnal": FLAT, "call_prob": 0.2},
-                     "social": {"sessions_per_day": 0.0}, "display": {"sessions_per_day": 0.0},
-                     "print": {"sessions_per_day": 0.0}},
-        "sponsors": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.3},
-                     {"name": "c", "share": 0.2}],
+        "channels": {
+            "search": {"sessions_per_day": 4000.0, "diurnal": FLAT, "call_prob": 0.2},
+            "social": {"sessions_per_day": 0.0},
+            "display": {"sessions_per_day": 0.0},
+            "print": {"sessions_per_day": 0.0},
+        },
+        "sponsors": [
+            {"name": "a", "share": 0.5},
+            {"name": "b", "share": 0.3},
+            {"name": "c", "share": 0.2},
+        ],
     },
 }
 
@@ -76,8 +85,9 @@ def test_routing_follows_the_store_then_the_lease(market):
     assert ((lease[none] < 0) | (calls["number_id"][none] < 0)).all()
     correct = calls["attributed"] == calls["impression"]
     assert (calls["outcome"].astype(str)[correct] == "correct").all()
-    assert (calls["outcome"].astype(str)[~correct & (calls["attributed"] >= 0)]
-            == "misattributed").all()
+    assert (
+        calls["outcome"].astype(str)[~correct & (calls["attributed"] >= 0)] == "misattributed"
+    ).all()
 
 
 def test_in_window_calls_are_correct_unless_the_store_knows_an_older_pair(market):
@@ -115,13 +125,15 @@ def test_blocking_matches_erlang_b_at_the_one_percent_pool():
     assert abs(batch.mean() - b) < 4 * se, (batch.mean(), b, se)
     win = res.dni_calls[res.dni_calls["in_window"]]
     assert (win["outcome"].astype(str) == "correct").mean() >= 0.99 - 4 * np.sqrt(
-        0.01 * 0.99 / len(win))
+        0.01 * 0.99 / len(win)
+    )
 
 
 def test_the_store_fixes_later_calls_to_reused_numbers(market, no_store):
     """With the store, calls after the number went back to the pool are credited to their
     impression far more often, and fewer reach the wrong sponsor (same world: common
     random numbers)."""
+
     def shares(res):
         c = res.dni_calls
         later = c[~c["in_window"]]
@@ -142,21 +154,30 @@ def test_store_eviction_by_size_caps_the_store():
     assert res.pool["store_entries"].max() == 200
 
 
-@pytest.mark.parametrize("dni, expected", [
-    ({"channels": {"radio": {"sessions_per_day": 1.0}}}, "dni.channels.radio: unknown key"),
-    ({"channels": {"search": {"response": {"vanityy": 2.0}}}},
-     "dni.channels.search.response: unknown number kind 'vanityy'"),
-    ({"pool_size": 0}, "dni.pool_size: Input should be greater than or equal to 1"),
-    ({"hold_minutes": -5}, "dni.hold_minutes: Input should be greater than or equal to 0"),
-    ({"channels": {"search": {"sessions_per_day": -1.0}}},
-     "dni.channels.search.sessions_per_day: Input should be greater than or equal to 0"),
-    ({"pool_kind": "premium"}, "dni.pool_kind: must be 'local'"),
-    ({"sizer": "guess"}, "dni.sizer: unknown pool sizer (known: fixed, "),
-    ({"optimizer": "greedy"}, "dni.optimizer: unknown composition optimizer (known: none, "),
-    ({"sponsors": [{"name": "a", "share": 1.0}, {"name": "a", "share": 2.0}]},
-     "dni.sponsors: names repeat"),
-    ({"area_codes": [999]}, "dni.area_codes: 999 is not a US area code"),
-])
+@pytest.mark.parametrize(
+    "dni, expected",
+    [
+        ({"channels": {"radio": {"sessions_per_day": 1.0}}}, "dni.channels.radio: unknown key"),
+        (
+            {"channels": {"search": {"response": {"vanityy": 2.0}}}},
+            "dni.channels.search.response: unknown number kind 'vanityy'",
+        ),
+        ({"pool_size": 0}, "dni.pool_size: Input should be greater than or equal to 1"),
+        ({"hold_minutes": -5}, "dni.hold_minutes: Input should be greater than or equal to 0"),
+        (
+            {"channels": {"search": {"sessions_per_day": -1.0}}},
+            "dni.channels.search.sessions_per_day: Input should be greater than or equal to 0",
+        ),
+        ({"pool_kind": "premium"}, "dni.pool_kind: must be 'local'"),
+        ({"sizer": "guess"}, "dni.sizer: unknown pool sizer (known: fixed, "),
+        ({"optimizer": "greedy"}, "dni.optimizer: unknown composition optimizer (known: none, "),
+        (
+            {"sponsors": [{"name": "a", "share": 1.0}, {"name": "a", "share": 2.0}]},
+            "dni.sponsors: names repeat",
+        ),
+        ({"area_codes": [999]}, "dni.area_codes: 999 is not a US area code"),
+    ],
+)
 def test_bad_dni_input_is_one_line_naming_the_key(dni, expected):
     with pytest.raises(ConfigError) as err:
         parse_config({"dni": dni})

@@ -9,8 +9,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from sim.config import parse_config
 from sim import load_runs, run_experiment
+from sim.config import parse_config
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,13 @@ def experiment(tmp_path_factory, tiny_template):
 def test_metrics_are_tidy_with_sweep_columns(experiment):
     """metrics.parquet has one row per point x replication x metric, parameters as columns."""
     metrics = pd.read_parquet(experiment.out / "metrics.parquet")
-    assert list(metrics.columns) == ["point", "replication", "inventory.blocks_per_area_code",
-                                     "metric", "value"]
+    assert list(metrics.columns) == [
+        "point",
+        "replication",
+        "inventory.blocks_per_area_code",
+        "metric",
+        "value",
+    ]
     per_run = metrics.groupby(["point", "replication"]).size()
     assert len(per_run) == 4 and per_run.nunique() == 1
     assert not metrics.duplicated(["point", "replication", "metric"]).any()
@@ -66,8 +71,13 @@ def test_resolved_config_and_manifest(experiment):
 def test_report_has_the_required_sections_and_embedded_figures(experiment):
     """index.html is self-contained and shows states, calls, exhaustion and the ledger."""
     page = (experiment.out / "index.html").read_text()
-    for heading in ("Inventory states over time", "Calls per day by caller type",
-                    "Exhaustion events", "Ledger summary", "Headline metrics"):
+    for heading in (
+        "Inventory states over time",
+        "Calls per day by caller type",
+        "Exhaustion events",
+        "Ledger summary",
+        "Headline metrics",
+    ):
         assert heading in page
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) >= 2
     assert "New York" in page  # area-code geography from phonenumbers
@@ -85,8 +95,12 @@ def test_common_random_numbers_share_the_world_across_points(tmp_path, tiny_temp
     """With common random numbers, points that differ only in a report setting are identical
     runs; without, each point has its own streams."""
     raw = tiny_template()
-    raw.update(replications=1, common_random_numbers=crn, record={"calls": True},
-               sweep={"detection.false_flag_budget": [0.001, 0.01]})
+    raw.update(
+        replications=1,
+        common_random_numbers=crn,
+        record={"calls": True},
+        sweep={"detection.false_flag_budget": [0.001, 0.01]},
+    )
     raw["scenario"]["days"] = 0.5
     result = run_experiment(parse_config(raw), tmp_path, progress=False)
     a, b = result.run(0, 0).calls, result.run(1, 0).calls

@@ -33,8 +33,11 @@ def plugin(tmp_path, tiny_raw):
     import tomli_w
 
     raw = {**tiny_raw, "plugins": ["my_detectors"], "scenario": {"days": 2}}
-    raw["detection"] = {"detector": "toy_nth_call", "window_seconds": 3600,
-                        "detectors": {"toy_nth_call": {"calls": 1}}}
+    raw["detection"] = {
+        "detector": "toy_nth_call",
+        "window_seconds": 3600,
+        "detectors": {"toy_nth_call": {"calls": 1}},
+    }
     config.write_text(tomli_w.dumps(raw))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     return config, env
@@ -64,12 +67,12 @@ def test_validate_and_simulate_run_a_detector_from_outside(plugin, tmp_path):
 
 def test_its_table_is_checked_like_a_built_in(plugin):
     config, env = plugin
-    bad = _tnlab("validate", config, "--set", "detection.detectors.toy_nth_call.callz=3",
-                 env=env)
+    bad = _tnlab("validate", config, "--set", "detection.detectors.toy_nth_call.callz=3", env=env)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "tnlab: error: detection.detectors.toy_nth_call.callz: unknown key (parameters of "
-        "toy_nth_call: calls)"]
+        "toy_nth_call: calls)"
+    ]
 
 
 def test_a_plugin_that_does_not_import_is_one_line(plugin):

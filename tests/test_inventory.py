@@ -15,8 +15,7 @@ from models.common import DAY
 from sim.core.numbering import exchange_codes, us_area_codes
 from sim.world.inventory import Inventory, InventoryError, lookup_ids, make_numbers
 from sim.world.recorder import Table
-from sim.world.schemas import (AGING, ASSIGNED, AVAILABLE, PORTED_OUT, REASONS, SCHEMAS,
-                               STATES)
+from sim.world.schemas import AGING, ASSIGNED, AVAILABLE, PORTED_OUT, REASONS, SCHEMAS, STATES
 
 AREA_CODES = [212, 415]
 BLOCKS = 2
@@ -30,8 +29,9 @@ US_AREA_CODES = [int(a) for a in us_area_codes()]
 
 def build(assignment: str):
     """The inventory of the brief, an in-memory ledger, and the assignment stream."""
-    numbers = make_numbers(area_codes=AREA_CODES, blocks_per_area_code=BLOCKS,
-                           rng=np.random.default_rng(0))
+    numbers = make_numbers(
+        area_codes=AREA_CODES, blocks_per_area_code=BLOCKS, rng=np.random.default_rng(0)
+    )
     ledger = Table("ledger")
     inv = Inventory(numbers, ledger, np.random.default_rng(1), assignment=assignment)
     return inv, ledger
@@ -40,10 +40,15 @@ def build(assignment: str):
 def snapshot(inv: Inventory, ledger: Table):
     """Everything a forbidden transition must leave untouched."""
     return dict(
-        state=inv.state.copy(), prev_state=inv.prev_state.copy(),
-        changed_at=inv.changed_at.copy(), owner=inv.owner.copy(),
-        last_owner=inv.last_owner.copy(), release_at=inv.release_at.copy(),
-        counts=inv.counts.copy(), available=inv.available, rows=ledger.rows,
+        state=inv.state.copy(),
+        prev_state=inv.prev_state.copy(),
+        changed_at=inv.changed_at.copy(),
+        owner=inv.owner.copy(),
+        last_owner=inv.last_owner.copy(),
+        release_at=inv.release_at.copy(),
+        counts=inv.counts.copy(),
+        available=inv.available,
+        rows=ledger.rows,
     )
 
 
@@ -61,7 +66,8 @@ def ledger_codes(ledger: Table):
     for name, cats in (("from_state", STATES), ("to_state", STATES), ("reason", REASONS)):
         assert list(df[name].cat.categories) == list(cats)
     return dict(
-        t=df["t"].to_numpy(), number=df["number"].to_numpy(),
+        t=df["t"].to_numpy(),
+        number=df["number"].to_numpy(),
         id=df["number_id"].to_numpy().astype(np.int64),
         frm=df["from_state"].cat.codes.to_numpy().astype(np.int64),
         to=df["to_state"].cat.codes.to_numpy().astype(np.int64),
@@ -185,10 +191,14 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool((self.state == ASSIGNED).any()))
     @rule(data=st.data())
     def disconnect(self, data):
-        ids = data.draw(st.lists(st.sampled_from(self.ids_in(ASSIGNED)), min_size=1,
-                                 max_size=8, unique=True), label="ids")
-        agings = data.draw(st.lists(st.floats(MIN_AGING, 3 * MIN_AGING), min_size=len(ids),
-                                    max_size=len(ids)), label="agings")
+        ids = data.draw(
+            st.lists(st.sampled_from(self.ids_in(ASSIGNED)), min_size=1, max_size=8, unique=True),
+            label="ids",
+        )
+        agings = data.draw(
+            st.lists(st.floats(MIN_AGING, 3 * MIN_AGING), min_size=len(ids), max_size=len(ids)),
+            label="agings",
+        )
         release_at = self.now + np.array(agings)
         self.inv.disconnect(self.now, np.array(ids), release_at)
         np.testing.assert_array_equal(self.inv.release_at[ids], release_at)
@@ -215,8 +225,10 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(r <= self.now for r in self.release_at.values()))
     @rule(data=st.data())
     def release(self, data):
-        ids = data.draw(st.lists(st.sampled_from(self.aging_ready()), min_size=1, max_size=6,
-                                 unique=True), label="ids")
+        ids = data.draw(
+            st.lists(st.sampled_from(self.aging_ready()), min_size=1, max_size=6, unique=True),
+            label="ids",
+        )
         for i in ids:
             before_avail = self.inv.available
             self.inv.release(self.now, i)
@@ -330,9 +342,12 @@ class FifoInventoryMachine(InventoryMachine):
     assignment = "fifo"
 
 
-_machine_settings = settings(max_examples=30, stateful_step_count=30, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow,
-                                                    HealthCheck.data_too_large])
+_machine_settings = settings(
+    max_examples=30,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 TestInventoryRandomMachine = InventoryMachine.TestCase
 TestInventoryRandomMachine.settings = _machine_settings
 TestInventoryFifoMachine = FifoInventoryMachine.TestCase
@@ -349,10 +364,14 @@ def test_fifo_hands_out_released_numbers_in_release_order(data):
     first = data.draw(st.integers(1, n), label="first")
     out = inv.assign(0.0, np.arange(first))
     np.testing.assert_array_equal(out, np.arange(first))
-    gone = data.draw(st.lists(st.integers(0, first - 1), min_size=1, max_size=30, unique=True),
-                     label="disconnected")
-    agings = data.draw(st.lists(st.floats(MIN_AGING, 3 * MIN_AGING), min_size=len(gone),
-                                max_size=len(gone)), label="agings")
+    gone = data.draw(
+        st.lists(st.integers(0, first - 1), min_size=1, max_size=30, unique=True),
+        label="disconnected",
+    )
+    agings = data.draw(
+        st.lists(st.floats(MIN_AGING, 3 * MIN_AGING), min_size=len(gone), max_size=len(gone)),
+        label="agings",
+    )
     inv.disconnect(1.0, np.array(gone), 1.0 + np.array(agings))
     order = data.draw(st.permutations(gone), label="release order")
     t = 1.0
@@ -392,14 +411,18 @@ def check_numbers(numbers: np.ndarray, area_codes, blocks: int) -> None:
 
 def test_make_numbers_of_the_brief():
     """The 212/415 inventory: 4000 distinct ascending valid US numbers in whole blocks."""
-    numbers = make_numbers(area_codes=AREA_CODES, blocks_per_area_code=BLOCKS,
-                           rng=np.random.default_rng(0))
+    numbers = make_numbers(
+        area_codes=AREA_CODES, blocks_per_area_code=BLOCKS, rng=np.random.default_rng(0)
+    )
     check_numbers(numbers, AREA_CODES, BLOCKS)
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), blocks=st.integers(1, 3),
-       area_codes=st.lists(st.sampled_from(US_AREA_CODES), min_size=1, max_size=3, unique=True))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    blocks=st.integers(1, 3),
+    area_codes=st.lists(st.sampled_from(US_AREA_CODES), min_size=1, max_size=3, unique=True),
+)
 def test_make_numbers_properties(seed, blocks, area_codes):
     """Any seed and set of area codes gives whole valid blocks, ascending, in those codes."""
     numbers = make_numbers(area_codes, blocks, np.random.default_rng(seed))
@@ -431,15 +454,18 @@ _HELD_BLOCKS = set((_INV.numbers // 1000).tolist())
 _numbers = st.one_of(
     st.sampled_from(_INV.numbers.tolist()),  # in the inventory
     st.sampled_from(_INV.numbers[::1000].tolist()).flatmap(  # just outside a held block
-        lambda b: st.sampled_from([b - 1, b + 1000, b - 1000, b + 999_999, b + 10**7])),
+        lambda b: st.sampled_from([b - 1, b + 1000, b - 1000, b + 999_999, b + 10**7])
+    ),
     st.integers(-(2**63), 2**63 - 1),  # anything
     st.integers(-(10**10), -1),  # negative
     st.integers(10**10, 2**63 - 1),  # more than 10 digits
     st.integers(0, 10**10 - 1),  # up to 10 digits
-    st.tuples(st.integers(200, 999).filter(lambda a: a not in AREA_CODES),
-              st.integers(0, 10**7 - 1)).map(lambda p: p[0] * 10**7 + p[1]),  # other NPA
-    st.tuples(st.sampled_from(AREA_CODES), st.integers(0, 9999), st.integers(0, 999))
-    .map(lambda p: p[0] * 10**7 + p[1] * 1000 + p[2]),  # same NPA, mostly other blocks
+    st.tuples(
+        st.integers(200, 999).filter(lambda a: a not in AREA_CODES), st.integers(0, 10**7 - 1)
+    ).map(lambda p: p[0] * 10**7 + p[1]),  # other NPA
+    st.tuples(st.sampled_from(AREA_CODES), st.integers(0, 9999), st.integers(0, 999)).map(
+        lambda p: p[0] * 10**7 + p[1] * 1000 + p[2]
+    ),  # same NPA, mostly other blocks
     st.sampled_from(_INV.numbers.tolist()).map(lambda n: n + 10**10),  # extra leading digit
     st.sampled_from(_INV.numbers.tolist()).map(lambda n: -n),
 )
@@ -484,15 +510,20 @@ def test_inventory_accepts_whole_blocks():
     np.testing.assert_array_equal(inv.ids_of(numbers), np.arange(3000))
 
 
-@pytest.mark.parametrize("numbers", [
-    pytest.param(_blocks(2125550)[:-1], id="short-block"),
-    pytest.param(_blocks(2125550)[1:], id="missing-first"),
-    pytest.param(_blocks(2125550) + 1, id="shifted-by-one"),
-    pytest.param(_blocks(2125550) + 500, id="straddles-two-blocks"),
-    pytest.param(np.concatenate([_blocks(2125550)[:500], _blocks(2125551)[500:]]), id="two-halves"),
-    pytest.param(np.concatenate([_blocks(2125550)[:999], [2125551000]]), id="gap"),
-    pytest.param(np.concatenate([_blocks(2125550), _blocks(2125551)[:10]]), id="trailing-part"),
-])
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        pytest.param(_blocks(2125550)[:-1], id="short-block"),
+        pytest.param(_blocks(2125550)[1:], id="missing-first"),
+        pytest.param(_blocks(2125550) + 1, id="shifted-by-one"),
+        pytest.param(_blocks(2125550) + 500, id="straddles-two-blocks"),
+        pytest.param(
+            np.concatenate([_blocks(2125550)[:500], _blocks(2125551)[500:]]), id="two-halves"
+        ),
+        pytest.param(np.concatenate([_blocks(2125550)[:999], [2125551000]]), id="gap"),
+        pytest.param(np.concatenate([_blocks(2125550), _blocks(2125551)[:10]]), id="trailing-part"),
+    ],
+)
 def test_inventory_rejects_partial_blocks(numbers):
     """Numbers that are not whole NPA-NXX-X000..X999 blocks raise ValueError."""
     with pytest.raises(ValueError):
@@ -524,8 +555,11 @@ def test_inventory_rejects_unsorted_numbers():
     with pytest.raises(ValueError):
         Inventory(numbers[::-1], Table("ledger"), np.random.default_rng(0))
     with pytest.raises(ValueError):
-        Inventory(np.concatenate([numbers[:1000], numbers[:1000]]), Table("ledger"),
-                  np.random.default_rng(0))
+        Inventory(
+            np.concatenate([numbers[:1000], numbers[:1000]]),
+            Table("ledger"),
+            np.random.default_rng(0),
+        )
 
 
 def test_ledger_schema_matches_the_state_machine():
@@ -534,7 +568,8 @@ def test_ledger_schema_matches_the_state_machine():
     assert cols["from_state"].categories == STATES == cols["to_state"].categories
     assert cols["reason"].categories == REASONS
     assert (AVAILABLE, ASSIGNED, AGING, PORTED_OUT) == tuple(
-        STATES.index(s) for s in ("available", "assigned", "aging", "ported_out"))
+        STATES.index(s) for s in ("available", "assigned", "aging", "ported_out")
+    )
 
 
 @pytest.mark.parametrize("npa", [524, 983])

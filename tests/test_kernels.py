@@ -7,12 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.world.clock import PoissonSources, advance
-from sim.world.pipeline import route_outcomes
-from sim.world.schemas import BLOCKED, DELIVERED, OFF_NET, VACANT
-from sim.world.schemas import ASSIGNED, PORTED_OUT
-from sim.world.schemas import CALL_KINDS
-from sim.world.timesort import time_order
 from sim.world.origination import assemble_calls, stale_calls
+from sim.world.pipeline import route_outcomes
+from sim.world.schemas import ASSIGNED, BLOCKED, CALL_KINDS, DELIVERED, OFF_NET, PORTED_OUT, VACANT
+from sim.world.timesort import time_order
 
 SPAM = CALL_KINDS.index("spam")
 
@@ -32,23 +30,47 @@ def sources(draw):
     t0 = draw(floats(0, 1e6), label="t0")
     dt = draw(floats(0.5, 5.0), label="dt")
     clock_end = clock + rate * dt
-    group = np.array(draw(st.lists(st.integers(0, g_count - 1), min_size=n, max_size=n)),
-                     dtype=np.int8)
+    group = np.array(
+        draw(st.lists(st.integers(0, g_count - 1), min_size=n, max_size=n)), dtype=np.int8
+    )
     span = clock_end - clock
-    next_c = np.array([
-        draw(st.one_of(st.just(np.inf), st.just(0.0), floats(0, 1.5)), label="next_c")
-        for _ in range(n)
-    ], dtype=np.float64)
+    next_c = np.array(
+        [
+            draw(st.one_of(st.just(np.inf), st.just(0.0), floats(0, 1.5)), label="next_c")
+            for _ in range(n)
+        ],
+        dtype=np.float64,
+    )
     next_c = np.where(np.isinf(next_c), np.inf, clock[group] + next_c * span[group])
-    inv_mult = np.array(draw(st.lists(st.one_of(st.just(np.inf), floats(0.02, 2.0)),
-                                      min_size=n, max_size=n)), dtype=np.float64)
-    end_t = np.array([
-        draw(st.one_of(st.just(np.inf), st.just(t0), floats(0, 1).map(lambda f: t0 + f * dt),
-                       floats(1, 100).map(lambda f: t0 - f)), label="end_t")
-        for _ in range(n)
-    ], dtype=np.float64)
-    return dict(next_c=next_c, inv_mult=inv_mult, end_t=end_t, group=group, clock=clock,
-                clock_end=clock_end, rate=rate, t0=t0)
+    inv_mult = np.array(
+        draw(st.lists(st.one_of(st.just(np.inf), floats(0.02, 2.0)), min_size=n, max_size=n)),
+        dtype=np.float64,
+    )
+    end_t = np.array(
+        [
+            draw(
+                st.one_of(
+                    st.just(np.inf),
+                    st.just(t0),
+                    floats(0, 1).map(lambda f: t0 + f * dt),
+                    floats(1, 100).map(lambda f: t0 - f),
+                ),
+                label="end_t",
+            )
+            for _ in range(n)
+        ],
+        dtype=np.float64,
+    )
+    return dict(
+        next_c=next_c,
+        inv_mult=inv_mult,
+        end_t=end_t,
+        group=group,
+        clock=clock,
+        clock_end=clock_end,
+        rate=rate,
+        t0=t0,
+    )
 
 
 def _copy(s):
@@ -56,13 +78,26 @@ def _copy(s):
 
 
 def _call(kernel, s, start, rng, out_t, out_src):
-    return kernel(s["next_c"], s["inv_mult"], s["end_t"], s["group"], s["clock"],
-                  s["clock_end"], s["rate"], s["t0"], start, rng, out_t, out_src)
+    return kernel(
+        s["next_c"],
+        s["inv_mult"],
+        s["end_t"],
+        s["group"],
+        s["clock"],
+        s["clock_end"],
+        s["rate"],
+        s["t0"],
+        start,
+        rng,
+        out_t,
+        out_src,
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(s=sources(), cap=st.integers(1, 12), seed=st.integers(0, 2**63 - 1),
-       first=st.integers(0, 30))
+@given(
+    s=sources(), cap=st.integers(1, 12), seed=st.integers(0, 2**63 - 1), first=st.integers(0, 30)
+)
 def test_advance_matches_python_twin(s, cap, seed, first):
     """Jitted and Python advance agree call by call; resuming equals one unbounded call."""
     n = len(s["next_c"])
@@ -102,16 +137,23 @@ def test_advance_matches_python_twin(s, cap, seed, first):
     np.testing.assert_array_equal(np.concatenate(got_src), big_src[:n_big])
     np.testing.assert_array_equal(a["next_c"], whole["next_c"])
     # Every source is now past the slice (or ended), apart from those before ``first``.
-    done = a["next_c"][min(first, n):]
-    assert (done >= s["clock_end"][s["group"][min(first, n):]]).all()
+    done = a["next_c"][min(first, n) :]
+    assert (done >= s["clock_end"][s["group"][min(first, n) :]]).all()
     np.testing.assert_array_equal(a["next_c"][: min(first, n)], s["next_c"][: min(first, n)])
 
 
 def test_advance_resumes_when_output_is_full():
     """A full output returns the source to resume from, and resuming finishes the slice."""
-    s = dict(next_c=np.array([0.0, 0.0]), inv_mult=np.array([0.01, 0.01]),
-             end_t=np.full(2, np.inf), group=np.zeros(2, dtype=np.int8),
-             clock=np.array([0.0]), clock_end=np.array([1.0]), rate=np.array([1.0]), t0=0.0)
+    s = dict(
+        next_c=np.array([0.0, 0.0]),
+        inv_mult=np.array([0.01, 0.01]),
+        end_t=np.full(2, np.inf),
+        group=np.zeros(2, dtype=np.int8),
+        clock=np.array([0.0]),
+        clock_end=np.array([1.0]),
+        rate=np.array([1.0]),
+        t0=0.0,
+    )
     for kernel in (advance, advance.py_func):
         c = _copy(s)
         rng = np.random.default_rng(3)
@@ -130,8 +172,15 @@ def test_advance_resumes_when_output_is_full():
 @st.composite
 def poisson_world(draw):
     g_count = draw(st.integers(1, 2))
-    profiles = np.array(draw(st.lists(st.lists(floats(0, 0.01), min_size=24, max_size=24),
-                                      min_size=g_count, max_size=g_count)))
+    profiles = np.array(
+        draw(
+            st.lists(
+                st.lists(floats(0, 0.01), min_size=24, max_size=24),
+                min_size=g_count,
+                max_size=g_count,
+            )
+        )
+    )
     n0 = draw(st.integers(1, 20))  # zero sources: test_emit_with_no_sources
     group0 = draw(st.lists(st.integers(0, g_count - 1), min_size=n0, max_size=n0))
     mult0 = draw(st.lists(st.one_of(st.just(0.0), floats(0.1, 3)), min_size=n0, max_size=n0))
@@ -140,13 +189,15 @@ def poisson_world(draw):
     plans = []
     for _ in range(slices):
         k = draw(st.integers(0, 4))
-        plans.append(dict(
-            frac=draw(floats(0, 0.999)),
-            group=draw(st.lists(st.integers(0, g_count - 1), min_size=k, max_size=k)),
-            mult=draw(st.lists(floats(0.1, 3), min_size=k, max_size=k)),
-            end=draw(st.lists(st.integers(0, 40), max_size=3)),
-            end_frac=draw(floats(0, 1)),
-        ))
+        plans.append(
+            dict(
+                frac=draw(floats(0, 0.999)),
+                group=draw(st.lists(st.integers(0, g_count - 1), min_size=k, max_size=k)),
+                mult=draw(st.lists(floats(0.1, 3), min_size=k, max_size=k)),
+                end=draw(st.lists(st.integers(0, 40), max_size=3)),
+                end_frac=draw(floats(0, 1)),
+            )
+        )
     return profiles, group0, mult0, plans
 
 
@@ -161,8 +212,9 @@ def test_emit_with_either_kernel_gives_the_same_calls(world, seed, out_size):
         src = PoissonSources(profiles, capacity=4)
         src._out_t = np.empty(out_size)  # a tiny output buffer exercises the resume path
         src._out_src = np.empty(out_size, dtype=np.int64)
-        src.add(0.0, np.array(group0, dtype=np.int64), np.array(mult0),
-                np.random.default_rng(seed + 1))
+        src.add(
+            0.0, np.array(group0, dtype=np.int64), np.array(mult0), np.random.default_rng(seed + 1)
+        )
         built.append((src, kernel, np.random.default_rng(seed), np.random.default_rng(seed + 2)))
     t0 = 0.0
     for plan in plans:
@@ -170,8 +222,12 @@ def test_emit_with_either_kernel_gives_the_same_calls(world, seed, out_size):
         results = []
         for src, kernel, rng, rng_add in built:
             if plan["group"]:
-                src.add(t0 + plan["frac"] * slice_s, np.array(plan["group"]),
-                        np.array(plan["mult"]), rng_add)
+                src.add(
+                    t0 + plan["frac"] * slice_s,
+                    np.array(plan["group"]),
+                    np.array(plan["mult"]),
+                    rng_add,
+                )
             ended = [i for i in plan["end"] if i < len(src) and np.isinf(src.cols["end_t"][i])]
             src.end(ended, t0 + plan["end_frac"] * slice_s)
             results.append(src.emit(t1, rng, kernel=kernel))
@@ -204,8 +260,13 @@ def times(draw, outside=False):
     t1 = t0 + width
     lo, hi = (t0 - 3 * width - 1, t1 + 3 * width + 1) if outside else (t0, t1)
     pool = draw(st.lists(floats(lo, hi), min_size=1, max_size=4), label="ties")
-    values = draw(st.lists(st.one_of(floats(lo, hi), st.sampled_from(pool),
-                                     st.sampled_from([t0, t1])), max_size=150), label="t")
+    values = draw(
+        st.lists(
+            st.one_of(floats(lo, hi), st.sampled_from(pool), st.sampled_from([t0, t1])),
+            max_size=150,
+        ),
+        label="t",
+    )
     return np.array(values, dtype=np.float64), t0, t1
 
 
@@ -246,16 +307,18 @@ def routing(draw):
     m = draw(st.integers(1, 20), label="lines")
     n = draw(st.integers(0, 60), label="calls")
     t = np.array(draw(st.lists(floats(0, 1000), min_size=n, max_size=n)), dtype=np.float64)
-    callee_id = np.array(draw(st.lists(st.integers(-1, m - 1), min_size=n, max_size=n)),
-                         dtype=np.int32)
+    callee_id = np.array(
+        draw(st.lists(st.integers(-1, m - 1), min_size=n, max_size=n)), dtype=np.int32
+    )
     blocked = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
     state = np.array(draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=np.int8)
     prev = np.array(draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=np.int8)
     choices = [st.just(-np.inf), floats(0, 1000)]
     if n:
         choices.append(st.sampled_from(t.tolist()))  # ties with a call's time
-    changed_at = np.array(draw(st.lists(st.one_of(*choices), min_size=m, max_size=m)),
-                          dtype=np.float64)
+    changed_at = np.array(
+        draw(st.lists(st.one_of(*choices), min_size=m, max_size=m)), dtype=np.float64
+    )
     return callee_id, t, blocked, state, prev, changed_at
 
 
@@ -279,18 +342,30 @@ def test_route_outcomes_matches_python_twin(args):
 def slice_calls(draw):
     """A valid subscriber/contact layout and a slice's raw events."""
     lines_n = draw(st.integers(1, 40), label="inventory size")
-    numbers = np.sort(np.array(draw(st.lists(st.integers(2_000_000_000, 9_999_999_999),
-                                             min_size=lines_n, max_size=lines_n,
-                                             unique=True)), dtype=np.int64))
+    numbers = np.sort(
+        np.array(
+            draw(
+                st.lists(
+                    st.integers(2_000_000_000, 9_999_999_999),
+                    min_size=lines_n,
+                    max_size=lines_n,
+                    unique=True,
+                )
+            ),
+            dtype=np.int64,
+        )
+    )
     s_n = draw(st.integers(1, 12), label="subscribers")
-    sub_line = np.array(draw(st.lists(st.integers(0, lines_n - 1), min_size=s_n,
-                                      max_size=s_n)), dtype=np.int32)
-    sub_type = np.array(draw(st.lists(st.integers(0, SPAM - 1), min_size=s_n, max_size=s_n)),
-                        dtype=np.int8)
-    sub_campaign = np.array(draw(st.lists(st.integers(-1, 3), min_size=s_n, max_size=s_n)),
-                            dtype=np.int32)
-    deg = np.array(draw(st.lists(st.integers(1, 6), min_size=s_n, max_size=s_n)),
-                   dtype=np.int32)
+    sub_line = np.array(
+        draw(st.lists(st.integers(0, lines_n - 1), min_size=s_n, max_size=s_n)), dtype=np.int32
+    )
+    sub_type = np.array(
+        draw(st.lists(st.integers(0, SPAM - 1), min_size=s_n, max_size=s_n)), dtype=np.int8
+    )
+    sub_campaign = np.array(
+        draw(st.lists(st.integers(-1, 3), min_size=s_n, max_size=s_n)), dtype=np.int32
+    )
+    deg = np.array(draw(st.lists(st.integers(1, 6), min_size=s_n, max_size=s_n)), dtype=np.int32)
     # Contact lists laid out in a shuffled order, with unused padding between them.
     gaps = draw(st.lists(st.integers(0, 3), min_size=s_n, max_size=s_n))
     layout = draw(st.permutations(range(s_n)))
@@ -300,21 +375,47 @@ def slice_calls(draw):
         pos += gap
         off[sub] = pos
         pos += int(deg[sub])
-    contacts = np.array(draw(st.lists(st.integers(0, 10**10 - 1), min_size=pos, max_size=pos)),
-                        dtype=np.int64)
+    contacts = np.array(
+        draw(st.lists(st.integers(0, 10**10 - 1), min_size=pos, max_size=pos)), dtype=np.int64
+    )
     k = draw(st.integers(0, 40), label="subscriber calls")
-    subs = np.sort(np.array(draw(st.lists(st.integers(0, s_n - 1), min_size=k, max_size=k)),
-                            dtype=np.int64))
-    u = np.array(draw(st.lists(st.one_of(st.floats(0, 1, exclude_max=True),
-                                         st.just(float(np.nextafter(1.0, 0.0)))),
-                               min_size=k, max_size=k)), dtype=np.float64)
+    subs = np.sort(
+        np.array(draw(st.lists(st.integers(0, s_n - 1), min_size=k, max_size=k)), dtype=np.int64)
+    )
+    u = np.array(
+        draw(
+            st.lists(
+                st.one_of(
+                    st.floats(0, 1, exclude_max=True), st.just(float(np.nextafter(1.0, 0.0)))
+                ),
+                min_size=k,
+                max_size=k,
+            )
+        ),
+        dtype=np.float64,
+    )
     j = draw(st.integers(0, 40), label="spam calls")
-    lines = np.array(draw(st.lists(st.integers(0, lines_n - 1), min_size=j, max_size=j)),
-                     dtype=np.int64)
-    spam_callers = np.array(draw(st.lists(st.integers(2_000_000_000, 9_999_999_999),
-                                          min_size=j, max_size=j)), dtype=np.int64)
-    return (subs, u, sub_line, sub_type, sub_campaign, off, deg, contacts, numbers, lines,
-            spam_callers, SPAM)
+    lines = np.array(
+        draw(st.lists(st.integers(0, lines_n - 1), min_size=j, max_size=j)), dtype=np.int64
+    )
+    spam_callers = np.array(
+        draw(st.lists(st.integers(2_000_000_000, 9_999_999_999), min_size=j, max_size=j)),
+        dtype=np.int64,
+    )
+    return (
+        subs,
+        u,
+        sub_line,
+        sub_type,
+        sub_campaign,
+        off,
+        deg,
+        contacts,
+        numbers,
+        lines,
+        spam_callers,
+        SPAM,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -323,12 +424,23 @@ def test_assemble_calls_matches_python_twin(args):
     """assemble_calls equals its Python twin and a direct reading of its docstring."""
     got = assemble_calls(*args)
     py = assemble_calls.py_func(*args)
-    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int64, np.int8,
-                                     np.int32)):
+    for a, b, dtype in zip(got, py, (np.int64, np.int64, np.int32, np.int64, np.int8, np.int32)):
         assert a.dtype == dtype
         np.testing.assert_array_equal(a, b)
-    (subs, u, sub_line, sub_type, sub_campaign, off, deg, contacts, numbers, lines,
-     spam_callers, spam) = args
+    (
+        subs,
+        u,
+        sub_line,
+        sub_type,
+        sub_campaign,
+        off,
+        deg,
+        contacts,
+        numbers,
+        lines,
+        spam_callers,
+        spam,
+    ) = args
     caller, callee, caller_id, edge, kind, campaign = got
     k = len(subs)
     assert len(caller) == k + len(lines)
@@ -352,19 +464,20 @@ def test_assemble_calls_matches_python_twin(args):
 @given(data=st.data(), n=st.integers(0, 60), lines=st.integers(1, 20), numbers=st.integers(1, 20))
 def test_stale_calls_matches_python_twin(data, n, lines, numbers):
     """stale_calls equals its Python twin and a vectorised reading of its docstring."""
-    ids = np.array(data.draw(st.lists(st.integers(-1, numbers - 1), min_size=n, max_size=n)),
-                   dtype=np.int32)
-    subs = np.array(data.draw(st.lists(st.integers(0, lines - 1), min_size=n, max_size=n)),
-                    dtype=np.int64)
-    kind = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)),
-                    dtype=np.int8)
+    ids = np.array(
+        data.draw(st.lists(st.integers(-1, numbers - 1), min_size=n, max_size=n)), dtype=np.int32
+    )
+    subs = np.array(
+        data.draw(st.lists(st.integers(0, lines - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
+    kind = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)), dtype=np.int8)
     times = st.sampled_from([-np.inf, 0.0, 5.0, 10.0, 20.0])
     disconnected = np.array(data.draw(st.lists(times, min_size=numbers, max_size=numbers)))
-    start = np.array(data.draw(st.lists(st.sampled_from([0.0, 5.0, 10.0, 15.0]),
-                                        min_size=lines, max_size=lines)))
+    start = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 5.0, 10.0, 15.0]), min_size=lines, max_size=lines))
+    )
     got = stale_calls(ids, subs, kind, disconnected, start, 4)
-    np.testing.assert_array_equal(got, stale_calls.py_func(ids, subs, kind, disconnected,
-                                                           start, 4))
+    np.testing.assert_array_equal(got, stale_calls.py_func(ids, subs, kind, disconnected, start, 4))
     safe = np.maximum(ids, 0)
     want = np.flatnonzero((ids >= 0) & (kind < 4) & (disconnected[safe] > start[subs]))
     np.testing.assert_array_equal(got, want)

@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from sim.world.calls import CallBatch
 from sim.runs.simulate import simulate
+from sim.world.calls import CallBatch
 
 
 class BlockNumbers:
@@ -38,15 +38,23 @@ def test_policy_blocks_only_its_calls_and_leaves_the_rest_unchanged(tiny_config)
     assert not limited.loc[hit, "answered"].any()
     assert (limited.loc[hit, "duration"] == 0).all()
     keep = ["t", "caller", "callee", "outcome", "answered", "duration", "kind"]
-    assert limited.loc[~hit, keep].reset_index(drop=True).equals(
-        free.loc[~free["caller"].isin(heavy), keep].reset_index(drop=True))
+    assert (
+        limited.loc[~hit, keep]
+        .reset_index(drop=True)
+        .equals(free.loc[~free["caller"].isin(heavy), keep].reset_index(drop=True))
+    )
 
 
 def test_policy_sees_time_ordered_batches_without_truth(tiny_config):
     """A policy gets one batch per slice, in time order, and no ground-truth field."""
     policy = BlockNumbers([])
-    simulate(tiny_config.model_copy(update={"record": tiny_config.record.model_copy(
-        update={"calls": False})}), policies=[policy], progress=False)
+    simulate(
+        tiny_config.model_copy(
+            update={"record": tiny_config.record.model_copy(update={"calls": False})}
+        ),
+        policies=[policy],
+        progress=False,
+    )
     assert policy.batches == int(tiny_config.scenario.days * 24)
     assert policy.times_sorted
     assert not policy.seen_fields & {"kind", "campaign", "would_answer", "talk_time"}
@@ -57,8 +65,10 @@ def test_daily_aggregates_match_the_call_table(tiny_config):
     res = simulate(tiny_config, progress=False)
     calls = res.calls.assign(day=(res.calls["t"] // 86400).astype(int))
     agg = calls.groupby(["day", "kind"], observed=True).agg(
-        attempts=("t", "size"), answered=("answered", "sum"),
-        minutes=("duration", lambda d: d.astype(float).sum() / 60))
+        attempts=("t", "size"),
+        answered=("answered", "sum"),
+        minutes=("duration", lambda d: d.astype(float).sum() / 60),
+    )
     daily = res.daily_calls.set_index(["day", "kind"]).loc[agg.index]
     assert (daily["attempts"].to_numpy() == agg["attempts"].to_numpy()).all()
     assert (daily["answered"].to_numpy() == agg["answered"].to_numpy()).all()

@@ -39,11 +39,14 @@ def make_values(name: str, n: int, rng: np.random.Generator, scalars=()) -> dict
 def expected_frame(name: str, appends: list[dict]) -> pd.DataFrame:
     """The rows the appends stand for, built without the Table."""
     cols = {}
-    sizes = [max((np.size(v) for v in a.values() if np.ndim(v) > 0), default=1)
-             for a in appends]
+    sizes = [max((np.size(v) for v in a.values() if np.ndim(v) > 0), default=1) for a in appends]
     for col in SCHEMAS[name]:
-        parts = [np.full(n, a[col.name], dtype=col.dtype) if np.ndim(a[col.name]) == 0
-                 else np.asarray(a[col.name], dtype=col.dtype) for a, n in zip(appends, sizes)]
+        parts = [
+            np.full(n, a[col.name], dtype=col.dtype)
+            if np.ndim(a[col.name]) == 0
+            else np.asarray(a[col.name], dtype=col.dtype)
+            for a, n in zip(appends, sizes)
+        ]
         data = np.concatenate(parts) if parts else np.empty(0, dtype=col.dtype)
         if col.categories is not None:
             data = pd.Categorical.from_codes(data, categories=list(col.categories))
@@ -218,8 +221,9 @@ def test_append_with_an_unknown_column_raises():
 
 
 @pytest.mark.parametrize("one_code", [False, True], ids=["random-codes", "one-code"])
-@pytest.mark.parametrize("name", [n for n, cols in SCHEMAS.items()
-                                  if any(c.categories for c in cols)])
+@pytest.mark.parametrize(
+    "name", [n for n, cols in SCHEMAS.items() if any(c.categories for c in cols)]
+)
 def test_categorical_columns_have_the_schema_categories(name, one_code):
     """Categorical columns come back as Categorical with all schema categories, memory and disk."""
     values = make_values(name, 4, np.random.default_rng(2))
@@ -240,8 +244,9 @@ def test_categorical_columns_have_the_schema_categories(name, one_code):
             assert isinstance(df[col.name].dtype, pd.CategoricalDtype)
             assert list(df[col.name].cat.categories) == list(col.categories)
             np.testing.assert_array_equal(df[col.name].cat.codes.to_numpy(), values[col.name])
-            np.testing.assert_array_equal(df[col.name].astype(str).to_numpy(),
-                                          np.array(col.categories)[values[col.name]])
+            np.testing.assert_array_equal(
+                df[col.name].astype(str).to_numpy(), np.array(col.categories)[values[col.name]]
+            )
 
 
 @pytest.mark.parametrize("path", [False, True], ids=["in-memory", "streamed"])
@@ -309,8 +314,11 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path):
 
 
 @settings(max_examples=30, deadline=None)
-@given(contents=st.lists(st.one_of(st.text(max_size=200), st.binary(max_size=200)),
-                         min_size=1, max_size=4))
+@given(
+    contents=st.lists(
+        st.one_of(st.text(max_size=200), st.binary(max_size=200)), min_size=1, max_size=4
+    )
+)
 def test_write_atomic_last_write_wins(contents):
     """After several writes the file holds the last content, and nothing else is in the folder."""
     with tempfile.TemporaryDirectory() as d:

@@ -18,17 +18,43 @@ WORLD = {
         "residential": {"initial": 1500, "arrivals_per_day": 30},
         "business": {"initial": 300, "arrivals_per_day": 5},
         "call_centre": {"initial": 5, "arrivals_per_day": 4, "contacts_mean": 200},
-        "notifier": {"initial": 3, "arrivals_per_day": 2, "bursts_per_day": 1.0,
-                     "burst_calls": 250, "contacts_mean": 300},
+        "notifier": {
+            "initial": 3,
+            "arrivals_per_day": 2,
+            "bursts_per_day": 1.0,
+            "burst_calls": 250,
+            "contacts_mean": 300,
+        },
     },
-    "robocallers": {"campaigns": [
-        {"name": "blast", "behaviour": "blaster", "start_day": 0.3, "days": 1.5, "numbers": 1,
-         "calls_per_number_per_day": 103680, "rotate": "on_block", "active_hours": [0, 24]},
-        {"name": "shoe", "behaviour": "snowshoe", "start_day": 0.2, "days": 1.7,
-         "numbers": 40, "calls_per_number_per_day": 5, "active_hours": [0, 24]},
-    ]},
-    "detection": {"detector": "fixed_window", "threshold": 90, "window_seconds": 120,
-                  "extra_rules": [[1500, 86400]]},
+    "robocallers": {
+        "campaigns": [
+            {
+                "name": "blast",
+                "behaviour": "blaster",
+                "start_day": 0.3,
+                "days": 1.5,
+                "numbers": 1,
+                "calls_per_number_per_day": 103680,
+                "rotate": "on_block",
+                "active_hours": [0, 24],
+            },
+            {
+                "name": "shoe",
+                "behaviour": "snowshoe",
+                "start_day": 0.2,
+                "days": 1.7,
+                "numbers": 40,
+                "calls_per_number_per_day": 5,
+                "active_hours": [0, 24],
+            },
+        ]
+    },
+    "detection": {
+        "detector": "fixed_window",
+        "threshold": 90,
+        "window_seconds": 120,
+        "extra_rules": [[1500, 86400]],
+    },
 }
 
 
@@ -49,7 +75,9 @@ def test_campaign_numbers_come_from_the_inventory_as_new_assignments(blocked_run
     assert len(robo) >= 41
     assign = blocked_run.ledger[blocked_run.ledger["reason"] == "assign"]
     assert set(robo["number_id"]) <= set(assign["number_id"])
-    assert (robo["campaign"] >= 0).all() and (lines.loc[lines["type"] != "robocaller", "campaign"] == -1).all()
+    assert (robo["campaign"] >= 0).all() and (
+        lines.loc[lines["type"] != "robocaller", "campaign"] == -1
+    ).all()
 
 
 def test_blaster_is_stopped_within_the_threshold_and_rotates(blocked_run):
@@ -58,8 +86,11 @@ def test_blaster_is_stopped_within_the_threshold_and_rotates(blocked_run):
     blaster_lines = lines[(lines["type"] == "robocaller") & (lines["campaign"] == 0)]
     assert len(blaster_lines) > 1  # rotated on block
     for _, line in blaster_lines.iterrows():
-        own = calls[(calls["caller_id"] == line["number_id"]) & (calls["kind"] == "robocaller")
-                    & (calls["t"] >= line["start"])]
+        own = calls[
+            (calls["caller_id"] == line["number_id"])
+            & (calls["kind"] == "robocaller")
+            & (calls["t"] >= line["start"])
+        ]
         let_through = int((own["outcome"] != "blocked").sum())
         assert let_through <= 91, let_through
     m = burst_metrics(blocked_run)
@@ -88,11 +119,10 @@ def test_per_number_rules_miss_the_snowshoe_and_the_cohort_detector_finds_it(blo
     """Snowshoe numbers stay under per-number thresholds; the cohort detector flags them."""
     plain = burst_metrics(blocked_run)
     assert plain["robocall.flagged_share.snowshoe"] == 0
-    cohort = {**parse_config({}).detection.detectors["cohort"], "threshold": 20,
-              "min_members": 8}
-    with_cohort = burst_metrics(simulate(_config(beside=["cohort"],
-                                                 detectors={"cohort": cohort}),
-                                         progress=False))
+    cohort = {**parse_config({}).detection.detectors["cohort"], "threshold": 20, "min_members": 8}
+    with_cohort = burst_metrics(
+        simulate(_config(beside=["cohort"], detectors={"cohort": cohort}), progress=False)
+    )
     assert with_cohort["robocall.flagged_share.snowshoe"] >= 0.5
     assert with_cohort["detection.false_flags_per_new_number"] == 0
 
@@ -134,15 +164,18 @@ def test_detection_runs_are_reproducible():
     assert a.flags.equals(b.flags) and a.calls.equals(b.calls)
 
 
-@pytest.mark.parametrize("override, key", [
-    ("detection.threshold=0", "detection.threshold"),
-    ("detection.window_seconds=-5", "detection.window_seconds"),
-    ("detection.detector='magic'", "detection.detector"),
-    ("detection.extra_rules=[[0, 60]]", "detection.extra_rules"),
-    ("detection.sketch_width=1000", "detection.sketch_width"),
-    ("robocallers.campaigns.0.behaviour='spammer'", "robocallers.campaigns.0.behaviour"),
-    ("robocallers.campaigns.0.active_hours=[20, 9]", "robocallers.campaigns.0.active_hours"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("detection.threshold=0", "detection.threshold"),
+        ("detection.window_seconds=-5", "detection.window_seconds"),
+        ("detection.detector='magic'", "detection.detector"),
+        ("detection.extra_rules=[[0, 60]]", "detection.extra_rules"),
+        ("detection.sketch_width=1000", "detection.sketch_width"),
+        ("robocallers.campaigns.0.behaviour='spammer'", "robocallers.campaigns.0.behaviour"),
+        ("robocallers.campaigns.0.active_hours=[20, 9]", "robocallers.campaigns.0.active_hours"),
+    ],
+)
 def test_bad_detection_config_names_the_key(override, key):
     """Non-positive thresholds or windows and unknown names are config errors."""
     with pytest.raises(ConfigError) as info:
@@ -154,14 +187,20 @@ def test_experiment_report_has_the_robocall_section(tmp_path):
     """tnlab run on a detector sweep writes detection metrics, curves and a recommendation."""
     from sim import run_experiment
 
-    raw = {**WORLD, "replications": 1, "scenario": {"days": 1},
-           "sweep": {"detection.detector": ["none", "fixed_window"]}}
+    raw = {
+        **WORLD,
+        "replications": 1,
+        "scenario": {"days": 1},
+        "sweep": {"detection.detector": ["none", "fixed_window"]},
+    }
     result = run_experiment(parse_config(raw), tmp_path, progress=False)
     metrics = result.metrics
     assert {"detection.false_flags_per_new_number", "robocall.blocked_share.blaster"} <= set(
-        metrics["metric"])
+        metrics["metric"]
+    )
     blocked = metrics[metrics["metric"] == "detection.robocall_blocked_share"].set_index(
-        "detection.detector")["value"]
+        "detection.detector"
+    )["value"]
     assert blocked["none"] == 0 and blocked["fixed_window"] > 0.5
     page = (tmp_path / "index.html").read_text()
     assert "Robocall detection" in page and "What the evidence says" in page

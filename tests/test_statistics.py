@@ -26,6 +26,7 @@ from sim.config import parse_config
 from sim.core.distributions import Distribution
 from sim.runs.simulate import simulate
 from sim.world.clock import PoissonSources, advance
+
 Z = 4.0  # standard errors allowed for a mean (two-sided p ~ 6e-5)
 ALPHA = 1e-3  # goodness-of-fit tests must give p > ALPHA
 
@@ -289,8 +290,7 @@ def test_sources_flat_counts_are_poisson():
     rate, n_src, slices, slice_s = 3.0 / HOUR, 1000, 20, 1800.0
     t, who = _run_sources(np.full((1, 24), rate), slice_s, n_src, slices * slice_s)
     # count per (source, slice): iid Poisson(rate * slice) for a Poisson process
-    counts = np.bincount(who * slices + (t // slice_s).astype(np.int64),
-                         minlength=n_src * slices)
+    counts = np.bincount(who * slices + (t // slice_s).astype(np.int64), minlength=n_src * slices)
     mu = rate * slice_s
     # mean within 4 SE (SE = sqrt(mu / n)); chi-square vs Poisson(mu), p > 1e-3
     assert_mean(counts, mu, math.sqrt(mu), "counts per slice")
@@ -395,18 +395,24 @@ CALLS_PER_DAY = 3.0
 
 
 def _calls_world(cv):
-    return world({
-        "scenario": {"days": CALL_DAYS},
-        "record": {"calls": True},
-        "spam": NO_SPAM,
-        "subscribers": {
-            "residential": {"initial": 4000, "arrivals_per_day": 0.0, "rate_cv": cv,
-                            "calls_per_day": CALLS_PER_DAY},
-            "business": NO_TRAFFIC_TYPE,
-            "call_centre": NO_TRAFFIC_TYPE,
-            "notifier": NO_TRAFFIC_TYPE,
-        },
-    })
+    return world(
+        {
+            "scenario": {"days": CALL_DAYS},
+            "record": {"calls": True},
+            "spam": NO_SPAM,
+            "subscribers": {
+                "residential": {
+                    "initial": 4000,
+                    "arrivals_per_day": 0.0,
+                    "rate_cv": cv,
+                    "calls_per_day": CALLS_PER_DAY,
+                },
+                "business": NO_TRAFFIC_TYPE,
+                "call_centre": NO_TRAFFIC_TYPE,
+                "notifier": NO_TRAFFIC_TYPE,
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -478,39 +484,54 @@ ARRIVALS_PER_DAY = 200.0
 
 @pytest.fixture(scope="module")
 def life():
-    return world({
-        "scenario": {"days": LIFE_DAYS, "warm_start": False},
-        "record": {"calls": False},
-        "spam": NO_SPAM,
-        "subscribers": {
-            # arrivals with a short tenure
-            "residential": {"initial": 0, "arrivals_per_day": ARRIVALS_PER_DAY,
-                            "calls_per_day": 0.0,
-                            "tenure": {"kind": "weibull", "shape": 1.5, "scale": 1.0}},
-            # an initial population in steady state, with a tenure comparable to the horizon
-            "business": {"initial": 3000, "arrivals_per_day": 0.0, "calls_per_day": 0.0,
-                         "tenure": {"kind": "lognormal", "median": 15.0, "sigma": 1.0}},
-            "call_centre": NO_TRAFFIC_TYPE,
-            "notifier": NO_TRAFFIC_TYPE,
-        },
-    })
+    return world(
+        {
+            "scenario": {"days": LIFE_DAYS, "warm_start": False},
+            "record": {"calls": False},
+            "spam": NO_SPAM,
+            "subscribers": {
+                # arrivals with a short tenure
+                "residential": {
+                    "initial": 0,
+                    "arrivals_per_day": ARRIVALS_PER_DAY,
+                    "calls_per_day": 0.0,
+                    "tenure": {"kind": "weibull", "shape": 1.5, "scale": 1.0},
+                },
+                # an initial population in steady state, with a tenure comparable to the horizon
+                "business": {
+                    "initial": 3000,
+                    "arrivals_per_day": 0.0,
+                    "calls_per_day": 0.0,
+                    "tenure": {"kind": "lognormal", "median": 15.0, "sigma": 1.0},
+                },
+                "call_centre": NO_TRAFFIC_TYPE,
+                "notifier": NO_TRAFFIC_TYPE,
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def life_heavy():
     """Only an initial population, with a heavy-tailed (but valid) lognormal tenure."""
-    return world({
-        "scenario": {"days": LIFE_DAYS, "warm_start": False},
-        "record": {"calls": False},
-        "spam": NO_SPAM,
-        "subscribers": {
-            "residential": NO_TRAFFIC_TYPE,
-            "business": {"initial": 4000, "arrivals_per_day": 0.0, "calls_per_day": 0.0,
-                         "tenure": {"kind": "lognormal", "median": 10.0, "sigma": 2.0}},
-            "call_centre": NO_TRAFFIC_TYPE,
-            "notifier": NO_TRAFFIC_TYPE,
-        },
-    })
+    return world(
+        {
+            "scenario": {"days": LIFE_DAYS, "warm_start": False},
+            "record": {"calls": False},
+            "spam": NO_SPAM,
+            "subscribers": {
+                "residential": NO_TRAFFIC_TYPE,
+                "business": {
+                    "initial": 4000,
+                    "arrivals_per_day": 0.0,
+                    "calls_per_day": 0.0,
+                    "tenure": {"kind": "lognormal", "median": 10.0, "sigma": 2.0},
+                },
+                "call_centre": NO_TRAFFIC_TYPE,
+                "notifier": NO_TRAFFIC_TYPE,
+            },
+        }
+    )
 
 
 def _arrival_times(res):
@@ -598,12 +619,14 @@ SPAM_DAYS = 330
 
 @pytest.fixture(scope="module")
 def spam_world():
-    return world({
-        "scenario": {"days": SPAM_DAYS},
-        "inventory": {"blocks_per_area_code": 2},  # 6,000 numbers
-        "record": {"calls": True},
-        "subscribers": {name: NO_TRAFFIC_TYPE for name in SUBSCRIBER_TYPES},
-    })
+    return world(
+        {
+            "scenario": {"days": SPAM_DAYS},
+            "inventory": {"blocks_per_area_code": 2},  # 6,000 numbers
+            "record": {"calls": True},
+            "subscribers": {name: NO_TRAFFIC_TYPE for name in SUBSCRIBER_TYPES},
+        }
+    )
 
 
 @pytest.mark.parametrize("days", [30, SPAM_DAYS])
@@ -648,17 +671,19 @@ CHURN_DAYS = 200
 @pytest.fixture(scope="module")
 def churn():
     fast = {"tenure": {"kind": "exponential", "mean": 5.0}, "calls_per_day": 0.0}
-    return world({
-        "scenario": {"days": CHURN_DAYS},
-        "record": {"calls": False},
-        "spam": NO_SPAM,
-        "subscribers": {
-            "residential": {"initial": 300, **fast},  # steady arrivals: 60 / day
-            "business": {"initial": 150, "aging_days": [90.0, 150.0], **fast},
-            "call_centre": {"initial": 30, "aging_days": [60.0, 70.0], **fast},
-            "notifier": {"initial": 20, "aging_days": [100.0, 120.0], **fast},
-        },
-    })
+    return world(
+        {
+            "scenario": {"days": CHURN_DAYS},
+            "record": {"calls": False},
+            "spam": NO_SPAM,
+            "subscribers": {
+                "residential": {"initial": 300, **fast},  # steady arrivals: 60 / day
+                "business": {"initial": 150, "aging_days": [90.0, 150.0], **fast},
+                "call_centre": {"initial": 30, "aging_days": [60.0, 70.0], **fast},
+                "notifier": {"initial": 20, "aging_days": [100.0, 120.0], **fast},
+            },
+        }
+    )
 
 
 def _ledger(res):
@@ -708,8 +733,11 @@ def test_aging_gaps_within_bounds_and_uniform(churn):
         d = disc[disc["type"] == name]
         # every observed gap lies in [lo, hi] (1e-6 s of float slack)
         g = d["gap"].dropna().to_numpy()
-        assert (g >= lo - 1e-6 / DAY).all() and (g <= hi + 1e-6 / DAY).all(), (name, g.min(),
-                                                                                  g.max())
+        assert (g >= lo - 1e-6 / DAY).all() and (g <= hi + 1e-6 / DAY).all(), (
+            name,
+            g.min(),
+            g.max(),
+        )
         # unreleased numbers are exactly those whose aging cannot have ended by the horizon
         unreleased = d[d["gap"].isna()]
         assert (unreleased["t"] > horizon - hi * DAY).all()
@@ -731,8 +759,9 @@ def test_warm_start_aging_stock_and_residuals(churn):
     # Little's law: stock of type j = initial * (1 - port_out_share) * E[aging] / E[tenure];
     # the simulator draws Poisson(stock_j) numbers per type, so the total is
     # Poisson(sum of stocks): within 4 SE = 4 sqrt(total)
-    stocks = np.array([t.initial * (1 - t.port_out_share) * sum(t.aging_days) / 2
-                       / t.tenure.mean for t in types])
+    stocks = np.array(
+        [t.initial * (1 - t.port_out_share) * sum(t.aging_days) / 2 / t.tenure.mean for t in types]
+    )
     warm = led[led["reason"] == "warm_aging"]
     assert (warm["t"] == 0).all()
     total = stocks.sum()

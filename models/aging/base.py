@@ -54,8 +54,14 @@ __all__ = [
     "step_quantile",
 ]
 
-FEATURES = ("type", "tenure_days", "inbound_90d", "unique_callers_90d", "robocall_share",
-            "earlier_reassignments")
+FEATURES = (
+    "type",
+    "tenure_days",
+    "inbound_90d",
+    "unique_callers_90d",
+    "robocall_share",
+    "earlier_reassignments",
+)
 """Columns known at disconnect time, the only inputs of every model but the oracle."""
 
 COUNT_FEATURES = ("tenure_days", "inbound_90d", "unique_callers_90d", "earlier_reassignments")
@@ -88,8 +94,9 @@ def check_positive(value: Any, name: str, allow_zero: bool = False) -> float:
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     ok = v >= 0.0 if allow_zero else v > 0.0
     if not (np.isfinite(v) and ok):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}"
+        )
     return v
 
 
@@ -136,8 +143,10 @@ def check_X(X: pd.DataFrame, columns: Sequence[str] = FEATURES) -> pd.DataFrame:
         if c == "type":
             bad = ~X["type"].isin(SUBSCRIBER_TYPES)
             if bad.any():
-                raise ValueError(f"X column 'type' has values outside {SUBSCRIBER_TYPES}: "
-                                 f"{sorted(map(str, X['type'][bad].unique()))[:5]}")
+                raise ValueError(
+                    f"X column 'type' has values outside {SUBSCRIBER_TYPES}: "
+                    f"{sorted(map(str, X['type'][bad].unique()))[:5]}"
+                )
             continue
         if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]):
             raise ValueError(f"X column {c!r} must be numeric, got dtype {X[c].dtype}")
@@ -174,8 +183,10 @@ def check_y(y: np.ndarray, n_rows: int | None = None) -> tuple[np.ndarray, np.nd
     """
     names = getattr(getattr(y, "dtype", None), "names", None)
     if names is None or len(names) != 2 or np.asarray(y).ndim != 1:
-        raise ValueError("y must be a 1-D structured array (event, time), e.g. "
-                         "sksurv.util.Surv.from_arrays(event, time)")
+        raise ValueError(
+            "y must be a 1-D structured array (event, time), e.g. "
+            "sksurv.util.Surv.from_arrays(event, time)"
+        )
     event_raw = y[names[0]]
     if event_raw.dtype != np.bool_:
         raise ValueError(f"y field {names[0]!r} (the event indicator) must be boolean")
@@ -238,8 +249,10 @@ def early_counts(X: pd.DataFrame) -> np.ndarray:
     if not idx:
         raise ValueError("X has no early-aging columns (early_0, early_1, ...)")
     if idx != list(range(len(idx))):
-        raise ValueError(f"X early-aging columns must be early_0..early_{{D-1}} without gaps, "
-                         f"got indices {idx[:10]}")
+        raise ValueError(
+            f"X early-aging columns must be early_0..early_{{D-1}} without gaps, "
+            f"got indices {idx[:10]}"
+        )
     counts = X[[f"early_{d}" for d in idx]].to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(counts)) or np.any(counts < 0):
         raise ValueError("X early-aging columns must be finite counts >= 0")
@@ -276,8 +289,9 @@ def kaplan_meier(time: npt.ArrayLike, event: npt.ArrayLike) -> tuple[np.ndarray,
     return uniq[keep], np.cumprod(1.0 - deaths[keep] / at_risk[keep])
 
 
-def breslow(risk: npt.ArrayLike, time: npt.ArrayLike,
-            event: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def breslow(
+    risk: npt.ArrayLike, time: npt.ArrayLike, event: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Breslow's cumulative baseline hazard for log-hazard scores ``risk``.
 
     .. math:: H_0(t) = \\sum_{t_j \\le t} d_j \\big/ \\sum_{k: t_k \\ge t_j} e^{r_k}
@@ -295,14 +309,15 @@ def breslow(risk: npt.ArrayLike, time: npt.ArrayLike,
     order = np.argsort(time, kind="stable")
     t, e, w = time[order], event[order], np.exp(risk[order])
     uniq, first = np.unique(t, return_index=True)
-    tail = np.cumsum(w[::-1])[::-1]          # sum of exp(risk) over t_k >= t_i
+    tail = np.cumsum(w[::-1])[::-1]  # sum of exp(risk) over t_k >= t_i
     deaths = np.add.reduceat(e.astype(np.int64), first)
     keep = deaths > 0
     return uniq[keep], np.cumsum(deaths[keep] / tail[first[keep]])
 
 
-def step_at(grid: np.ndarray, values: np.ndarray, times: npt.ArrayLike,
-            before: float) -> np.ndarray:
+def step_at(
+    grid: np.ndarray, values: np.ndarray, times: npt.ArrayLike, before: float
+) -> np.ndarray:
     """Evaluate right-continuous steps ``values`` (jumps at ``grid``) at ``times``.
 
     ``before`` is the value left of ``grid[0]``.  ``values`` may be 1-D (one curve) or
@@ -340,18 +355,21 @@ class AgingModel(BaseEstimator):
         """Risk score per row: higher means an earlier crossing of the threshold."""
         raise NotImplementedError
 
-    def predict_survival(self, X: pd.DataFrame,
-                         times: npt.ArrayLike) -> np.ndarray:  # pragma: no cover - abstract
+    def predict_survival(
+        self, X: pd.DataFrame, times: npt.ArrayLike
+    ) -> np.ndarray:  # pragma: no cover - abstract
         """``(n, len(times))`` array of ``P(T > t)``."""
         raise NotImplementedError
 
-    def predict_days(self, X: pd.DataFrame,
-                     q: float = 0.5) -> np.ndarray:  # pragma: no cover - abstract
+    def predict_days(
+        self, X: pd.DataFrame, q: float = 0.5
+    ) -> np.ndarray:  # pragma: no cover - abstract
         """Days until ``P(T > t)`` first falls to ``q`` (``inf`` if it never does)."""
         raise NotImplementedError
 
-    def predict_interval(self, X: pd.DataFrame,
-                         level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    def predict_interval(
+        self, X: pd.DataFrame, level: float = 0.8
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Central prediction interval of the days to the threshold.
 
         Parameters

@@ -36,20 +36,22 @@ from .base import (
 __all__ = ["GradientBoostedSurvival", "cox_negative_gradient", "cox_loss"]
 
 
-def _risk_sums(time: np.ndarray,
-               f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+def _risk_sums(
+    time: np.ndarray, f: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Sort order, ``exp(f)`` and, per row, ``sum_{k: t_k >= t_i} exp(f_k)``."""
     order = np.argsort(time, kind="stable")
     t = time[order]
     shift = f.max()
     ef = np.exp(f[order] - shift)
     tail = np.cumsum(ef[::-1])[::-1]
-    first = np.searchsorted(t, t, side="left")     # first index of each tie group
+    first = np.searchsorted(t, t, side="left")  # first index of each tie group
     return order, t, ef, tail[first], shift
 
 
-def cox_negative_gradient(event: npt.ArrayLike, time: npt.ArrayLike,
-                          f: npt.ArrayLike) -> np.ndarray:
+def cox_negative_gradient(
+    event: npt.ArrayLike, time: npt.ArrayLike, f: npt.ArrayLike
+) -> np.ndarray:
     """Negative gradient of the Cox negative log partial likelihood (Breslow ties).
 
     Parameters
@@ -89,12 +91,21 @@ def cox_loss(event: npt.ArrayLike, time: npt.ArrayLike, f: npt.ArrayLike) -> flo
 class _LinearCoxLoss(_SksurvCoxPH):
     """scikit-survival's Cox loss with the O(n log n) gradient and loss above."""
 
-    def __call__(self, y_true: np.ndarray, raw_prediction: np.ndarray,
-                 sample_weight: np.ndarray | None = None) -> float:
+    def __call__(
+        self,
+        y_true: np.ndarray,
+        raw_prediction: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
         return cox_loss(y_true["event"], y_true["time"], raw_prediction.ravel())
 
-    def gradient(self, y_true: np.ndarray, raw_prediction: np.ndarray,
-                 sample_weight: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+    def gradient(
+        self,
+        y_true: np.ndarray,
+        raw_prediction: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        **kwargs: Any,
+    ) -> np.ndarray:
         ret = cox_negative_gradient(y_true["event"], y_true["time"], raw_prediction.ravel())
         if sample_weight is not None:
             ret *= sample_weight
@@ -130,9 +141,15 @@ class GradientBoostedSurvival(AgingModel):
         Breslow baseline cumulative hazard steps.
     """
 
-    def __init__(self, n_estimators: int = 100, learning_rate: float = 0.1, max_depth: int = 3,
-                 min_samples_leaf: int = 20, subsample: float = 1.0,
-                 random_state: int | np.random.RandomState | None = 0) -> None:
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int = 3,
+        min_samples_leaf: int = 20,
+        subsample: float = 1.0,
+        random_state: int | np.random.RandomState | None = 0,
+    ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -146,10 +163,15 @@ class GradientBoostedSurvival(AgingModel):
         event, time = check_y(y, len(D))
         if not event.any():
             raise ValueError("y has no events: the Cox likelihood needs at least one")
-        self.model_ = _FastGBSA(loss="coxph", n_estimators=self.n_estimators,
-                                learning_rate=self.learning_rate, max_depth=self.max_depth,
-                                min_samples_leaf=self.min_samples_leaf, subsample=self.subsample,
-                                random_state=self.random_state)
+        self.model_ = _FastGBSA(
+            loss="coxph",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            max_depth=self.max_depth,
+            min_samples_leaf=self.min_samples_leaf,
+            subsample=self.subsample,
+            random_state=self.random_state,
+        )
         self.model_.fit(D, Surv.from_arrays(event, time))
         self.times_, self.cum_hazard_ = breslow(self.model_.predict(D), time, event)
         return self

@@ -32,8 +32,7 @@ from .base import (
     step_at,
 )
 
-__all__ = ["compare", "coverage", "integrated_brier", "km_integrated_brier", "mae_days",
-           "uno_c"]
+__all__ = ["compare", "coverage", "integrated_brier", "km_integrated_brier", "mae_days", "uno_c"]
 
 
 def _as_sksurv(y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,8 +52,7 @@ def _vector(values: npt.ArrayLike, n: int, name: str) -> np.ndarray:
     return v
 
 
-def mae_days(pred_days: npt.ArrayLike, y_true: np.ndarray,
-             max_days: float | None = None) -> float:
+def mae_days(pred_days: npt.ArrayLike, y_true: np.ndarray, max_days: float | None = None) -> float:
     """Mean ``|predicted - observed|`` days over the rows whose crossing was observed.
 
     Parameters
@@ -82,8 +80,7 @@ def mae_days(pred_days: npt.ArrayLike, y_true: np.ndarray,
     return float(np.mean(np.abs(pred[event] - time[event])))
 
 
-def coverage(lo: npt.ArrayLike, hi: npt.ArrayLike, y_true: np.ndarray,
-             rtol: float = 1e-9) -> float:
+def coverage(lo: npt.ArrayLike, hi: npt.ArrayLike, y_true: np.ndarray, rtol: float = 1e-9) -> float:
     """Share of observed crossings inside ``[lo, hi]`` (NaN if there is none).
 
     The bounds are widened by ``rtol`` times their size (plus ``rtol`` days), so that a
@@ -99,13 +96,13 @@ def coverage(lo: npt.ArrayLike, hi: npt.ArrayLike, y_true: np.ndarray,
         return float("nan")
     t, low, high = time[event], low[event], high[event]
     with np.errstate(invalid="ignore"):
-        inside = ((low - rtol * (np.abs(low) + 1) <= t)
-                  & (t <= high + rtol * (np.abs(high) + 1)))
+        inside = (low - rtol * (np.abs(low) + 1) <= t) & (t <= high + rtol * (np.abs(high) + 1))
     return float(np.mean(inside))
 
 
-def uno_c(y_train: np.ndarray, y_test: np.ndarray, risk: npt.ArrayLike,
-          tau: float | None = None) -> float:
+def uno_c(
+    y_train: np.ndarray, y_test: np.ndarray, risk: npt.ArrayLike, tau: float | None = None
+) -> float:
     """Uno's concordance of ``risk`` on ``y_test``, censoring weights from ``y_train``.
 
     Parameters
@@ -130,8 +127,9 @@ def uno_c(y_train: np.ndarray, y_test: np.ndarray, risk: npt.ArrayLike,
     return float(concordance_index_ipcw(train, test, risk, tau=tau)[0])
 
 
-def integrated_brier(y_train: np.ndarray, y_test: np.ndarray, surv: npt.ArrayLike,
-                     times: npt.ArrayLike) -> float:
+def integrated_brier(
+    y_train: np.ndarray, y_test: np.ndarray, surv: npt.ArrayLike, times: npt.ArrayLike
+) -> float:
     """IPCW integrated Brier score of survival curves ``surv`` (rows of ``y_test``).
 
     Parameters
@@ -157,8 +155,7 @@ def integrated_brier(y_train: np.ndarray, y_test: np.ndarray, surv: npt.ArrayLik
     return float(integrated_brier_score(train, test, surv, times))
 
 
-def km_integrated_brier(y_train: np.ndarray, y_test: np.ndarray,
-                        times: npt.ArrayLike) -> float:
+def km_integrated_brier(y_train: np.ndarray, y_test: np.ndarray, times: npt.ArrayLike) -> float:
     """:func:`integrated_brier` of the training Kaplan--Meier curve given to every row."""
     event, time = check_y(y_train)
     _, _, test_time = _as_sksurv(y_test, "y_test")
@@ -168,11 +165,18 @@ def km_integrated_brier(y_train: np.ndarray, y_test: np.ndarray,
     return integrated_brier(y_train, y_test, np.tile(curve, (len(test_time), 1)), times)
 
 
-def compare(models: dict[str, AgingModel] | Iterable[tuple[str, AgingModel]],
-            X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame,
-            y_test: np.ndarray, times: npt.ArrayLike, level: float = 0.8,
-            tau: float | None = None, max_days: float | None = None,
-            fit: bool = True) -> pd.DataFrame:
+def compare(
+    models: dict[str, AgingModel] | Iterable[tuple[str, AgingModel]],
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_test: pd.DataFrame,
+    y_test: np.ndarray,
+    times: npt.ArrayLike,
+    level: float = 0.8,
+    tau: float | None = None,
+    max_days: float | None = None,
+    fit: bool = True,
+) -> pd.DataFrame:
     """Fit each model on the training rows and score all of them on the same test rows.
 
     Parameters
@@ -210,9 +214,16 @@ def compare(models: dict[str, AgingModel] | Iterable[tuple[str, AgingModel]],
             model = clone(model).fit(X_train, y_train)
         lo, hi = model.predict_interval(X_test, level)
         ibs = integrated_brier(y_train, y_test, model.predict_survival(X_test, times), times)
-        rows.append({"model": name,
-                     "mae_days": mae_days(model.predict_days(X_test, 0.5), y_test, max_days),
-                     "uno_c": uno_c(y_train, y_test, model.predict(X_test), tau),
-                     "ibs": ibs, "ibs_km_ratio": ibs / km, "coverage": coverage(lo, hi, y_test)})
-    return pd.DataFrame(rows, columns=["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio",
-                                       "coverage"])
+        rows.append(
+            {
+                "model": name,
+                "mae_days": mae_days(model.predict_days(X_test, 0.5), y_test, max_days),
+                "uno_c": uno_c(y_train, y_test, model.predict(X_test), tau),
+                "ibs": ibs,
+                "ibs_km_ratio": ibs / km,
+                "coverage": coverage(lo, hi, y_test),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"]
+    )

@@ -45,8 +45,13 @@ SHAPE_GRID = (2.0, 4.0, 8.0, 16.0, 64.0)
 """Candidate prior shapes ``k`` tried in ``fit`` when ``prior_shape`` is None."""
 
 
-def gamma_posterior(counts: npt.ArrayLike, w: npt.ArrayLike, background: float,
-                    prior_median: npt.ArrayLike, k: float) -> tuple[np.ndarray, np.ndarray]:
+def gamma_posterior(
+    counts: npt.ArrayLike,
+    w: npt.ArrayLike,
+    background: float,
+    prior_median: npt.ArrayLike,
+    k: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Gamma approximation of the posterior of each row's residual scale ``lam0``.
 
     Parameters
@@ -81,15 +86,15 @@ def gamma_posterior(counts: npt.ArrayLike, w: npt.ArrayLike, background: float,
         la, c = lam[active], counts[active]
         denom = background + la[:, None] * w[None, :]
         g = (c * w / denom).sum(axis=1) + (k - 1.0) / la - W - r0[active]
-        gp = -(c * (w / denom) ** 2).sum(axis=1) - (k - 1.0) / la ** 2
-        step = np.maximum(-g / gp, 0.0)      # never left of the root: h' is convex, falling
+        gp = -(c * (w / denom) ** 2).sum(axis=1) - (k - 1.0) / la**2
+        step = np.maximum(-g / gp, 0.0)  # never left of the root: h' is convex, falling
         lam[active] = la + step
         done = step <= 1e-12 * la
         if done.all():
             break
         active[np.flatnonzero(active)[done]] = False
     share = lam[:, None] * w[None, :] / (background + lam[:, None] * w[None, :])
-    shape = k + (counts * share ** 2).sum(axis=1)
+    shape = k + (counts * share**2).sum(axis=1)
     return shape, (shape - 1.0) / lam
 
 
@@ -129,10 +134,18 @@ class OnlineDecay(AgingModel):
         Loss of the chosen grid point (None if nothing was tuned).
     """
 
-    def __init__(self, base: AgingModel, thr: float, background_per_day: float = 0.0,
-                 alpha: float | None = None, beta_days: float | None = None,
-                 prior_shape: float | None = None, n_folds: int = 2,
-                 max_tuning_rows: int = 2000, random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        base: AgingModel,
+        thr: float,
+        background_per_day: float = 0.0,
+        alpha: float | None = None,
+        beta_days: float | None = None,
+        prior_shape: float | None = None,
+        n_folds: int = 2,
+        max_tuning_rows: int = 2000,
+        random_state: int | None = 0,
+    ) -> None:
         self.base = base
         self.thr = thr
         self.background_per_day = background_per_day
@@ -146,14 +159,17 @@ class OnlineDecay(AgingModel):
     # -- parameters ------------------------------------------------------------------------
     def _check_params(self) -> None:
         self.thr_ = check_positive(self.thr, "thr")
-        self.background_ = check_positive(self.background_per_day, "background_per_day",
-                                          allow_zero=True)
+        self.background_ = check_positive(
+            self.background_per_day, "background_per_day", allow_zero=True
+        )
         if self.alpha is not None:
             check_positive(self.alpha, "alpha")
         if self.beta_days is not None:
             check_positive(self.beta_days, "beta_days")
-        if self.prior_shape is not None and not check_positive(self.prior_shape,
-                                                               "prior_shape") > 1.0:
+        if (
+            self.prior_shape is not None
+            and not check_positive(self.prior_shape, "prior_shape") > 1.0
+        ):
             raise ValueError(f"prior_shape must be > 1, got {self.prior_shape!r}")
         if not isinstance(self.n_folds, (int, np.integer)) or self.n_folds < 2:
             raise ValueError(f"n_folds must be an integer >= 2, got {self.n_folds!r}")
@@ -163,11 +179,13 @@ class OnlineDecay(AgingModel):
         t = np.maximum(np.nan_to_num(base_days, nan=self.t_cap_, posinf=self.t_cap_), 0.0)
         return self.thr_ * (1.0 + t / beta) ** alpha
 
-    def _posterior(self, counts: np.ndarray, base_days: np.ndarray, alpha: float, beta: float,
-                   k: float) -> tuple[np.ndarray, np.ndarray]:
+    def _posterior(
+        self, counts: np.ndarray, base_days: np.ndarray, alpha: float, beta: float, k: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         w = lomax_day_weights(alpha, beta, counts.shape[1])
-        return gamma_posterior(counts, w, self.background_, self._prior_median(base_days,
-                                                                               alpha, beta), k)
+        return gamma_posterior(
+            counts, w, self.background_, self._prior_median(base_days, alpha, beta), k
+        )
 
     def _days_from_scale(self, lam: np.ndarray, alpha: float, beta: float) -> np.ndarray:
         with np.errstate(divide="ignore", over="ignore"):
@@ -198,7 +216,7 @@ class OnlineDecay(AgingModel):
         n = len(y)
         rng = np.random.default_rng(self.random_state)
         fold = rng.permutation(n) % self.n_folds
-        rows = np.sort(rng.permutation(n)[:min(self.max_tuning_rows, n)])
+        rows = np.sort(rng.permutation(n)[: min(self.max_tuning_rows, n)])
         base_days = np.empty(len(rows))
         for f in range(self.n_folds):
             held = fold[rows] == f
@@ -208,15 +226,19 @@ class OnlineDecay(AgingModel):
             base_days[held] = model.predict_days(X.iloc[rows[held]], 0.5)
         return rows, base_days
 
-    def _median_days(self, counts: np.ndarray, base_days: np.ndarray,
-                     params: tuple[float, float, float] | None = None) -> np.ndarray:
-        a, b, k = params or cast(tuple[float, float, float],
-                                 (self.alpha_, self.beta_days_, self.prior_shape_))
+    def _median_days(
+        self,
+        counts: np.ndarray,
+        base_days: np.ndarray,
+        params: tuple[float, float, float] | None = None,
+    ) -> np.ndarray:
+        a, b, k = params or cast(
+            tuple[float, float, float], (self.alpha_, self.beta_days_, self.prior_shape_)
+        )
         shape, rate = self._posterior(counts, base_days, a, b, k)
         return self._days_from_scale(stats.gamma.isf(0.5, shape, scale=1 / rate), a, b)
 
-    def _tune(self, c: np.ndarray, base_days: np.ndarray, ev: np.ndarray,
-              t: np.ndarray) -> None:
+    def _tune(self, c: np.ndarray, base_days: np.ndarray, ev: np.ndarray, t: np.ndarray) -> None:
         alphas = ALPHA_GRID if self.alpha_ is None else (self.alpha_,)
         betas = BETA_GRID if self.beta_days_ is None else (self.beta_days_,)
         shapes = SHAPE_GRID if self.prior_shape_ is None else (self.prior_shape_,)
@@ -230,15 +252,17 @@ class OnlineDecay(AgingModel):
                         best = (loss, (a, b, k))
         self.tuning_loss_ = float(best[0])
         self.alpha_, self.beta_days_, self.prior_shape_ = map(
-            float, cast(tuple[float, float, float], best[1]))
+            float, cast(tuple[float, float, float], best[1])
+        )
 
     # -- predictions -----------------------------------------------------------------------
     def posterior(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Gamma shape and rate of each row's residual scale ``lam0`` given its counts."""
         self._check_fitted()
         counts = early_counts(X)
-        a, b, k = cast(tuple[float, float, float],
-                       (self.alpha_, self.beta_days_, self.prior_shape_))
+        a, b, k = cast(
+            tuple[float, float, float], (self.alpha_, self.beta_days_, self.prior_shape_)
+        )
         return self._posterior(counts, self.base_.predict_days(X, 0.5), a, b, k)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -257,8 +281,9 @@ class OnlineDecay(AgingModel):
         Kaplan--Meier over the calibration rows, so censored rows count)."""
         q = check_open_unit(q, "q")
         med = self.posterior_days(X)
-        return np.maximum((med + 1.0) * step_quantile(self.ratio_grid_, self.ratio_surv_, q)
-                          - 1.0, 0.0)
+        return np.maximum(
+            (med + 1.0) * step_quantile(self.ratio_grid_, self.ratio_surv_, q) - 1.0, 0.0
+        )
 
     def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
         """``P(T > t)``: the calibrated ratio curve at ``(t + 1) / (T_hat + 1)``."""
@@ -267,6 +292,6 @@ class OnlineDecay(AgingModel):
         ratio = (times[None, :] + 1.0) / (med[:, None] + 1.0)
         # steps a hair early, so that a day from predict_days lands on its own step
         # despite the rounding of (med + 1) * r - 1
-        return step_at(self.ratio_grid_ * (1 - 1e-12), self.ratio_surv_, ratio.ravel(),
-                       1.0).reshape(
-            ratio.shape)
+        return step_at(
+            self.ratio_grid_ * (1 - 1e-12), self.ratio_surv_, ratio.ravel(), 1.0
+        ).reshape(ratio.shape)

@@ -27,19 +27,25 @@ from .base import HIDDEN, AgingModel, check_open_unit, check_positive, check_tim
 __all__ = ["Oracle", "crossing_days", "lomax_day_weights", "trailing_crossing_days"]
 
 
-def _decay_days(lam0: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                c: np.ndarray | float) -> np.ndarray:
+def _decay_days(
+    lam0: np.ndarray, alpha: np.ndarray, beta: np.ndarray, c: np.ndarray | float
+) -> np.ndarray:
     """``t_d(c)``: when ``lam0 (1 + t/beta)**-alpha`` reaches ``c`` (0 if already at or
     below, ``inf`` if it never does)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         t = beta * ((lam0 / c) ** (1.0 / alpha) - 1.0)
     t = np.where(c <= 0, np.inf, t)
-    return np.where(lam0 <= c, 0.0, t)          # lam0 = c = 0: at the threshold already
+    return np.where(lam0 <= c, 0.0, t)  # lam0 = c = 0: at the threshold already
 
 
-def crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike,
-                  beta_days: npt.ArrayLike, persistent_per_day: npt.ArrayLike = 0.0,
-                  persistent_days: npt.ArrayLike = 0.0) -> np.ndarray:
+def crossing_days(
+    thr: float,
+    lam0: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    beta_days: npt.ArrayLike,
+    persistent_per_day: npt.ArrayLike = 0.0,
+    persistent_days: npt.ArrayLike = 0.0,
+) -> np.ndarray:
     """Days until the expected residual rate first falls to ``thr`` (closed form above).
 
     Parameters
@@ -58,11 +64,17 @@ def crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike,
         Days, ``0`` if already at or below ``thr``, ``inf`` if never.
     """
     thr = check_positive(thr, "thr")
-    lam0, alpha, beta, p, P = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in
-                                                    (lam0, alpha, beta_days, persistent_per_day,
-                                                     persistent_days)))
-    for name, v, lo in (("lam0", lam0, 0.0), ("persistent_per_day", p, 0.0),
-                        ("persistent_days", P, 0.0)):
+    lam0, alpha, beta, p, P = np.broadcast_arrays(
+        *(
+            np.asarray(a, dtype=np.float64)
+            for a in (lam0, alpha, beta_days, persistent_per_day, persistent_days)
+        )
+    )
+    for name, v, lo in (
+        ("lam0", lam0, 0.0),
+        ("persistent_per_day", p, 0.0),
+        ("persistent_days", P, 0.0),
+    ):
         if np.any(np.isnan(v)) or np.any(v < lo):
             raise ValueError(f"{name} must be >= 0")
     for name, v in (("alpha", alpha), ("beta_days", beta)):
@@ -81,10 +93,17 @@ def _lomax_integral(alpha: np.ndarray, beta: np.ndarray, t: np.ndarray) -> np.nd
     return np.where(near_one, beta * u, beta * np.expm1((1.0 - safe) * u) / (1.0 - safe))
 
 
-def trailing_crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike,
-                           beta_days: npt.ArrayLike, persistent_per_day: npt.ArrayLike,
-                           persistent_days: npt.ArrayLike, trailing_days: float,
-                           horizon_days: float = 3650.0, step_days: float = 0.25) -> np.ndarray:
+def trailing_crossing_days(
+    thr: float,
+    lam0: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    beta_days: npt.ArrayLike,
+    persistent_per_day: npt.ArrayLike,
+    persistent_days: npt.ArrayLike,
+    trailing_days: float,
+    horizon_days: float = 3650.0,
+    step_days: float = 0.25,
+) -> np.ndarray:
     """Days until the expected rate *averaged over a trailing window* first falls to ``thr``.
 
     What a threshold judged on the trailing ``trailing_days`` (or the days since the
@@ -96,8 +115,10 @@ def trailing_crossing_days(thr: float, lam0: npt.ArrayLike, alpha: npt.ArrayLike
     thr = check_positive(thr, "thr")
     trailing = check_positive(trailing_days, "trailing_days")
     grid = np.arange(1.0, float(horizon_days) + step_days, step_days)
-    lam0, alpha, beta, p, P = (np.asarray(a, dtype=np.float64)[:, None] for a in
-                               (lam0, alpha, beta_days, persistent_per_day, persistent_days))
+    lam0, alpha, beta, p, P = (
+        np.asarray(a, dtype=np.float64)[:, None]
+        for a in (lam0, alpha, beta_days, persistent_per_day, persistent_days)
+    )
     w = np.minimum(grid, trailing)[None, :]
     lo = grid[None, :] - w
     calls = lam0 * (_lomax_integral(alpha, beta, grid[None, :]) - _lomax_integral(alpha, beta, lo))
@@ -160,12 +181,21 @@ class Oracle(AgingModel):
         if missing:
             raise ValueError(f"X is missing hidden column(s) {missing} the oracle needs")
         lam0, alpha, beta_days, persistent_per_day, persistent_days = (
-            X[c].to_numpy(dtype=np.float64) for c in HIDDEN)
+            X[c].to_numpy(dtype=np.float64) for c in HIDDEN
+        )
         if self.trailing_days is None:
-            return crossing_days(self.thr, lam0, alpha, beta_days, persistent_per_day,
-                                 persistent_days)
-        return trailing_crossing_days(self.thr, lam0, alpha, beta_days, persistent_per_day,
-                                      persistent_days, trailing_days=self.trailing_days)
+            return crossing_days(
+                self.thr, lam0, alpha, beta_days, persistent_per_day, persistent_days
+            )
+        return trailing_crossing_days(
+            self.thr,
+            lam0,
+            alpha,
+            beta_days,
+            persistent_per_day,
+            persistent_days,
+            trailing_days=self.trailing_days,
+        )
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Risk ``-T`` (``inf`` mapped to the largest float so scores stay finite)."""

@@ -39,8 +39,9 @@ def _frame(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(D, columns=names)[columns]
 
 
-def _training_frame(X: pd.DataFrame, y: np.ndarray,
-                    min_days: float) -> tuple[pd.DataFrame, list[str]]:
+def _training_frame(
+    X: pd.DataFrame, y: np.ndarray, min_days: float
+) -> tuple[pd.DataFrame, list[str]]:
     """Design frame with duration and event columns, and the design columns kept: those
     that vary (a type absent from the training rows has no coefficient to fit)."""
     D, names = design_matrix(X)

@@ -24,8 +24,17 @@ from ..registry import Registry
 from .base import check_open_unit, check_positive
 from .online import OnlineDecay
 
-__all__ = ["AgingView", "Decisions", "Drawn", "Fixed", "ModelRelease", "OnlineRelease",
-           "Quiet", "RELEASE_POLICIES", "ReleasePolicy"]
+__all__ = [
+    "AgingView",
+    "Decisions",
+    "Drawn",
+    "Fixed",
+    "ModelRelease",
+    "OnlineRelease",
+    "Quiet",
+    "RELEASE_POLICIES",
+    "ReleasePolicy",
+]
 
 
 class AgingView(Protocol):
@@ -79,8 +88,12 @@ class Decisions:
         before now).
     """
 
-    def __init__(self, release: np.ndarray | None = None, episodes: np.ndarray | None = None,
-                 days: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        release: np.ndarray | None = None,
+        episodes: np.ndarray | None = None,
+        days: np.ndarray | None = None,
+    ) -> None:
         none = np.empty(0, dtype=np.int64)
         self.release = none if release is None else np.asarray(release, dtype=np.int64)
         self.episodes = none if episodes is None else np.asarray(episodes, dtype=np.int64)
@@ -134,8 +147,7 @@ table ``[aging.release.policies.<name>]``."""
 class Drawn(ReleasePolicy):
     """A uniform time within the bounds, drawn at the disconnect."""
 
-    def at_disconnect(self, lo: float, hi: float,
-                      rng: np.random.Generator) -> float | None:
+    def at_disconnect(self, lo: float, hi: float, rng: np.random.Generator) -> float | None:
         return float(rng.uniform(lo, hi, 1)[0])
 
 
@@ -154,8 +166,7 @@ class Fixed(ReleasePolicy):
     def __init__(self, *, days: float) -> None:
         self.days = check_positive(days, "days")
 
-    def at_disconnect(self, lo: float, hi: float,
-                      rng: np.random.Generator) -> float | None:
+    def at_disconnect(self, lo: float, hi: float, rng: np.random.Generator) -> float | None:
         return self.days
 
 

@@ -40,9 +40,15 @@ __all__ = ["FastWeibullAFT", "weibull_aft_fit"]
 _ZMAX = 700.0  # exp(z) overflows float64 just above 709
 
 
-def _objective(theta: np.ndarray, Xs: np.ndarray, log_t: np.ndarray, event: np.ndarray,
-               n_events: float, penalizer: float,
-               penalize: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def _objective(
+    theta: np.ndarray,
+    Xs: np.ndarray,
+    log_t: np.ndarray,
+    event: np.ndarray,
+    n_events: float,
+    penalizer: float,
+    penalize: np.ndarray,
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean negative log-likelihood plus penalty, its gradient and Hessian at ``theta``.
 
     ``theta = (beta on the columns of Xs, log rho)``; ``Xs`` has the intercept column.
@@ -52,7 +58,7 @@ def _objective(theta: np.ndarray, Xs: np.ndarray, log_t: np.ndarray, event: np.n
     rho = np.exp(s)
     z = rho * (log_t - Xs @ beta)
     ez = np.exp(np.minimum(z, _ZMAX))
-    r = event - ez                                   # d loglik / dz
+    r = event - ez  # d loglik / dz
     ll = n_events * s + np.dot(event, z - log_t) - ez.sum()
     g = np.empty_like(theta)
     g[:-1] = -rho * (Xs.T @ r)
@@ -66,9 +72,14 @@ def _objective(theta: np.ndarray, Xs: np.ndarray, log_t: np.ndarray, event: np.n
     return (f + 0.5 * np.dot(pen, theta * theta), grad + pen * theta, hess + np.diag(pen))
 
 
-def weibull_aft_fit(D: np.ndarray, time: npt.ArrayLike, event: npt.ArrayLike,
-                    penalizer: float = 0.0, tol: float = 1e-10,
-                    max_iter: int = 100) -> dict[str, Any]:
+def weibull_aft_fit(
+    D: np.ndarray,
+    time: npt.ArrayLike,
+    event: npt.ArrayLike,
+    penalizer: float = 0.0,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> dict[str, Any]:
     """Maximum-likelihood Weibull AFT on a numeric design matrix (right censoring).
 
     Parameters
@@ -103,7 +114,7 @@ def weibull_aft_fit(D: np.ndarray, time: npt.ArrayLike, event: npt.ArrayLike,
     if event.sum() == 0:
         raise ValueError("y has no events: the Weibull AFT needs at least one")
     varying = np.ptp(D, axis=0) > 0 if n else np.ones(p, dtype=bool)
-    if not varying.all():                   # e.g. a type absent from the training rows
+    if not varying.all():  # e.g. a type absent from the training rows
         out = weibull_aft_fit(D[:, varying], time, event, penalizer, tol, max_iter)
         keep = np.concatenate([[True], varying, [True]])
         coef = np.zeros(p + 1)
@@ -121,9 +132,9 @@ def weibull_aft_fit(D: np.ndarray, time: npt.ArrayLike, event: npt.ArrayLike,
     log_t = np.log(time)
     n_events = float(event.sum())
     penalize = np.ones(p + 2)
-    penalize[0] = 0.0                               # the intercept of log lambda
+    penalize[0] = 0.0  # the intercept of log lambda
     theta0 = np.zeros(p + 2)
-    theta0[0] = np.log(time.sum() / n_events)        # exponential MLE without covariates
+    theta0[0] = np.log(time.sum() / n_events)  # exponential MLE without covariates
     cache: dict[bytes, tuple[float, np.ndarray, np.ndarray]] = {}
 
     def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -133,20 +144,31 @@ def weibull_aft_fit(D: np.ndarray, time: npt.ArrayLike, event: npt.ArrayLike,
             cache[key] = _objective(theta, Xs, log_t, event, n_events, penalizer, penalize)
         return cache[key]
 
-    res = minimize(lambda th: evaluate(th)[0], theta0, jac=lambda th: evaluate(th)[1],
-                   hess=lambda th: evaluate(th)[2], method="trust-exact",
-                   options={"gtol": tol, "maxiter": max_iter})
+    res = minimize(
+        lambda th: evaluate(th)[0],
+        theta0,
+        jac=lambda th: evaluate(th)[1],
+        hess=lambda th: evaluate(th)[2],
+        method="trust-exact",
+        options={"gtol": tol, "maxiter": max_iter},
+    )
     theta = res.x
     f, g, H = evaluate(theta)
     # back to unscaled columns: beta_j = b_j / s_j, intercept = b_0 - sum b_j c_j / s_j
     A = np.eye(p + 2)
-    A[1:p + 1, 1:p + 1] = np.diag(1.0 / scale)
-    A[0, 1:p + 1] = -center / scale
+    A[1 : p + 1, 1 : p + 1] = np.diag(1.0 / scale)
+    A[0, 1 : p + 1] = -center / scale
     cov = A @ np.linalg.inv(H * n) @ A.T
     full = A @ theta
     ll = -(f - 0.5 * np.dot(penalizer * penalize, theta * theta)) * n
-    return {"coef": full[:-1], "log_rho": float(full[-1]), "cov": cov, "loglik": float(ll),
-            "n_iter": int(res.nit), "converged": bool(np.max(np.abs(g)) < 1e3 * tol)}
+    return {
+        "coef": full[:-1],
+        "log_rho": float(full[-1]),
+        "cov": cov,
+        "loglik": float(ll),
+        "n_iter": int(res.nit),
+        "converged": bool(np.max(np.abs(g)) < 1e3 * tol),
+    }
 
 
 class FastWeibullAFT(AgingModel):
@@ -196,9 +218,10 @@ class FastWeibullAFT(AgingModel):
         self.loglik_ = out["loglik"]
         self.n_iter_ = out["n_iter"]
         self.converged_ = out["converged"]
-        index = pd.MultiIndex.from_tuples([("lambda_", "Intercept")]
-                                          + [("lambda_", c) for c in names]
-                                          + [("rho_", "Intercept")], names=["param", "covariate"])
+        index = pd.MultiIndex.from_tuples(
+            [("lambda_", "Intercept")] + [("lambda_", c) for c in names] + [("rho_", "Intercept")],
+            names=["param", "covariate"],
+        )
         self.params_ = pd.Series(np.append(self.coef_, self.log_rho_), index=index)
         return self
 
@@ -221,4 +244,4 @@ class FastWeibullAFT(AgingModel):
         """``exp(-(t / lambda(x))**rho)`` on ``times``: shape ``(n, len(times))``."""
         times = check_times(times)
         lam = np.exp(self.log_scale(X))
-        return np.exp(-(times[None, :] / lam[:, None]) ** np.exp(self.log_rho_))
+        return np.exp(-((times[None, :] / lam[:, None]) ** np.exp(self.log_rho_)))

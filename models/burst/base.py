@@ -14,7 +14,7 @@ Following scikit-learn's conventions, ``__init__`` only stores parameters, ``res
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -98,9 +98,9 @@ class Detector:
     watches_all: ClassVar[bool] = False
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule) -> Detector:
-        """The detector set to an alarm rule; keyword-only parameters after ``rule`` are the
-        detector's own (its table in the config)."""
+    def from_rule(cls, rule: AlarmRule, *args: Any, **params: Any) -> Detector:
+        """The detector set to an alarm rule; a subclass declares its own parameters (its
+        table in the config) as keyword-only arguments after ``rule``."""
         raise NotImplementedError(f"{cls.__name__} does not implement from_rule")
 
     def assign(self, ids: np.ndarray, t: float) -> None:
@@ -142,8 +142,10 @@ class Detector:
         if len(t) == 0:
             return alarm
         if t[0] < self.last_t_:
-            raise OutOfOrderError(f"event at t={t[0]} comes before the previous batch's "
-                                  f"last event at t={self.last_t_}")
+            raise OutOfOrderError(
+                f"event at t={t[0]} comes before the previous batch's "
+                f"last event at t={self.last_t_}"
+            )
         bad = self._run(t, ids, alarm)
         if bad >= 0:
             raise OutOfOrderError(f"events out of time order at index {bad} (t={t[bad]})")

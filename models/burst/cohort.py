@@ -33,11 +33,21 @@ NEVER = np.iinfo(np.int64).min
 """Window index of a number or cohort that has not called yet."""
 
 
-def _cohort_step(t: np.ndarray, ids: np.ndarray, window: float, threshold: float,
-                 min_members: int, max_member_calls: int, cohort: np.ndarray,
-                 member_win: np.ndarray, member_calls: np.ndarray, cohort_win: np.ndarray,
-                 cohort_calls: np.ndarray, cohort_members: np.ndarray,
-                 alarm: np.ndarray) -> int:
+def _cohort_step(
+    t: np.ndarray,
+    ids: np.ndarray,
+    window: float,
+    threshold: float,
+    min_members: int,
+    max_member_calls: int,
+    cohort: np.ndarray,
+    member_win: np.ndarray,
+    member_calls: np.ndarray,
+    cohort_win: np.ndarray,
+    cohort_calls: np.ndarray,
+    cohort_members: np.ndarray,
+    alarm: np.ndarray,
+) -> int:
     """Advance every cohort's window counts over a batch of events and raise alarms.
 
     Parameters
@@ -94,8 +104,11 @@ def _cohort_step(t: np.ndarray, ids: np.ndarray, window: float, threshold: float
             cohort_members[c] += 1
         member_calls[i] += 1
         cohort_calls[c] += 1
-        if (cohort_calls[c] > threshold and cohort_members[c] >= min_members
-                and member_calls[i] <= max_member_calls):
+        if (
+            cohort_calls[c] > threshold
+            and cohort_members[c] >= min_members
+            and member_calls[i] <= max_member_calls
+        ):
             alarm[j] = True
     return -1
 
@@ -152,9 +165,15 @@ class CohortDetector(Detector):
     np.True_
     """
 
-    def __init__(self, cohort_seconds: float, window: float, threshold: float,
-                 min_members: int, max_member_calls: int,
-                 kernel: Callable[..., Any] = cohort_step) -> None:
+    def __init__(
+        self,
+        cohort_seconds: float,
+        window: float,
+        threshold: float,
+        min_members: int,
+        max_member_calls: int,
+        kernel: Callable[..., Any] = cohort_step,
+    ) -> None:
         self.cohort_seconds = cohort_seconds
         self.window = window
         self.threshold = threshold
@@ -165,10 +184,16 @@ class CohortDetector(Detector):
     per_rule = False
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *,  # type: ignore[override]
-                  seconds: float, window_seconds: float,
-                  threshold: float, min_members: int,
-                  max_member_calls: int) -> CohortDetector:
+    def from_rule(
+        cls,
+        rule: AlarmRule,
+        *,
+        seconds: float,
+        window_seconds: float,
+        threshold: float,
+        min_members: int,
+        max_member_calls: int,
+    ) -> CohortDetector:
         """The cohort detector with its own levels, ``threshold`` scaled like the rules.
 
         Parameters
@@ -186,8 +211,7 @@ class CohortDetector(Detector):
         max_member_calls : int
             ... each of which made at most this many of them.
         """
-        return cls(seconds, window_seconds, threshold * rule.scale, min_members,
-                   max_member_calls)
+        return cls(seconds, window_seconds, threshold * rule.scale, min_members, max_member_calls)
 
     def _validate(self) -> None:
         _positive_float("cohort_seconds", self.cohort_seconds)
@@ -239,8 +263,12 @@ class CohortDetector(Detector):
             return
         while cap < need:
             cap *= 2
-        for name, fill in (("_cohort_win", NEVER), ("_cohort_calls", 0),
-                           ("_cohort_members", 0), ("_cohort_key", 0)):
+        for name, fill in (
+            ("_cohort_win", NEVER),
+            ("_cohort_calls", 0),
+            ("_cohort_members", 0),
+            ("_cohort_key", 0),
+        ):
             old = getattr(self, name)
             new = np.full(cap, fill, dtype=np.int64)
             new[: len(old)] = old
@@ -293,10 +321,21 @@ class CohortDetector(Detector):
     def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         if ids.min() < 0 or ids.max() >= len(self.cohort_):
             raise ValueError("ids must lie in 0..n_ids-1")
-        return self.kernel(t, ids, float(self.window), float(self.threshold),
-                           int(self.min_members), int(self.max_member_calls), self.cohort_,
-                           self.member_win_, self.member_calls_, self._cohort_win,
-                           self._cohort_calls, self._cohort_members, alarm)
+        return self.kernel(
+            t,
+            ids,
+            float(self.window),
+            float(self.threshold),
+            int(self.min_members),
+            int(self.max_member_calls),
+            self.cohort_,
+            self.member_win_,
+            self.member_calls_,
+            self._cohort_win,
+            self._cohort_calls,
+            self._cohort_members,
+            alarm,
+        )
 
     def _clear(self, ids: np.ndarray) -> None:
         """Take ``ids`` out of their cohort, withdrawing their calls in its current window."""
@@ -319,5 +358,4 @@ class CohortDetector(Detector):
         Excludes the base class's ``flagged_at_`` (8 more) and the per-cohort arrays
         (32 bytes per assignment bucket, shared by its members).
         """
-        return (self.cohort_.itemsize + self.member_win_.itemsize
-                + self.member_calls_.itemsize)
+        return self.cohort_.itemsize + self.member_win_.itemsize + self.member_calls_.itemsize

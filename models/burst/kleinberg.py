@@ -30,8 +30,7 @@ from .base import OutOfOrderError
 __all__ = ["kleinberg_bursts", "kleinberg_states", "kleinberg_flags", "viterbi_path"]
 
 
-def _viterbi_path(cost0: np.ndarray, cost1: np.ndarray, up: float,
-                  states: np.ndarray) -> float:
+def _viterbi_path(cost0: np.ndarray, cost1: np.ndarray, up: float, states: np.ndarray) -> float:
     """Exact least-cost state path of a two-state automaton (general emission costs).
 
     Parameters
@@ -99,8 +98,15 @@ def _viterbi_path(cost0: np.ndarray, cost1: np.ndarray, up: float,
 viterbi_path = njit(cache=True, nogil=True)(_viterbi_path)
 
 
-def _kleinberg_flags(t: np.ndarray, ids: np.ndarray, n_ids: int, a0: float, a1: float,
-                     gamma: float, flag_at: np.ndarray) -> int:
+def _kleinberg_flags(
+    t: np.ndarray,
+    ids: np.ndarray,
+    n_ids: int,
+    a0: float,
+    a1: float,
+    gamma: float,
+    flag_at: np.ndarray,
+) -> int:
     """Kleinberg flag time of every number, by one Viterbi pass per number.
 
     Parameters
@@ -204,9 +210,15 @@ def _check_params(base_rate: float, s: float, gamma: float) -> None:
         raise ValueError("s * base_rate overflows")
 
 
-def kleinberg_bursts(t: npt.ArrayLike, ids: npt.ArrayLike, n_ids: int, base_rate: float,
-                     s: float = 2.0, gamma: float = 1.0,
-                     kernel: Callable[..., Any] = kleinberg_flags) -> np.ndarray:
+def kleinberg_bursts(
+    t: npt.ArrayLike,
+    ids: npt.ArrayLike,
+    n_ids: int,
+    base_rate: float,
+    s: float = 2.0,
+    gamma: float = 1.0,
+    kernel: Callable[..., Any] = kleinberg_flags,
+) -> np.ndarray:
     """Time each number first enters Kleinberg's burst state (exact, offline).
 
     Parameters
@@ -266,9 +278,14 @@ def kleinberg_bursts(t: npt.ArrayLike, ids: npt.ArrayLike, n_ids: int, base_rate
     return flag_at
 
 
-def kleinberg_states(gaps: npt.ArrayLike, base_rate: float, s: float = 2.0,
-                     gamma: float = 1.0, n: int | None = None,
-                     kernel: Callable[..., Any] = viterbi_path) -> tuple[np.ndarray, float]:
+def kleinberg_states(
+    gaps: npt.ArrayLike,
+    base_rate: float,
+    s: float = 2.0,
+    gamma: float = 1.0,
+    n: int | None = None,
+    kernel: Callable[..., Any] = viterbi_path,
+) -> tuple[np.ndarray, float]:
     """Least-cost burst states of one number's gaps (the path behind :func:`kleinberg_bursts`).
 
     Parameters

@@ -121,22 +121,27 @@ def line_delays(calls: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """
     robo_lines = lines[lines["type"] == "robocaller"]
     robo_calls = calls.loc[calls["kind"] == "robocaller", ["t", "caller_id"]].rename(
-        columns={"caller_id": "number_id"})
+        columns={"caller_id": "number_id"}
+    )
     held = _tenure(robo_calls, robo_lines).merge(
-        robo_lines[["subscriber", "campaign", "flagged_at"]], on="subscriber")
+        robo_lines[["subscriber", "campaign", "flagged_at"]], on="subscriber"
+    )
     held["before"] = held["t"] < held["flagged_at"]
-    per = held.groupby("subscriber").agg(calls=("t", "size"), delay_calls=("before", "sum"),
-                                         first=("t", "min"))
+    per = held.groupby("subscriber").agg(
+        calls=("t", "size"), delay_calls=("before", "sum"), first=("t", "min")
+    )
     out = robo_lines[["subscriber", "campaign", "flagged_at"]].set_index("subscriber").join(per)
     out[["calls", "delay_calls"]] = out[["calls", "delay_calls"]].fillna(0)
     out["flagged"] = np.isfinite(out["flagged_at"])
     out["delay_seconds"] = np.where(out["flagged"], out["flagged_at"] - out["first"], np.inf)
-    return out.reset_index()[["subscriber", "campaign", "calls", "delay_calls",
-                              "delay_seconds", "flagged"]]
+    return out.reset_index()[
+        ["subscriber", "campaign", "calls", "delay_calls", "delay_seconds", "flagged"]
+    ]
 
 
-def campaign_scores(calls: pd.DataFrame, lines: pd.DataFrame,
-                    campaigns: pd.DataFrame) -> pd.DataFrame:
+def campaign_scores(
+    calls: pd.DataFrame, lines: pd.DataFrame, campaigns: pd.DataFrame
+) -> pd.DataFrame:
     """Outcome per robocall campaign.
 
     Parameters
@@ -154,25 +159,33 @@ def campaign_scores(calls: pd.DataFrame, lines: pd.DataFrame,
         ``delay_calls_median`` and ``delay_seconds_median`` (over its flagged numbers).
     """
     robo = calls.loc[calls["kind"] == "robocaller", ["t", "campaign"]].assign(
-        delivered=(calls["outcome"] != "blocked").to_numpy()[calls["kind"] == "robocaller"])
+        delivered=(calls["outcome"] != "blocked").to_numpy()[calls["kind"] == "robocaller"]
+    )
     per = robo.groupby("campaign").agg(attempted=("t", "size"), delivered=("delivered", "sum"))
     delays = line_delays(calls, lines)
     flagged = delays[delays["flagged"]]
-    used = delays.groupby("campaign").agg(numbers_used=("subscriber", "size"),
-                                          flagged_share=("flagged", "mean"))
-    med = flagged.groupby("campaign")[["delay_calls", "delay_seconds"]].median().add_suffix(
-        "_median")
+    used = delays.groupby("campaign").agg(
+        numbers_used=("subscriber", "size"), flagged_share=("flagged", "mean")
+    )
+    med = (
+        flagged.groupby("campaign")[["delay_calls", "delay_seconds"]].median().add_suffix("_median")
+    )
     out = campaigns.set_index("campaign").join(per).join(used).join(med)
     out[["attempted", "delivered"]] = out[["attempted", "delivered"]].fillna(0)
     out["blocked_share"] = 1 - out["delivered"] / out["attempted"].where(out["attempted"] > 0)
-    out["numbers_per_1000_delivered"] = 1000 * out["numbers_used"] / out["delivered"].where(
-        out["delivered"] > 0)
+    out["numbers_per_1000_delivered"] = (
+        1000 * out["numbers_used"] / out["delivered"].where(out["delivered"] > 0)
+    )
     return out.reset_index()
 
 
-def threshold_curve(calls: pd.DataFrame, lines: pd.DataFrame,
-                    detect: Callable[[float, np.ndarray, np.ndarray, int], np.ndarray],
-                    thresholds: Iterable[float], watch_days: float) -> pd.DataFrame:
+def threshold_curve(
+    calls: pd.DataFrame,
+    lines: pd.DataFrame,
+    detect: Callable[[float, np.ndarray, np.ndarray, int], np.ndarray],
+    thresholds: Iterable[float],
+    watch_days: float,
+) -> pd.DataFrame:
     """Open-loop replay: flags and delays of a detector at each threshold, on one log.
 
     The calls of every line that started during the run, within ``watch_days`` of its
@@ -190,8 +203,12 @@ def threshold_curve(calls: pd.DataFrame, lines: pd.DataFrame,
         ``delay_seconds_median``.
     """
     new = lines[~lines["initial"].astype(bool)]
-    listed = _tenure(calls[["t", "caller_id"]].rename(columns={"caller_id": "number_id"})
-                     .assign(row=np.arange(len(calls))), new)
+    listed = _tenure(
+        calls[["t", "caller_id"]]
+        .rename(columns={"caller_id": "number_id"})
+        .assign(row=np.arange(len(calls))),
+        new,
+    )
     listed = listed[listed["t"] - listed["start"] < watch_days * DAY].sort_values("row")
     t = listed["t"].to_numpy(np.float64)
     ids = listed["number_id"].to_numpy(np.int64)
@@ -206,27 +223,37 @@ def threshold_curve(calls: pd.DataFrame, lines: pd.DataFrame,
         d = line_delays(calls, scored)
         hit = d[d["flagged"]]
         stopped = (d["calls"] - d["delay_calls"]).sum() / max(d["calls"].sum(), 1)
-        rows.append({"threshold": float(threshold), "robocalls_blocked_share": float(stopped),
-                     "recall": s["recall"],
-                     "false_flags_per_new_number": s["false_flags_per_new_number"],
-                     "heavy_flagged_share": s["heavy_flagged_share"],
-                     "delay_calls_median":
-                         float(hit["delay_calls"].median()) if len(hit) else np.nan,
-                     "delay_seconds_median":
-                         float(hit["delay_seconds"].median()) if len(hit) else np.nan})
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "robocalls_blocked_share": float(stopped),
+                "recall": s["recall"],
+                "false_flags_per_new_number": s["false_flags_per_new_number"],
+                "heavy_flagged_share": s["heavy_flagged_share"],
+                "delay_calls_median": float(hit["delay_calls"].median()) if len(hit) else np.nan,
+                "delay_seconds_median": float(hit["delay_seconds"].median())
+                if len(hit)
+                else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def recommend(curve: pd.DataFrame, false_flag_budget: float,
-              heavy_budget: float = 0.01) -> pd.Series | None:
+def recommend(
+    curve: pd.DataFrame, false_flag_budget: float, heavy_budget: float = 0.01
+) -> pd.Series | None:
     """The best setting within the budgets: most robocalls stopped, then highest recall,
     then shortest delay.
 
     Returns the chosen row of ``curve`` (None if no threshold meets both budgets).
     """
-    ok = curve[(curve["false_flags_per_new_number"] <= false_flag_budget)
-               & (curve["heavy_flagged_share"].fillna(0) <= heavy_budget)]
+    ok = curve[
+        (curve["false_flags_per_new_number"] <= false_flag_budget)
+        & (curve["heavy_flagged_share"].fillna(0) <= heavy_budget)
+    ]
     if ok.empty:
         return None
-    return ok.sort_values(["robocalls_blocked_share", "recall", "delay_seconds_median"],
-                          ascending=[False, False, True]).iloc[0]
+    return ok.sort_values(
+        ["robocalls_blocked_share", "recall", "delay_seconds_median"],
+        ascending=[False, False, True],
+    ).iloc[0]

@@ -30,8 +30,17 @@ from numba import njit
 from .base import DETECTORS, AlarmRule, Detector
 from .window import PREFETCH_AHEAD, _check_events, _positive_float, _prefetch
 
-__all__ = ["TokenBucket", "EWMA", "PoissonCUSUM", "token_bucket", "ewma", "poisson_cusum",
-           "BUCKET_STATE", "EWMA_STATE", "CUSUM_STATE"]
+__all__ = [
+    "TokenBucket",
+    "EWMA",
+    "PoissonCUSUM",
+    "token_bucket",
+    "ewma",
+    "poisson_cusum",
+    "BUCKET_STATE",
+    "EWMA_STATE",
+    "CUSUM_STATE",
+]
 
 BUCKET_STATE = np.dtype([("last", np.float64), ("tokens", np.float32)])
 """A number's token bucket: time of its last call and tokens left after it (12 bytes)."""
@@ -81,8 +90,9 @@ class _PackedRateDetector(Detector):
 
 
 # -- token bucket --------------------------------------------------------------------------
-def _token_bucket(t: np.ndarray, ids: np.ndarray, rate: float, burst: float, state: np.ndarray,
-                  alarm: np.ndarray) -> int:
+def _token_bucket(
+    t: np.ndarray, ids: np.ndarray, rate: float, burst: float, state: np.ndarray, alarm: np.ndarray
+) -> int:
     """Refill each number's bucket to the event time, then take a token or alarm.
 
     .. math:: x = \\min(b, x + \\rho (t_i - t_{\\text{last}})), \\quad
@@ -198,8 +208,14 @@ class TokenBucket(_PackedRateDetector):
 
 
 # -- exponentially weighted rate -----------------------------------------------------------
-def _ewma(t: np.ndarray, ids: np.ndarray, tau: float, threshold: float, state: np.ndarray,
-          alarm: np.ndarray) -> int:
+def _ewma(
+    t: np.ndarray,
+    ids: np.ndarray,
+    tau: float,
+    threshold: float,
+    state: np.ndarray,
+    alarm: np.ndarray,
+) -> int:
     """Decay each number's rate to the event time, add the event, compare.
 
     .. math:: r \\leftarrow r\\, e^{-(t_i - t_{\\text{last}})/\\tau} + 1/\\tau,
@@ -315,8 +331,15 @@ class EWMA(_PackedRateDetector):
 
 
 # -- CUSUM for a Poisson rate change -------------------------------------------------------
-def _poisson_cusum(t: np.ndarray, ids: np.ndarray, drift: float, jump: float, h: float,
-                   state: np.ndarray, alarm: np.ndarray) -> int:
+def _poisson_cusum(
+    t: np.ndarray,
+    ids: np.ndarray,
+    drift: float,
+    jump: float,
+    h: float,
+    state: np.ndarray,
+    alarm: np.ndarray,
+) -> int:
     """Drain each number's CUSUM to the event time, add the event's jump, compare.
 
     .. math:: S \\leftarrow \\max\\bigl(0,\\ S - (\\lambda_1 - \\lambda_0)
@@ -426,12 +449,11 @@ class PoissonCUSUM(_PackedRateDetector):
         self.rate0 = _positive_float("rate0", rate0)
         self.rate1 = _positive_float("rate1", rate1)
         if not self.rate1 > self.rate0:
-            raise ValueError(f"rate1 must exceed rate0, got rate1={rate1!r} <= "
-                             f"rate0={rate0!r}")
+            raise ValueError(f"rate1 must exceed rate0, got rate1={rate1!r} <= rate0={rate0!r}")
         self.h = _positive_float("h", h)
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *, h: float) -> PoissonCUSUM:  # type: ignore[override]
+    def from_rule(cls, rule: AlarmRule, *, h: float) -> PoissonCUSUM:
         """From the baseline rate to ``threshold / window``, alarm level ``h``.
 
         Parameters
@@ -442,8 +464,9 @@ class PoissonCUSUM(_PackedRateDetector):
             fewer false ones.
         """
         if not rule.rate > rule.baseline_rate:
-            raise ValueError("the alarm rate (threshold per window) must exceed the "
-                             "baseline rate for the CUSUM")
+            raise ValueError(
+                "the alarm rate (threshold per window) must exceed the baseline rate for the CUSUM"
+            )
         return cls(rule.baseline_rate, rule.rate, h)
 
     @property

@@ -37,10 +37,19 @@ _NO_WINDOW = np.iinfo(np.int64).min
 _INT32_MAX = 2**31 - 1
 
 
-def _count_min_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
-                      mult: np.ndarray, shift: np.uint64, counters: np.ndarray,
-                      current: np.ndarray, touched: np.ndarray, n_touched: np.ndarray,
-                      alarm: np.ndarray) -> int:
+def _count_min_window(
+    t: np.ndarray,
+    ids: np.ndarray,
+    window: float,
+    threshold: int,
+    mult: np.ndarray,
+    shift: np.uint64,
+    counters: np.ndarray,
+    current: np.ndarray,
+    touched: np.ndarray,
+    n_touched: np.ndarray,
+    alarm: np.ndarray,
+) -> int:
     """Add each event to the sketch of its window and flag estimates over the threshold.
 
     With ``k_i = floor(t_i / W)``: if ``k_i`` differs from the current window every
@@ -196,8 +205,9 @@ class CountMinWindow(Detector):
 
     _kernel = staticmethod(count_min_window)
 
-    def __init__(self, threshold: int, window: float, width: int = 2**21, depth: int = 4,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, threshold: int, window: float, width: int = 2**21, depth: int = 4, seed: int = 0
+    ) -> None:
         self.threshold = _positive_int("threshold", threshold)
         self.window = _positive_float("window", window)
         width = _positive_int("width", width)
@@ -206,15 +216,22 @@ class CountMinWindow(Detector):
         self.width = width
         self.depth = _positive_int("depth", depth)
         if self.depth * self.width > _INT32_MAX:
-            raise ValueError(f"width * depth must stay below 2**31 (int32 positions), got "
-                             f"width={width!r}, depth={depth!r}")
+            raise ValueError(
+                f"width * depth must stay below 2**31 (int32 positions), got "
+                f"width={width!r}, depth={depth!r}"
+            )
         self.seed = seed
 
     watches_all = True
 
     @classmethod
-    def from_rule(cls, rule: AlarmRule, *,  # type: ignore[override]
-                  width: int, depth: int) -> CountMinWindow:
+    def from_rule(
+        cls,
+        rule: AlarmRule,
+        *,
+        width: int,
+        depth: int,
+    ) -> CountMinWindow:
         """``threshold`` calls per ``window`` counted in a ``depth x width`` sketch.
 
         Parameters
@@ -245,8 +262,9 @@ class CountMinWindow(Detector):
 
     def _allocate(self, n_ids: int) -> None:
         rng = np.random.default_rng(self.seed)
-        self.multipliers_ = rng.integers(0, 2**64, size=self.depth, dtype=np.uint64,
-                                         endpoint=False) | np.uint64(1)
+        self.multipliers_ = rng.integers(
+            0, 2**64, size=self.depth, dtype=np.uint64, endpoint=False
+        ) | np.uint64(1)
         self.counters_ = np.zeros((self.depth, self.width), dtype=np.int32)
         self.current_window_ = np.full(1, _NO_WINDOW, dtype=np.int64)
         self.touched_ = np.zeros(self._touched_capacity, dtype=np.int32)
@@ -258,9 +276,19 @@ class CountMinWindow(Detector):
             raise ValueError("t / window must stay below 2**62")
         shift = np.uint64(64 - (self.width.bit_length() - 1))
         with np.errstate(over="ignore"):  # only the Python twin needs it
-            return self._kernel(t, ids, self.window, self.threshold, self.multipliers_,
-                                shift, self.counters_.reshape(-1), self.current_window_,
-                                self.touched_, self.n_touched_, alarm)
+            return self._kernel(
+                t,
+                ids,
+                self.window,
+                self.threshold,
+                self.multipliers_,
+                shift,
+                self.counters_.reshape(-1),
+                self.current_window_,
+                self.touched_,
+                self.n_touched_,
+                alarm,
+            )
 
     def _clear(self, ids: np.ndarray) -> None:
         """No-op: counters are shared by many numbers (``forget`` resets ``flagged_at_``)."""

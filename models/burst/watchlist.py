@@ -61,8 +61,7 @@ class NewNumberList:
     def purge(self, t: float) -> int:
         """Remove numbers listed too long or quiet too long; returns how many left."""
         since = t - np.fmax(self.listed_at_, self.last_call_)
-        out = (t - self.listed_at_ > self.watch_days * DAY) | (
-            since > self.quiet_days * DAY)
+        out = (t - self.listed_at_ > self.watch_days * DAY) | (since > self.quiet_days * DAY)
         out &= ~np.isnan(self.listed_at_)
         self.listed_at_[out] = np.nan
         self.last_call_[out] = np.nan

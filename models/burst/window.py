@@ -28,8 +28,16 @@ from numba.extending import intrinsic, overload
 
 from .base import DETECTORS, AlarmRule, Detector
 
-__all__ = ["FixedWindow", "SlidingWindow", "fixed_window", "sliding_window", "WINDOW_STATE",
-           "DONE", "OUT_OF_ORDER", "POOL_FULL"]
+__all__ = [
+    "FixedWindow",
+    "SlidingWindow",
+    "fixed_window",
+    "sliding_window",
+    "WINDOW_STATE",
+    "DONE",
+    "OUT_OF_ORDER",
+    "POOL_FULL",
+]
 
 DONE, OUT_OF_ORDER, POOL_FULL = 0, 1, 2
 """Status codes returned by :func:`sliding_window`."""
@@ -88,16 +96,24 @@ def _prefetch_intrinsic(typingctx: Any, arr: Any, i: Any) -> Any:
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         arr_type = signature.args[0]
         ary = context.make_array(arr_type)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]],
-                                       wraparound=False)
+        ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]], wraparound=False)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(  # llvm.prefetch.p0 (or .p0i8, typed pointers)
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-            "llvm.prefetch." + i8p.intrinsic_name)
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch." + i8p.intrinsic_name,
+        )
         # rw=1 (write), locality=3 (keep in all cache levels), cache type=1 (data)
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3),
-                          ir.Constant(i32, 1)])
+        builder.call(
+            fn,
+            [
+                builder.bitcast(ptr, i8p),
+                ir.Constant(i32, 1),
+                ir.Constant(i32, 3),
+                ir.Constant(i32, 1),
+            ],
+        )
         return context.get_dummy_value()
 
     return sig, codegen
@@ -107,6 +123,7 @@ def _prefetch_intrinsic(typingctx: Any, arr: Any, i: Any) -> Any:
 def _prefetch_overload(arr: Any, i: Any) -> Any:
     def impl(arr: Any, i: Any) -> None:
         _prefetch_intrinsic(arr, i)
+
     return impl
 
 
@@ -115,8 +132,14 @@ WINDOW_STATE = np.dtype([("window", np.int32), ("count", np.int32)])
 """A number's fixed-window state: window index and calls in it (8 bytes, one record)."""
 
 
-def _fixed_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
-                  state: np.ndarray, alarm: np.ndarray) -> int:
+def _fixed_window(
+    t: np.ndarray,
+    ids: np.ndarray,
+    window: float,
+    threshold: int,
+    state: np.ndarray,
+    alarm: np.ndarray,
+) -> int:
     """Count each number's calls in its current fixed window and flag the excess ones.
 
     With ``k_i = floor(t_i / W)``, the count of number ``j`` restarts at 0 whenever its
@@ -238,8 +261,10 @@ class FixedWindow(Detector):
     def _run(self, t: np.ndarray, ids: np.ndarray, alarm: np.ndarray) -> int:
         _check_events(t, ids, len(self.state_))
         if max(abs(t[0]), abs(t[-1])) / self.window >= _INT32_MAX:
-            raise ValueError(f"t / window must stay below 2**31 (int32 window index); got "
-                             f"t up to {max(abs(t[0]), abs(t[-1]))} with window={self.window}")
+            raise ValueError(
+                f"t / window must stay below 2**31 (int32 window index); got "
+                f"t up to {max(abs(t[0]), abs(t[-1]))} with window={self.window}"
+            )
         return self._kernel(t, ids, self.window, self.threshold, self.state_, alarm)
 
     def _clear(self, ids: np.ndarray) -> None:
@@ -247,9 +272,19 @@ class FixedWindow(Detector):
 
 
 # -- sliding windows -----------------------------------------------------------------------
-def _sliding_window(t: np.ndarray, ids: np.ndarray, window: float, threshold: int,
-                    slot_of: np.ndarray, ring: np.ndarray, head: np.ndarray, fill: np.ndarray,
-                    used: np.ndarray, start: int, alarm: np.ndarray) -> tuple[int, int]:
+def _sliding_window(
+    t: np.ndarray,
+    ids: np.ndarray,
+    window: float,
+    threshold: int,
+    slot_of: np.ndarray,
+    ring: np.ndarray,
+    head: np.ndarray,
+    fill: np.ndarray,
+    used: np.ndarray,
+    start: int,
+    alarm: np.ndarray,
+) -> tuple[int, int]:
     """Exact sliding-window counts from a ring of each number's last ``c`` call times.
 
     Event ``i`` of number ``j`` raises an alarm iff ``j`` had at least ``c`` earlier events
@@ -422,9 +457,19 @@ class SlidingWindow(Detector):
         _check_events(t, ids, len(self.slot_of_))
         start = 0
         while True:
-            status, i = self._kernel(t, ids, self.window, self.threshold, self.slot_of_,
-                                     self.ring_, self.head_, self.fill_, self.used_, start,
-                                     alarm)
+            status, i = self._kernel(
+                t,
+                ids,
+                self.window,
+                self.threshold,
+                self.slot_of_,
+                self.ring_,
+                self.head_,
+                self.fill_,
+                self.used_,
+                start,
+                alarm,
+            )
             if status == DONE:
                 return -1
             if status == OUT_OF_ORDER:

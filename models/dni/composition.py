@@ -37,8 +37,7 @@ def _check_int(value: object, name: str, lo: int = 0) -> int:
 def _check_counts(x: npt.ArrayLike, name: str, n: int | None = None) -> np.ndarray:
     a = np.asarray(x)
     if a.ndim != 1 or (n is not None and len(a) != n):
-        raise ValueError(f"{name} must be a 1-D array"
-                         + ("" if n is None else f" of length {n}"))
+        raise ValueError(f"{name} must be a 1-D array" + ("" if n is None else f" of length {n}"))
     if a.size and not np.issubdtype(a.dtype, np.integer):
         if not (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a))):
             raise ValueError(f"{name} must hold integers")
@@ -106,8 +105,10 @@ def target_counts(shares: npt.ArrayLike, pool_size: int, min_count: int = 0) -> 
     min_count = _check_int(min_count, "min_count")
     rest = pool_size - min_count * len(s)
     if rest < 0:
-        raise ValueError(f"min_count={min_count} for {len(s)} kinds needs a pool of at least "
-                         f"{min_count * len(s)}, got pool_size={pool_size}")
+        raise ValueError(
+            f"min_count={min_count} for {len(s)} kinds needs a pool of at least "
+            f"{min_count * len(s)}, got pool_size={pool_size}"
+        )
     return min_count + _largest_remainder(s, rest)
 
 
@@ -121,7 +122,7 @@ def _cap(want: np.ndarray, cap: int) -> np.ndarray:
     f = scaled // total
     rem = scaled - f * total
     order = np.lexsort((np.arange(len(want)), -want, -rem))  # largest remainder, then want
-    f[order[:cap - int(f.sum())]] += 1
+    f[order[: cap - int(f.sum())]] += 1
     return f
 
 
@@ -153,15 +154,16 @@ class PoolComposition:
     its size does not change.
     """
 
-    def __init__(self, max_buy: int, max_release: int | None = None,
-                 min_count: int = 0) -> None:
+    def __init__(self, max_buy: int, max_release: int | None = None, min_count: int = 0) -> None:
         self.max_buy = _check_int(max_buy, "max_buy")
-        self.max_release = (self.max_buy if max_release is None
-                            else _check_int(max_release, "max_release"))
+        self.max_release = (
+            self.max_buy if max_release is None else _check_int(max_release, "max_release")
+        )
         self.min_count = _check_int(min_count, "min_count")
 
-    def plan(self, counts: npt.ArrayLike, free: npt.ArrayLike, shares: npt.ArrayLike,
-             pool_size: int) -> tuple[np.ndarray, np.ndarray]:
+    def plan(
+        self, counts: npt.ArrayLike, free: npt.ArrayLike, shares: npt.ArrayLike, pool_size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Numbers of each kind to buy and to release this period.
 
         Parameters
@@ -196,12 +198,15 @@ class PoolComposition:
         return buy, _cap(releasable, allowed)
 
     def __repr__(self) -> str:
-        return (f"PoolComposition(max_buy={self.max_buy}, max_release={self.max_release}, "
-                f"min_count={self.min_count})")
+        return (
+            f"PoolComposition(max_buy={self.max_buy}, max_release={self.max_release}, "
+            f"min_count={self.min_count})"
+        )
 
 
-def _take_available(contexts: np.ndarray, choices: np.ndarray, scores: np.ndarray,
-                    free: np.ndarray) -> np.ndarray:
+def _take_available(
+    contexts: np.ndarray, choices: np.ndarray, scores: np.ndarray, free: np.ndarray
+) -> np.ndarray:
     """Give each impression, in order, a free number of its chosen kind, else of the free
     kind with the highest score (the lowest index of ties), else ``-1``; take it.
 
@@ -242,8 +247,9 @@ def _take_available(contexts: np.ndarray, choices: np.ndarray, scores: np.ndarra
 take_available = njit(cache=True, nogil=True)(_take_available)
 
 
-def fallback_arms(contexts: npt.ArrayLike, choices: npt.ArrayLike, scores: npt.ArrayLike,
-                  free: np.ndarray) -> np.ndarray:
+def fallback_arms(
+    contexts: npt.ArrayLike, choices: npt.ArrayLike, scores: npt.ArrayLike, free: np.ndarray
+) -> np.ndarray:
     """The kind each impression gets given the free numbers, taking them (in place).
 
     Checks its inputs and runs :func:`take_available`: the chosen kind if a number of it
@@ -282,10 +288,12 @@ def fallback_arms(contexts: npt.ArrayLike, choices: npt.ArrayLike, scores: npt.A
         raise ValueError(f"choices must be in [-1, {n_kinds})")
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     if scores.shape != (len(contexts), n_kinds):
-        raise ValueError(f"scores must have shape ({len(contexts)}, {n_kinds}), "
-                         f"got {scores.shape}")
-    work = free if (free.dtype == np.int64 and free.flags.c_contiguous) \
+        raise ValueError(f"scores must have shape ({len(contexts)}, {n_kinds}), got {scores.shape}")
+    work = (
+        free
+        if (free.dtype == np.int64 and free.flags.c_contiguous)
         else np.ascontiguousarray(free, dtype=np.int64)
+    )
     out = take_available(contexts, choices, scores, work)
     if work is not free:
         free[...] = work

@@ -43,7 +43,7 @@ _STIRLING = (1.0 / 12, 1.0 / 360, 1.0 / 1260, 1.0 / 1680, 1.0 / 1188)
 """Coefficients of the Stirling series of ``stirlerr`` (Loader 2000), used for s > 15,
 where the first omitted term is below ``2e-16``."""
 _CF_TINY = 1e-300
-_CF_EPS = 2.0 ** -52
+_CF_EPS = 2.0**-52
 _CF_MAX_ITER = 10_000_000
 
 
@@ -52,8 +52,7 @@ def _as_float_array(value: npt.ArrayLike, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number or array of them, got {value!r}") \
-            from None
+        raise ValueError(f"{name} must be a real number or array of them, got {value!r}") from None
     if np.isnan(arr).any():
         raise ValueError(f"{name} must not be NaN, got {value!r}")
     return arr
@@ -70,7 +69,7 @@ def _check_servers(n: npt.ArrayLike) -> np.ndarray:
         f = _as_float_array(n, "n")
         if not np.isfinite(f).all() or (f != np.floor(f)).any():
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
-        if (np.abs(f) > 2.0 ** 53).any():
+        if (np.abs(f) > 2.0**53).any():
             raise ValueError(f"n must be below 2**53, got {n!r}")
         arr = f.astype(np.int64)
     if (arr < 0).any():
@@ -136,7 +135,7 @@ def _erlang_b_kernel(n: np.ndarray, a: np.ndarray, order: np.ndarray, out: np.nd
     inv = 1.0
     for j in range(order.shape[0]):
         i = order[j]
-        ai = float(a[i])          # Python floats in the twin: overflow to inf silently
+        ai = float(a[i])  # Python floats in the twin: overflow to inf silently
         ni = n[i]
         if ai != prev or ni < k:
             prev = ai
@@ -252,8 +251,7 @@ def servers_for_blocking(a: npt.ArrayLike, target: npt.ArrayLike) -> int | np.nd
     """
     loads, targets = np.broadcast_arrays(_check_load(a), _check_target(target))
     out = np.empty(loads.size, dtype=np.int64)
-    servers_kernel(np.ascontiguousarray(loads.ravel()),
-                   np.ascontiguousarray(targets.ravel()), out)
+    servers_kernel(np.ascontiguousarray(loads.ravel()), np.ascontiguousarray(targets.ravel()), out)
     return _out(out.reshape(loads.shape), loads.ndim == 0)
 
 
@@ -309,19 +307,19 @@ def _load_for_blocking_one(n: int, target: float) -> float:
     if n == 0:
         return 0.0
     log_t = math.log(target)
-    lo = max(n * target / (1.0 - target),
-             math.exp((log_t + math.lgamma(n + 1.0)) / n))
+    lo = max(n * target / (1.0 - target), math.exp((log_t + math.lgamma(n + 1.0)) / n))
     hi = n / (1.0 - target)
 
     def f(x: float) -> float:
         b = _erlang_b_one(n, math.exp(x))
         return (math.log(b) if b > 0.0 else -1e308) - log_t
 
-    if f(math.log(lo)) >= 0.0:           # the bound is attained (n = 1) up to rounding
+    if f(math.log(lo)) >= 0.0:  # the bound is attained (n = 1) up to rounding
         x = math.log(lo)
     else:
-        x = optimize.brentq(f, math.log(lo), math.log(hi), xtol=1e-15,
-                            rtol=4 * np.finfo(float).eps, maxiter=200)
+        x = optimize.brentq(
+            f, math.log(lo), math.log(hi), xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200
+        )
     # Polish on the floats themselves: keep B(lo) <= target < B(hi) and bisect until
     # lo and hi are adjacent, so the answer is the largest float that qualifies.
     a = math.exp(x)
@@ -442,8 +440,9 @@ def _inverse_b_cf(s: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
 inverse_b_cf = njit(cache=True, nogil=True)(_inverse_b_cf)
 
 
-def erlang_b_continuous(s: npt.ArrayLike, a: npt.ArrayLike,
-                        log: bool = False) -> float | np.ndarray:
+def erlang_b_continuous(
+    s: npt.ArrayLike, a: npt.ArrayLike, log: bool = False
+) -> float | np.ndarray:
     """Continuous Erlang B, ``B(s, a) = a^s e^-a / Γ(s+1, a)``, for real ``s >= 0``.
 
     Equal to :func:`erlang_b` at integer ``s`` (to the ``1e-12`` of both), increasing in
@@ -480,7 +479,7 @@ def erlang_b_continuous(s: npt.ArrayLike, a: npt.ArrayLike,
     scalar = ss.ndim == 0
     flat_s = np.ascontiguousarray(ss.ravel())
     flat_a = np.ascontiguousarray(loads.ravel())
-    log_b = np.zeros(flat_s.shape, dtype=np.float64)          # s == 0: B = 1
+    log_b = np.zeros(flat_s.shape, dtype=np.float64)  # s == 0: B = 1
     cf = flat_a > flat_s + 2.0
     gam = ~cf & (flat_s > 0.0)
     if cf.any():
@@ -489,6 +488,6 @@ def erlang_b_continuous(s: npt.ArrayLike, a: npt.ArrayLike,
         log_b[cf] = -np.log(inv)
     if gam.any():
         log_b[gam] = _log_b_gamma(flat_s[gam], flat_a[gam])
-    log_b = np.minimum(log_b, 0.0)                              # B <= 1 exactly
+    log_b = np.minimum(log_b, 0.0)  # B <= 1 exactly
     result = log_b if log else np.exp(log_b)
     return _out(result.reshape(ss.shape), scalar)

@@ -14,5 +14,11 @@ from .loader import load_config, parse_config
 from .raw import parse_override
 from .sweep import sweep_points
 
-__all__ = ["ConfigError", "ExperimentConfig", "load_config", "parse_config", "parse_override",
-           "sweep_points"]
+__all__ = [
+    "ConfigError",
+    "ExperimentConfig",
+    "load_config",
+    "parse_config",
+    "parse_override",
+    "sweep_points",
+]

@@ -28,18 +28,23 @@ class ResidualType(Section):
     """
 
     inbound_per_day: float = Field(
-        ge=0, description="Outside calls per day a long-tenured owner receives.")
+        ge=0, description="Outside calls per day a long-tenured owner receives."
+    )
     circle: float = Field(ge=1, description="Outside callers of a long-tenured owner.")
     tenure_scale_days: float = Field(
-        gt=0, description="Tenure over which the circle grows: both scale by "
-                          "1 - exp(-tenure / tenure_scale_days).")
+        gt=0,
+        description="Tenure over which the circle grows: both scale by "
+        "1 - exp(-tenure / tenure_scale_days).",
+    )
     stop_alpha: float = Field(gt=0, description="Lomax shape of the decay.")
     stop_beta_days: float = Field(gt=0, description="Lomax scale of the decay (days).")
     persistent_share: float = Field(
-        ge=0, le=1, description="Share of owners who leave a persistent caller.")
+        ge=0, le=1, description="Share of owners who leave a persistent caller."
+    )
     persistent_per_day: float = Field(ge=0, description="A persistent caller's calls per day.")
     persistent_days: float = Field(
-        gt=0, description="Mean days a persistent caller goes on (exponential).")
+        gt=0, description="Mean days a persistent caller goes on (exponential)."
+    )
 
 
 class Residual(Section):
@@ -67,9 +72,12 @@ def release_policy_name(name: str) -> tuple[str, dict[str, Any]]:
         param = RELEASE_POLICIES[match[1]].name_parameter
         if param is not None:
             return match[1], {param: float(match[2])}
-    known = ", ".join(f"'{n}_<{RELEASE_POLICIES[n].name_parameter}>'"
-                      if RELEASE_POLICIES[n].name_parameter else repr(n)
-                      for n in RELEASE_POLICIES)
+    known = ", ".join(
+        f"'{n}_<{RELEASE_POLICIES[n].name_parameter}>'"
+        if RELEASE_POLICIES[n].name_parameter
+        else repr(n)
+        for n in RELEASE_POLICIES
+    )
     raise ValueError(f"unknown release policy (known: {known})")
 
 
@@ -80,15 +88,18 @@ class Release(Section):
 
     policy: str = Field(
         description="The release policy: a name in models.aging.release.RELEASE_POLICIES "
-                    "(drawn, quiet, model, online) or fixed_<days>.")
-    threshold: float = Field(
-        gt=0, description="The release threshold (one of aging.thresholds).")
+        "(drawn, quiet, model, online) or fixed_<days>."
+    )
+    threshold: float = Field(gt=0, description="The release threshold (one of aging.thresholds).")
     model: registered(AGING_MODELS) = Field(
-        description="The profile model a model-driven policy predicts with.")
+        description="The profile model a model-driven policy predicts with."
+    )
     train_days: float = Field(
-        gt=0, le=3650, description="Length of the run the profile model learns from (days).")
+        gt=0, le=3650, description="Length of the run the profile model learns from (days)."
+    )
     policies: dict[str, dict[str, Any]] = Field(
-        description="Each policy's own parameters ([aging.release.policies.<name>]).")
+        description="Each policy's own parameters ([aging.release.policies.<name>])."
+    )
 
     @field_validator("policy")
     @classmethod
@@ -107,40 +118,53 @@ class Release(Section):
     def build(self) -> ReleasePolicy:
         """The configured policy (without its model)."""
         name, given = release_policy_name(self.policy)
-        return build_checked(RELEASE_POLICIES, name, "policy",
-                             **{**self.policies.get(name, {}), **given})
+        return build_checked(
+            RELEASE_POLICIES, name, "policy", **{**self.policies.get(name, {}), **given}
+        )
 
 
 class Aging(Section):
     """How residual traffic is judged, and how disconnected numbers are released."""
 
     thresholds: list[float] = Field(
-        min_length=1, max_length=10,
+        min_length=1,
+        max_length=10,
         description="Thresholds as multiples of the background spam rate, strictly "
-                    "descending: a number is below one when its residual calls over the "
-                    "trailing window average at most that rate.")
+        "descending: a number is below one when its residual calls over the "
+        "trailing window average at most that rate.",
+    )
     trailing_days: int = Field(ge=1, le=90, description="Trailing window of the rates (days).")
     early_days: int = Field(
-        ge=1, le=90, description="Days of early aging traffic the carrier keeps per "
-                                 "disconnect (the early_inbound table).")
+        ge=1,
+        le=90,
+        description="Days of early aging traffic the carrier keeps per "
+        "disconnect (the early_inbound table).",
+    )
     harm_days: float = Field(
-        gt=0, description="Residual calls reaching a new owner in their first harm_days "
-                          "days are harm.")
+        gt=0,
+        description="Residual calls reaching a new owner in their first harm_days days are harm.",
+    )
     harm_price: float = Field(ge=0, description="Price of one harmful call (dollars).")
     false_clean_days: float = Field(
-        gt=0, description="A released number above the release threshold again within "
-                          "this many days is a false-clean release.")
+        gt=0,
+        description="A released number above the release threshold again within "
+        "this many days is a false-clean release.",
+    )
     harm_budget: float | Literal["fixed_90"] = Field(
         description="Harm per disconnect (dollars) the report's recommendation must meet, "
-                    "or \"fixed_90\": the harm of fixed 90-day aging in the same experiment.")
+        'or "fixed_90": the harm of fixed 90-day aging in the same experiment.'
+    )
     counterfactual: bool = Field(
         description="Allow aging bounds outside the US rules (45-90 days residential, "
-                    "45-365 business) for a counterfactual study.")
+        "45-365 business) for a counterfactual study."
+    )
     compare_models: bool = Field(
         description="Fit every profile model on half of each run's disconnects and judge "
-                    "it on the other half (metrics aging.model.*).")
+        "it on the other half (metrics aging.model.*)."
+    )
     models: dict[str, dict[str, Any]] = Field(
-        description="Each profile model's parameters ([aging.models.<name>]).")
+        description="Each profile model's parameters ([aging.models.<name>])."
+    )
     release: Release = Field(description="The release policy.")
 
     @field_validator("thresholds")
@@ -156,7 +180,7 @@ class Aging(Section):
     @classmethod
     def _budget(cls, v):
         if v != "fixed_90" and not v >= 0:
-            raise ValueError("must be >= 0 dollars or \"fixed_90\"")
+            raise ValueError('must be >= 0 dollars or "fixed_90"')
         return v
 
     @model_validator(mode="after")
@@ -168,11 +192,12 @@ class Aging(Section):
             self.model(name)
         days = self.release.build().early_days()
         if days > self.early_days:
-            raise ValueError(f"release.policy: reads {days} days of early aging traffic, "
-                             f"more than the {self.early_days} kept (aging.early_days)")
+            raise ValueError(
+                f"release.policy: reads {days} days of early aging traffic, "
+                f"more than the {self.early_days} kept (aging.early_days)"
+            )
         return self
 
     def model(self, name: str):
         """A fresh profile model ``name`` with its parameters from ``models``."""
-        return build_checked(AGING_MODELS, name, f"models.{name}",
-                             **self.models.get(name, {}))
+        return build_checked(AGING_MODELS, name, f"models.{name}", **self.models.get(name, {}))

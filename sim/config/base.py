@@ -83,13 +83,18 @@ def check_tables(registry: Registry, tables: dict[str, dict[str, Any]], key: str
     """
     for name, params in tables.items():
         if name not in registry:
-            raise ValueError(f"{key}.{name}: unknown {registry.kind} (known: "
-                             + ", ".join(registry.names()) + ")")
+            raise ValueError(
+                f"{key}.{name}: unknown {registry.kind} (known: "
+                + ", ".join(registry.names())
+                + ")"
+            )
         spec = registry.parameters(name)
         for param in params:
             if param not in spec:
-                raise ValueError(f"{key}.{name}.{param}: unknown key (parameters of "
-                                 f"{name}: {', '.join(spec) or 'none'})")
+                raise ValueError(
+                    f"{key}.{name}.{param}: unknown key (parameters of "
+                    f"{name}: {', '.join(spec) or 'none'})"
+                )
         for param, p in spec.items():
             if param not in params:
                 if p.default is inspect.Parameter.empty:
@@ -101,8 +106,7 @@ def check_tables(registry: Registry, tables: dict[str, dict[str, Any]], key: str
                 TypeAdapter(p.annotation).validate_python(params[param], strict=True)
             except ValidationError as err:
                 msg = err.errors()[0]["msg"]
-                raise ValueError(f"{key}.{name}.{param}: {msg} (got {params[param]!r})") \
-                    from None
+                raise ValueError(f"{key}.{name}.{param}: {msg} (got {params[param]!r})") from None
             except Exception:  # noqa: BLE001 -- an annotation pydantic cannot check
                 continue
 

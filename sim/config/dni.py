@@ -12,8 +12,7 @@ from models.common import CHANNELS, DAY, NUMBER_KINDS
 from models.dni import OPTIMIZERS, SIZERS, CompositionContext, SizingContext
 
 from ..core.distributions import Distribution
-from .base import Diurnal, Section, build_checked, check_tables, one_of, registered, \
-    unique_names
+from .base import Diurnal, Section, build_checked, check_tables, one_of, registered, unique_names
 from .world import AreaCodes
 
 __all__ = ["Channel", "Channels", "Dni", "Sponsor", "SponsorDefaults"]
@@ -22,8 +21,9 @@ __all__ = ["Channel", "Channels", "Dni", "Sponsor", "SponsorDefaults"]
 def _per_kind(v: dict[str, float], what: str) -> dict[str, float]:
     unknown = sorted(set(v) - set(NUMBER_KINDS))
     if unknown:
-        raise ValueError(f"unknown number kind {unknown[0]!r} (kinds: "
-                         + ", ".join(NUMBER_KINDS) + ")")
+        raise ValueError(
+            f"unknown number kind {unknown[0]!r} (kinds: " + ", ".join(NUMBER_KINDS) + ")"
+        )
     if set(v) != set(NUMBER_KINDS) or any(not (x >= 0 and math.isfinite(x)) for x in v.values()):
         raise ValueError(f"needs a {what} >= 0 for every number kind: " + ", ".join(NUMBER_KINDS))
     return v
@@ -35,11 +35,13 @@ class Channel(Section):
 
     sessions_per_day: float = Field(ge=0, description="Ad sessions per day (0: channel off).")
     call_prob: float = Field(
-        ge=0, le=1, description="Probability an impression leads to a call, for a local number.")
+        ge=0, le=1, description="Probability an impression leads to a call, for a local number."
+    )
     diurnal: Diurnal = Field(description="Hour-of-day weights of the sessions.")
     response: dict[str, float] = Field(
         description="Call multiplier of each kind of number on this channel (the world's "
-                    "hidden response model).")
+        "hidden response model)."
+    )
 
     @field_validator("response")
     @classmethod
@@ -64,7 +66,8 @@ class SponsorDefaults(Section):
     """What every sponsor has unless it says otherwise."""
 
     budget_per_day: float = Field(
-        gt=0, description="Impressions per day the sponsor pays for (inf: no limit).")
+        gt=0, description="Impressions per day the sponsor pays for (inf: no limit)."
+    )
 
 
 class Sponsor(SponsorDefaults):
@@ -84,60 +87,83 @@ class Dni(Section):
     area_codes: AreaCodes = Field(min_length=1, description="Consumers' area codes.")
     session_minutes: Distribution = Field(description="Length of an ad session (minutes).")
     hold_minutes: float = Field(
-        ge=0, description="Minutes a number stays leased after the session ends.")
+        ge=0, description="Minutes a number stays leased after the session ends."
+    )
     pool_size: int = Field(ge=1, le=1_000_000, description="Numbers in the pool at the start.")
     pool_kind: one_of(*NUMBER_KINDS) = Field(
-        description="Kind of every number when no composition optimizer runs.")
+        description="Kind of every number when no composition optimizer runs."
+    )
     exhausted: one_of("overflow", "steal_lru") = Field(
         description="With no free number: the overflow number (tracked, not tied to a "
-                    "session) or steal the least recently used lease.")
+        "session) or steal the least recently used lease."
+    )
     in_session_share: float = Field(
-        ge=0, le=1, description="Share of first calls made during the session.")
+        ge=0, le=1, description="Share of first calls made during the session."
+    )
     delay_days: Distribution = Field(description="Delay of a later first call (days).")
     repeat_calls: float = Field(ge=0, description="Mean repeat calls after the first.")
     repeat_days: Distribution = Field(description="Gap between repeat calls (days).")
     withheld_share: float = Field(ge=0, le=1, description="Share of calls with caller ID withheld.")
     known_caller_share: float = Field(
-        ge=0, le=1, description="Share of impressions from consumers whose phone number the "
-                                "platform knows (logged in).")
+        ge=0,
+        le=1,
+        description="Share of impressions from consumers whose phone number the "
+        "platform knows (logged in).",
+    )
     store: bool = Field(description="Keep the association store (caller, number) -> impression.")
     store_eviction: one_of("none", "age", "size") = Field(
         description="Evict store entries by age (days since last use), by size (least "
-                    "recently used) or never.")
+        "recently used) or never."
+    )
     store_max_age_days: float = Field(gt=0, description="Age limit of store entries (days).")
     store_max_entries: int = Field(ge=1, description="Size limit of the store.")
     talk_minutes: Distribution = Field(description="Talk time of a tracked call (minutes).")
     sizer: registered(SIZERS, "fixed") = Field(
-        description="Pool sizing policy (models.dni.SIZERS), or \"fixed\": pool_size.")
+        description='Pool sizing policy (models.dni.SIZERS), or "fixed": pool_size.'
+    )
     sizers: dict[str, dict[str, Any]] = Field(
-        description="Each sizing policy's own parameters ([dni.sizers.<name>]).")
+        description="Each sizing policy's own parameters ([dni.sizers.<name>])."
+    )
     target_blocking: float = Field(
-        gt=0, lt=1, description="Acceptable share of impressions given the overflow number.")
+        gt=0, lt=1, description="Acceptable share of impressions given the overflow number."
+    )
     optimizer: registered(OPTIMIZERS, "none") = Field(
-        description="Pool composition optimizer (models.dni.OPTIMIZERS), or \"none\": every "
-                    "number of pool_kind.")
+        description='Pool composition optimizer (models.dni.OPTIMIZERS), or "none": every '
+        "number of pool_kind."
+    )
     optimizers: dict[str, dict[str, Any]] = Field(
-        description="Each optimizer's own parameters ([dni.optimizers.<name>]).")
+        description="Each optimizer's own parameters ([dni.optimizers.<name>])."
+    )
     rebalance_hours: float = Field(gt=0, description="How often the composition is rebalanced.")
     max_changes: int = Field(ge=1, description="Numbers bought or released per rebalancing.")
     feedback_days: float = Field(
-        gt=0, description="An impression counts as a success for the optimizer if a call is "
-                          "attributed to it within this many days.")
+        gt=0,
+        description="An impression counts as a success for the optimizer if a call is "
+        "attributed to it within this many days.",
+    )
     price_month: dict[str, float] = Field(description="Rental per number and month ($), by kind.")
     price_minute: dict[str, float] = Field(description="Inbound price per minute ($), by kind.")
     channels: Channels = Field(description="The ad channels.")
     sponsor: SponsorDefaults = Field(description="Defaults of every [[dni.sponsors]] entry.")
     sponsors: list[Sponsor] = Field(
-        min_length=1, max_length=1000, description="The advertisers (an array of tables).")
+        min_length=1, max_length=1000, description="The advertisers (an array of tables)."
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _templated(cls, data: Any) -> Any:
         """Each sponsor starts from the ``sponsor`` table."""
-        if isinstance(data, dict) and isinstance(data.get("sponsor"), dict) \
-                and isinstance(data.get("sponsors"), list):
-            data = {**data, "sponsors": [{**data["sponsor"], **s} if isinstance(s, dict) else s
-                                         for s in data["sponsors"]]}
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("sponsor"), dict)
+            and isinstance(data.get("sponsors"), list)
+        ):
+            data = {
+                **data,
+                "sponsors": [
+                    {**data["sponsor"], **s} if isinstance(s, dict) else s for s in data["sponsors"]
+                ],
+            }
         return data
 
     @field_validator("price_month", "price_minute")
@@ -168,8 +194,12 @@ class Dni(Section):
 
     def truth(self) -> np.ndarray:
         """The world's true call probability per (channel, kind of number)."""
-        return np.array([[ch.call_prob * ch.response[k] for k in NUMBER_KINDS]
-                         for ch in self.channels.by_code()])
+        return np.array(
+            [
+                [ch.call_prob * ch.response[k] for k in NUMBER_KINDS]
+                for ch in self.channels.by_code()
+            ]
+        )
 
     def build_sizer(self):
         """The sizing policy, planned from the configured demand."""
@@ -177,13 +207,20 @@ class Dni(Section):
             hourly_loads=self.offered_loads(),
             lease_minutes=self.session_minutes.mean + self.hold_minutes,
             daily_visitors=sum(ch.sessions_per_day for ch in self.channels.by_code()),
-            pool_size=self.pool_size, target_blocking=self.target_blocking,
-            step_seconds=self.step_seconds)
-        return build_checked(SIZERS, self.sizer, f"sizers.{self.sizer}", ctx,
-                             **self.sizers.get(self.sizer, {}))
+            pool_size=self.pool_size,
+            target_blocking=self.target_blocking,
+            step_seconds=self.step_seconds,
+        )
+        return build_checked(
+            SIZERS, self.sizer, f"sizers.{self.sizer}", ctx, **self.sizers.get(self.sizer, {})
+        )
 
     def build_optimizer(self):
         """The composition optimizer."""
-        return build_checked(OPTIMIZERS, self.optimizer, f"optimizers.{self.optimizer}",
-                             CompositionContext(self.truth()),
-                             **self.optimizers.get(self.optimizer, {}))
+        return build_checked(
+            OPTIMIZERS,
+            self.optimizer,
+            f"optimizers.{self.optimizer}",
+            CompositionContext(self.truth()),
+            **self.optimizers.get(self.optimizer, {}),
+        )

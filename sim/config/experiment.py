@@ -23,18 +23,22 @@ __all__ = ["ExperimentConfig"]
 class ExperimentConfig(Section):
     """A whole experiment: the world, how it is recorded, and the sweep over it."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$",
-                      description="The experiment's name (its default output folder).")
+    name: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The experiment's name (its default output folder).",
+    )
     description: str = Field(description="One sentence on what the experiment asks.")
     plugins: list[str] = Field(
         description="Python modules imported before the config is validated and before "
-                    "each run: they register their own detectors, models and policies.")
+        "each run: they register their own detectors, models and policies."
+    )
     seed: int = Field(ge=0, lt=2**63, description="Root seed of every random stream.")
-    replications: int = Field(ge=1, le=10_000,
-                              description="Independent runs of every sweep point.")
+    replications: int = Field(ge=1, le=10_000, description="Independent runs of every sweep point.")
     common_random_numbers: bool = Field(
         description="Give every sweep point the same random streams (replication r of each "
-                    "point sees the same world), so points differ only by what was swept.")
+        "point sees the same world), so points differ only by what was swept."
+    )
     scenario: Scenario = Field(description="Horizon and time slicing.")
     inventory: Inventory = Field(description="The carrier's numbers.")
     record: Record = Field(description="Optional tables.")
@@ -47,7 +51,8 @@ class ExperimentConfig(Section):
     dni: Dni = Field(description="The call-tracking market.")
     sweep: dict[str, list[Any]] = Field(
         description="Dotted keys and their values, forming a grid of points; keys under "
-                    "[sweep.zip] vary together (lists of one length).")
+        "[sweep.zip] vary together (lists of one length)."
+    )
 
     @model_validator(mode="after")
     def _regulatory(self):
@@ -57,13 +62,17 @@ class ExperimentConfig(Section):
         for name in SUBSCRIBER_TYPES:
             lo, hi = getattr(self.subscribers, name).aging_days
             if lo < AGING_FLOOR_DAYS:
-                raise ValueError(f"subscribers.{name}.aging_days: minimum {lo:g} is below the "
-                                 f"{AGING_FLOOR_DAYS:g}-day FCC floor (set "
-                                 "aging.counterfactual = true for a counterfactual study)")
+                raise ValueError(
+                    f"subscribers.{name}.aging_days: minimum {lo:g} is below the "
+                    f"{AGING_FLOOR_DAYS:g}-day FCC floor (set "
+                    "aging.counterfactual = true for a counterfactual study)"
+                )
             if hi > AGING_CAP_DAYS[name]:
-                raise ValueError(f"subscribers.{name}.aging_days: maximum exceeds the "
-                                 f"{AGING_CAP_DAYS[name]:g}-day regulatory cap (set "
-                                 "aging.counterfactual = true for a counterfactual study)")
+                raise ValueError(
+                    f"subscribers.{name}.aging_days: maximum exceeds the "
+                    f"{AGING_CAP_DAYS[name]:g}-day regulatory cap (set "
+                    "aging.counterfactual = true for a counterfactual study)"
+                )
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ so that the detectors, models and policies they register are known by name."""
 from __future__ import annotations
 
 import importlib
-from typing import Iterable
+from collections.abc import Iterable
 
 from .base import ConfigError
 
@@ -25,5 +25,6 @@ def load_plugins(names: Iterable[str]) -> None:
         try:
             importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 -- any failure of a user's module
-            raise ConfigError(f"plugins: cannot import {name!r} "
-                              f"({type(err).__name__}: {err})") from None
+            raise ConfigError(
+                f"plugins: cannot import {name!r} ({type(err).__name__}: {err})"
+            ) from None

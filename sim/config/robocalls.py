@@ -9,27 +9,30 @@ from pydantic import Field, field_validator, model_validator
 from models.burst import DETECTORS, AlarmRule
 
 from ..core.distributions import Distribution
-from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS
 from .base import Section, build_checked, check_tables, one_of, registered, unique_names
+from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS
 
-__all__ = ["Campaign", "CampaignDefaults", "Detection",
-           "Robocallers"]
+__all__ = ["Campaign", "CampaignDefaults", "Detection", "Robocallers"]
 
 
 class CampaignDefaults(Section):
     """What every campaign has unless it says otherwise."""
 
     active_hours: tuple[int, int] = Field(
-        description="Hours [first, end) of the day in which the campaign dials.")
+        description="Hours [first, end) of the day in which the campaign dials."
+    )
     rotate: one_of("never", "on_block", "schedule") = Field(
         description="When the operator moves to fresh numbers: never, once a number is "
-                    "blocked, or on a schedule.")
-    rotate_every_hours: float = Field(gt=0, description="Schedule of rotate = \"schedule\".")
+        "blocked, or on a schedule."
+    )
+    rotate_every_hours: float = Field(gt=0, description='Schedule of rotate = "schedule".')
     rotate_after_blocked: int = Field(
-        ge=1, description="Blocked calls in a slice before a number is dropped (on_block).")
+        ge=1, description="Blocked calls in a slice before a number is dropped (on_block)."
+    )
     targets: int = Field(ge=1, description="Size of the lead list dialled.")
     on_net_share: float = Field(
-        ge=0, le=1, description="Share of the leads who are this carrier's subscribers.")
+        ge=0, le=1, description="Share of the leads who are this carrier's subscribers."
+    )
     answer_prob: float = Field(ge=0, le=1, description="Probability that a robocall is answered.")
     duration: Distribution = Field(description="Talk time of an answered robocall (s).")
 
@@ -47,33 +50,45 @@ class Campaign(CampaignDefaults):
 
     name: str = Field(min_length=1, description="The campaign's name in tables and reports.")
     behaviour: one_of("blaster", "slow_dialer", "snowshoe") = Field(
-        description="What kind of operation it is (for the per-behaviour figures).")
+        description="What kind of operation it is (for the per-behaviour figures)."
+    )
     start_day: float = Field(ge=0, description="Day the campaign starts.")
     days: float = Field(gt=0, description="Days it runs.")
     numbers: int = Field(ge=1, le=100_000, description="Numbers in use at once.")
     calls_per_number_per_day: float = Field(
-        gt=0, description="Calls each number places per day while dialling.")
+        gt=0, description="Calls each number places per day while dialling."
+    )
 
 
 class Robocallers(Section):
     """Robocall campaigns; their numbers come from the inventory like anyone else's."""
 
     campaign: CampaignDefaults = Field(
-        description="Defaults of every [[robocallers.campaigns]] entry.")
+        description="Defaults of every [[robocallers.campaigns]] entry."
+    )
     campaigns: list[Campaign] = Field(
-        max_length=100, description="The campaigns (an array of tables).")
+        max_length=100, description="The campaigns (an array of tables)."
+    )
     aging_days: tuple[float, float] = Field(
-        description="Aging bounds [min, max] (days) of numbers a campaign dropped.")
+        description="Aging bounds [min, max] (days) of numbers a campaign dropped."
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _templated(cls, data: Any) -> Any:
         """Each campaign starts from the ``campaign`` table."""
-        if isinstance(data, dict) and isinstance(data.get("campaign"), dict) \
-                and isinstance(data.get("campaigns"), list):
-            data = {**data, "campaigns": [
-                {**data["campaign"], **c} if isinstance(c, dict) else c
-                for c in data["campaigns"]]}
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("campaign"), dict)
+            and isinstance(data.get("campaigns"), list)
+        ):
+            data = {
+                **data,
+                "campaigns": [
+                    {**data["campaign"], **c} if isinstance(c, dict) else c
+                    for c in data["campaigns"]
+                ],
+            }
         return data
 
     @field_validator("aging_days")
@@ -94,33 +109,44 @@ class Detection(Section):
 
     detector: registered(DETECTORS, "none") = Field(
         description="The detector the carrier runs on its newly assigned numbers "
-                    "(\"none\": no detection). Registered detectors: models.burst.DETECTORS.")
+        '("none": no detection). Registered detectors: models.burst.DETECTORS.'
+    )
     beside: list[str] = Field(
         description="More detectors run beside the main one, each alarming on its own "
-                    "(e.g. [\"cohort\"] against snowshoe campaigns).")
+        '(e.g. ["cohort"] against snowshoe campaigns).'
+    )
     threshold: float = Field(
-        gt=0, description="Alarm level: calls per window_seconds (see models.burst.AlarmRule).")
+        gt=0, description="Alarm level: calls per window_seconds (see models.burst.AlarmRule)."
+    )
     window_seconds: float = Field(gt=0, description="Window of the alarm level (s).")
     extra_rules: list[tuple[float, float]] = Field(
         description="More [threshold, window_seconds] rules of the per-rule detectors, each "
-                    "alarming on its own: a fine rule stops blasters, a daily one catches "
-                    "slow dialers.")
+        "alarming on its own: a fine rule stops blasters, a daily one catches "
+        "slow dialers."
+    )
     baseline_per_day: float = Field(
-        gt=0, description="The busiest legitimate rate to tolerate (calls/day): the CUSUM's "
-                          "pre-change rate and Kleinberg's base rate.")
+        gt=0,
+        description="The busiest legitimate rate to tolerate (calls/day): the CUSUM's "
+        "pre-change rate and Kleinberg's base rate.",
+    )
     detectors: dict[str, dict[str, Any]] = Field(
-        description="Each detector's own parameters, by name ([detection.detectors.<name>]).")
+        description="Each detector's own parameters, by name ([detection.detectors.<name>])."
+    )
     watch_days: float = Field(gt=0, description="Days a new number stays on the watch list.")
     quiet_days: float = Field(
-        gt=0, description="A listed number leaves the list after this many days without a call.")
+        gt=0, description="A listed number leaves the list after this many days without a call."
+    )
     purge_every_hours: float = Field(gt=0, description="How often the list is purged.")
     action: one_of("block", "limit") = Field(
         description="What a flag does: block the number's later calls, or let through at "
-                    "most limit_per_hour.")
+        "most limit_per_hour."
+    )
     limit_per_hour: float = Field(gt=0, description="Calls per hour a limited number may place.")
     false_flag_budget: float = Field(
-        gt=0, lt=1, description="False flags per legitimate new number the report's "
-                                "recommendation may cost.")
+        gt=0,
+        lt=1,
+        description="False flags per legitimate new number the report's recommendation may cost.",
+    )
 
     @field_validator("extra_rules")
     @classmethod
@@ -134,8 +160,11 @@ class Detection(Section):
     def _registered(self):
         for name in self.beside:
             if name not in DETECTORS:
-                raise ValueError(f"beside: unknown detector {name!r} (known: "
-                                 + ", ".join(DETECTORS.names()) + ")")
+                raise ValueError(
+                    f"beside: unknown detector {name!r} (known: "
+                    + ", ".join(DETECTORS.names())
+                    + ")"
+                )
         check_tables(DETECTORS, self.detectors, "detectors")
         for name in self.running():
             for rule in self.rules():
@@ -145,15 +174,19 @@ class Detection(Section):
     def running(self) -> list[str]:
         """The detectors the policy runs: the main one, then those beside it."""
         return ([] if self.detector == "none" else [self.detector]) + [
-            b for b in self.beside if b != self.detector]
+            b for b in self.beside if b != self.detector
+        ]
 
     def rules(self, scale: float = 1.0, seed: int = 0) -> list[AlarmRule]:
         """The alarm rules, thresholds times ``scale``: the main one, then the extras."""
         pairs = [(self.threshold, self.window_seconds), *self.extra_rules]
-        return [AlarmRule(th * scale, w, self.baseline_per_day, scale, seed + i)
-                for i, (th, w) in enumerate(pairs)]
+        return [
+            AlarmRule(th * scale, w, self.baseline_per_day, scale, seed + i)
+            for i, (th, w) in enumerate(pairs)
+        ]
 
     def build(self, name: str, rule: AlarmRule):
         """Detector ``name`` set to ``rule`` with its parameters from ``detectors``."""
-        return build_checked(DETECTORS, name, f"detectors.{name}", rule,
-                             **self.detectors.get(name, {}))
+        return build_checked(
+            DETECTORS, name, f"detectors.{name}", rule, **self.detectors.get(name, {})
+        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -28,10 +29,10 @@ def check_sweep(config: ExperimentConfig, merged: dict[str, Any]) -> None:
     """
     zipped = {k: v for k, v in config.sweep.items() if k.startswith(ZIP)}
     if len({len(v) for v in zipped.values()}) > 1:
-        lengths = ", ".join(f"{k[len(ZIP):]}: {len(v)}" for k, v in zipped.items())
+        lengths = ", ".join(f"{k[len(ZIP) :]}: {len(v)}" for k, v in zipped.items())
         raise ConfigError(f"sweep.zip: zipped lists differ in length ({lengths})")
     for key, values in config.sweep.items():
-        path = key[len(ZIP):] if key.startswith(ZIP) else key
+        path = key[len(ZIP) :] if key.startswith(ZIP) else key
         if not values:
             raise ConfigError(f"sweep.{key}: needs at least one value")
         if path.split(".")[0] in _UNSWEPT:
@@ -61,7 +62,7 @@ def sweep_points(config: ExperimentConfig) -> Iterator[tuple[dict[str, Any], Exp
         The configuration of this point, with an empty sweep.
     """
     grid = {k: v for k, v in config.sweep.items() if not k.startswith(ZIP)}
-    zipped = {k[len(ZIP):]: v for k, v in config.sweep.items() if k.startswith(ZIP)}
+    zipped = {k[len(ZIP) :]: v for k, v in config.sweep.items() if k.startswith(ZIP)}
     pairs = [dict(zip(zipped, values)) for values in zip(*zipped.values())] or [{}]
     base = config.to_dict()
     base["sweep"] = {}

@@ -12,13 +12,21 @@ from ..core.distributions import Distribution
 from ..core.numbering import BLOCK, area_exchange_codes, is_us_area_code
 from .base import Diurnal, Section, one_of
 
-__all__ = ["AGING_CAP_DAYS", "AGING_FLOOR_DAYS", "AreaCodes", "Inventory", "Record", "Scenario", "Spam", "SubscriberType",
-           "Subscribers"]
+__all__ = [
+    "AGING_CAP_DAYS",
+    "AGING_FLOOR_DAYS",
+    "AreaCodes",
+    "Inventory",
+    "Record",
+    "Scenario",
+    "Spam",
+    "SubscriberType",
+    "Subscribers",
+]
 
 AGING_FLOOR_DAYS = 45.0
 """FCC 18-177: a disconnected number ages at least 45 days."""
-AGING_CAP_DAYS = {"residential": 90.0, "business": 365.0, "call_centre": 365.0,
-                  "notifier": 365.0}
+AGING_CAP_DAYS = {"residential": 90.0, "business": 365.0, "call_centre": 365.0, "notifier": 365.0}
 """47 CFR 52.15(f)(1)(ii): at most 90 days residential, 365 days business."""
 
 
@@ -40,13 +48,16 @@ class Scenario(Section):
 
     days: float = Field(gt=0, le=3650, description="Simulated days of one run.")
     slice_seconds: int = Field(
-        ge=60, le=3600,
+        ge=60,
+        le=3600,
         description="Length of a traffic slice (s): calls are generated one slice at a "
-                    "time and policies act with at most one slice of lag. Must divide the "
-                    "hour (diurnal profiles are hourly).")
+        "time and policies act with at most one slice of lag. Must divide the "
+        "hour (diurnal profiles are hourly).",
+    )
     warm_start: bool = Field(
         description="Start in steady state: subscribers part-way through their tenure and "
-                    "numbers part-way through aging, as in a long-running carrier.")
+        "numbers part-way through aging, as in a long-running carrier."
+    )
 
     @field_validator("slice_seconds")
     @classmethod
@@ -60,15 +71,18 @@ class Inventory(Section):
     """The carrier's numbers: thousands-blocks in real area codes."""
 
     area_codes: AreaCodes = Field(
-        min_length=1,
-        description="Real NANP area codes (checked with the phonenumbers package).")
+        min_length=1, description="Real NANP area codes (checked with the phonenumbers package)."
+    )
     blocks_per_area_code: int = Field(
-        ge=1, le=1000,
+        ge=1,
+        le=1000,
         description="Thousands-blocks NPA-NXX-X (1,000 numbers each, the unit of US number "
-                    "pooling) per area code.")
+        "pooling) per area code.",
+    )
     assignment: one_of("random", "fifo") = Field(
         description="Which available number an arrival gets: a random one, or the one "
-                    "that rested longest (fifo).")
+        "that rested longest (fifo)."
+    )
 
     @model_validator(mode="after")
     def _fits(self):
@@ -91,7 +105,8 @@ class Record(Section):
 
     calls: bool = Field(
         description="Keep the per-call event table (large). Daily aggregates, the ledger "
-                    "and the subscribers are always written.")
+        "and the subscribers are always written."
+    )
 
 
 class SubscriberType(Section):
@@ -99,27 +114,33 @@ class SubscriberType(Section):
 
     initial: int = Field(ge=0, le=50_000_000, description="Subscribers at the start.")
     arrivals_per_day: float | Literal["steady"] = Field(
-        description="New subscribers per day, or \"steady\": the steady-state rate "
-                    "initial / mean tenure.")
+        description='New subscribers per day, or "steady": the steady-state rate '
+        "initial / mean tenure."
+    )
     tenure: Distribution = Field(description="How long a subscriber keeps the number (days).")
     calls_per_day: float = Field(ge=0, description="Outbound calls per subscriber per day.")
     rate_cv: float = Field(
-        ge=0, le=10,
+        ge=0,
+        le=10,
         description="Coefficient of variation of the subscribers' personal rate multipliers "
-                    "(gamma, mean 1).")
+        "(gamma, mean 1).",
+    )
     contacts_mean: float = Field(ge=1, description="Mean size of a subscriber's contact list.")
     on_net_share: float = Field(
-        ge=0, le=1, description="Share of contacts who are this carrier's subscribers.")
+        ge=0, le=1, description="Share of contacts who are this carrier's subscribers."
+    )
     answer_prob: float = Field(ge=0, le=1, description="Probability that a call is answered.")
     duration: Distribution = Field(description="Talk time of an answered call (s).")
     aging_days: tuple[float, float] = Field(
-        description="Legal bounds [min, max] of a disconnected number's aging (days).")
+        description="Legal bounds [min, max] of a disconnected number's aging (days)."
+    )
     port_out_share: float = Field(
-        ge=0, le=1,
-        description="Share of departures that take their number to another carrier.")
+        ge=0, le=1, description="Share of departures that take their number to another carrier."
+    )
     diurnal: Diurnal = Field(description="Hour-of-day weights of the outbound rate.")
     bursts_per_day: float = Field(
-        ge=0, description="Notification bursts per line per day (0: none).")
+        ge=0, description="Notification bursts per line per day (0: none)."
+    )
     burst_calls: int = Field(ge=0, le=100_000, description="Calls in one burst.")
     burst_minutes: float = Field(gt=0, le=1440, description="Minutes a burst is spread over.")
 
@@ -146,10 +167,12 @@ class Subscribers(Section):
     residential: SubscriberType = Field(description="Households.")
     business: SubscriberType = Field(description="Businesses.")
     call_centre: SubscriberType = Field(
-        description="Legitimate heavy callers (dialers cap at 200-450 calls a day).")
+        description="Legitimate heavy callers (dialers cap at 200-450 calls a day)."
+    )
     notifier: SubscriberType = Field(
         description="Notification senders (schools, pharmacies, clinics): few ordinary "
-                    "calls and now and then hundreds in under an hour.")
+        "calls and now and then hundreds in under an hour."
+    )
 
     def by_code(self) -> list[SubscriberType]:
         """The types in code order (see :data:`models.common.SUBSCRIBER_TYPES`)."""
@@ -160,9 +183,11 @@ class Spam(Section):
     """History-independent background spam received by every number."""
 
     calls_per_line_per_day: float = Field(
-        ge=0, description="Mean spam calls a number receives per day, whatever its state.")
+        ge=0, description="Mean spam calls a number receives per day, whatever its state."
+    )
     heterogeneity_shape: float = Field(
-        gt=0, description="Gamma shape of the numbers' spam rate multipliers (mean 1).")
+        gt=0, description="Gamma shape of the numbers' spam rate multipliers (mean 1)."
+    )
     answer_prob: float = Field(ge=0, le=1, description="Probability that spam is answered.")
     duration: Distribution = Field(description="Talk time of answered spam (s).")
     diurnal: Diurnal = Field(description="Hour-of-day weights of spam.")

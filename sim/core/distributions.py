@@ -11,7 +11,7 @@ researcher-friendly parameters (a mean, a median) onto SciPy's ``shape/loc/scale
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -154,6 +154,6 @@ class Uniform(_Dist):
 
 
 Distribution = Annotated[
-    Union[Exponential, LogNormal, Gamma, Weibull, Uniform], Field(discriminator="kind")
+    Exponential | LogNormal | Gamma | Weibull | Uniform, Field(discriminator="kind")
 ]
 """Any configured distribution, chosen by its ``kind`` key."""

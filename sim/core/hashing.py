@@ -6,8 +6,9 @@ import numpy as np
 
 __all__ = ["mix64"]
 
-_GOLDEN, _MIX1, _MIX2 = (np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9,
-                                                0x94D049BB133111EB))
+_GOLDEN, _MIX1, _MIX2 = (
+    np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:

@@ -7,14 +7,19 @@ codes (NXX) follow the NANP rules: the first digit is 2-9, the N11 service codes
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import phonenumbers
 from phonenumbers import geocoder
 
-__all__ = ["area_code_region", "area_exchange_codes", "is_us_area_code", "exchange_codes",
-           "random_external_numbers"]
+__all__ = [
+    "area_code_region",
+    "area_exchange_codes",
+    "is_us_area_code",
+    "exchange_codes",
+    "random_external_numbers",
+]
 
 BLOCK = 1000
 """Numbers per thousands-block (NPA-NXX-X), the unit of US number pooling."""
@@ -24,7 +29,7 @@ def _sample_number(npa: int) -> phonenumbers.PhoneNumber:
     return phonenumbers.parse(f"+1{npa}2345678")
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_us_area_code(npa: int) -> bool:
     """Whether ``npa`` is an assigned US geographic area code in ``phonenumbers``' metadata."""
     if not 200 <= npa <= 999:
@@ -35,7 +40,7 @@ def is_us_area_code(npa: int) -> bool:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def area_code_region(npa: int) -> str:
     """Plain-language geography of an area code, e.g. ``"New York, NY"`` for 212."""
     return geocoder.description_for_number(_sample_number(npa), "en") or "United States"
@@ -55,15 +60,21 @@ def exchange_codes() -> np.ndarray:
     return nxx[~n11 & (nxx != 555) & (nxx != 950) & (nxx != 958) & (nxx != 959) & (nxx != 976)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def area_exchange_codes(npa: int) -> np.ndarray:
     """Exchange codes of area code ``npa`` whose numbers ``phonenumbers`` accepts as valid.
 
     Newer area codes (524, 983, ...) have only part of their exchanges opened in the
     metadata; validity is decided per NPA-NXX, so one probe number per exchange suffices.
     """
-    return np.array([nxx for nxx in exchange_codes() if phonenumbers.is_valid_number(
-        phonenumbers.parse(f"+1{npa}{nxx}2345"))], dtype=np.int64)
+    return np.array(
+        [
+            nxx
+            for nxx in exchange_codes()
+            if phonenumbers.is_valid_number(phonenumbers.parse(f"+1{npa}{nxx}2345"))
+        ],
+        dtype=np.int64,
+    )
 
 
 @lru_cache(maxsize=1)

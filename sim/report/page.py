@@ -58,10 +58,14 @@ def write_report(result: ExperimentResult) -> None:
         body += ["<h2>Sweep points</h2>", table(points)]
     failed = failures(result.out)
     if failed:
-        body += ["<h2>Failed runs</h2>",
-                 "<p>These runs raised; the tables and figures below leave them out.</p>",
-                 table(pd.DataFrame(failed))]
+        body += [
+            "<h2>Failed runs</h2>",
+            "<p>These runs raised; the tables and figures below leave them out.</p>",
+            table(pd.DataFrame(failed)),
+        ]
     body += [study.section(result, labels) for study in STUDIES]
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
-            f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
+        f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>"
+    )
     write_atomic(result.out / "index.html", page)

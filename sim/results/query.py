@@ -33,7 +33,8 @@ def query(out: str | Path, sql: str) -> pd.DataFrame:
                 f"CREATE VIEW {name} AS SELECT * EXCLUDE (filename), "
                 r"CAST(regexp_extract(filename, 'p(\d+)-r\d+', 1) AS INTEGER) AS point, "
                 r"CAST(regexp_extract(filename, 'p\d+-r(\d+)', 1) AS INTEGER) AS replication "
-                f"FROM read_parquet('{pattern}', filename = true, union_by_name = true)")
+                f"FROM read_parquet('{pattern}', filename = true, union_by_name = true)"
+            )
     if (out / "metrics.parquet").exists():
         path = str(out / "metrics.parquet").replace("'", "''")
         con.execute(f"CREATE VIEW metrics AS SELECT * FROM read_parquet('{path}')")

@@ -21,8 +21,16 @@ import pandas as pd
 from ..config import ConfigError, ExperimentConfig, load_config, sweep_points
 from .run import SimResult
 
-__all__ = ["ERROR_FILE", "METRICS_FILE", "ExperimentResult", "failures", "load_runs",
-           "point_table", "reload", "run_dir"]
+__all__ = [
+    "ERROR_FILE",
+    "METRICS_FILE",
+    "ExperimentResult",
+    "failures",
+    "load_runs",
+    "point_table",
+    "reload",
+    "run_dir",
+]
 
 METRICS_FILE = "metrics.parquet"
 """Written last by a finished run, in its folder."""
@@ -37,8 +45,9 @@ def run_dir(out: Path, point: int, replication: int) -> Path:
 
 def point_table(config: ExperimentConfig) -> pd.DataFrame:
     """One row per sweep point: ``point`` and the swept parameters."""
-    return pd.DataFrame([{"point": p, **params}
-                         for p, (params, _) in enumerate(sweep_points(config))])
+    return pd.DataFrame(
+        [{"point": p, **params} for p, (params, _) in enumerate(sweep_points(config))]
+    )
 
 
 @dataclass
@@ -85,8 +94,9 @@ def reload(out: str | Path) -> ExperimentResult:
         if not (out / name).exists():
             raise ConfigError(f"{out}: no {name} (not an experiment's output folder)")
     config = load_config(out / "config.resolved.toml")
-    return ExperimentResult(config, out, pd.read_parquet(out / "metrics.parquet"),
-                            point_table(config))
+    return ExperimentResult(
+        config, out, pd.read_parquet(out / "metrics.parquet"), point_table(config)
+    )
 
 
 def failures(out: str | Path) -> list[dict]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -45,21 +45,44 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
     replication, error)."""
     folder = Path(task.folder)
     try:
-        result = simulate(task.config, folder, point=task.stream_point,
-                          replication=task.replication, progress=False)
+        result = simulate(
+            task.config,
+            folder,
+            point=task.stream_point,
+            replication=task.replication,
+            progress=False,
+        )
         found: dict[str, float] = {}
         for study in STUDIES:
             found.update(study.metrics(result, folder))
     except Exception as err:  # noqa: BLE001 -- recorded, and the other runs go on
         folder.mkdir(parents=True, exist_ok=True)
         message = f"{type(err).__name__}: {err}"
-        write_atomic(folder / ERROR_FILE, json.dumps(
-            {"point": task.point, "replication": task.replication, "error": message,
-             "traceback": traceback.format_exc()}, indent=2))
+        write_atomic(
+            folder / ERROR_FILE,
+            json.dumps(
+                {
+                    "point": task.point,
+                    "replication": task.replication,
+                    "error": message,
+                    "traceback": traceback.format_exc(),
+                },
+                indent=2,
+            ),
+        )
         return task.point, task.replication, message
-    rows = pd.DataFrame([{"point": task.point, "replication": task.replication, **task.params,
-                          "metric": metric, "value": float(value)}
-                         for metric, value in found.items()])
+    rows = pd.DataFrame(
+        [
+            {
+                "point": task.point,
+                "replication": task.replication,
+                **task.params,
+                "metric": metric,
+                "value": float(value),
+            }
+            for metric, value in found.items()
+        ]
+    )
     (folder / ERROR_FILE).unlink(missing_ok=True)
     write_atomic(folder / METRICS_FILE, parquet_bytes(rows))
     return task.point, task.replication, None
@@ -71,8 +94,9 @@ def _connect(scheduler: str):
     try:
         return Client(scheduler, timeout="5s")
     except (OSError, TimeoutError, ValueError) as err:
-        raise ConfigError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                          f"({type(err).__name__})") from None
+        raise ConfigError(
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(err).__name__})"
+        ) from None
 
 
 def check_scheduler(scheduler: str) -> None:
@@ -85,13 +109,15 @@ def _client(workers: int, scheduler: str | None):
 
     if scheduler is not None:
         return _connect(scheduler), None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     return Client(cluster), cluster
 
 
-def execute(tasks: list[Task], workers: int = 1,
-            scheduler: str | None = None) -> Iterator[tuple[int, int, str | None]]:
+def execute(
+    tasks: list[Task], workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[int, int, str | None]]:
     """Run tasks and yield (point, replication, error or None) as each finishes.
 
     Parameters

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tqdm.auto import tqdm
 
@@ -29,8 +29,7 @@ def _in_memory(config: ExperimentConfig, point: int, replication: int) -> SimRes
     return simulate(config, point=point, replication=replication, progress=False)
 
 
-def study_policies(config: ExperimentConfig, replication: int = 0,
-                   **given) -> Policies:
+def study_policies(config: ExperimentConfig, replication: int = 0, **given) -> Policies:
     """The policies every study plugs into a run of ``config`` (their training runs, if
     any, run now).
 
@@ -45,14 +44,22 @@ def study_policies(config: ExperimentConfig, replication: int = 0,
     load_plugins(config.plugins)  # a worker process may not have imported them yet
     policies = Policies()
     for study in STUDIES:
-        policies = policies.merge(study.policies(config, replication=replication,
-                                                 run_world=_in_memory, given=given))
+        policies = policies.merge(
+            study.policies(config, replication=replication, run_world=_in_memory, given=given)
+        )
     return policies
 
 
-def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: int = 0,
-             replication: int = 0, policies: Sequence[Policy] = (), aging_model=None,
-             progress: bool = True) -> SimResult:
+def simulate(
+    config: ExperimentConfig,
+    out: str | Path | None = None,
+    *,
+    point: int = 0,
+    replication: int = 0,
+    policies: Sequence[Policy] = (),
+    aging_model=None,
+    progress: bool = True,
+) -> SimResult:
     """Run the world once.
 
     Parameters
@@ -82,15 +89,22 @@ def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: 
     >>> res.daily_calls.groupby("kind").attempts.sum()              # doctest: +SKIP
     """
     plugged = study_policies(config, replication, aging_model=aging_model).merge(
-        Policies(screens=list(policies)))
+        Policies(screens=list(policies))
+    )
     names = [n for n in TABLES if n != "calls" or config.record.calls]
     recorder = Recorder(out, names)
     started = time.time()
-    bar = tqdm(total=config.scenario.days, unit="day", desc=config.name, disable=not progress,
-               leave=False)
+    bar = tqdm(
+        total=config.scenario.days, unit="day", desc=config.name, disable=not progress, leave=False
+    )
     try:
-        world = World(config, Streams(config.seed, point, replication), recorder, plugged,
-                      progress=lambda s: bar.update(s / DAY))
+        world = World(
+            config,
+            Streams(config.seed, point, replication),
+            recorder,
+            plugged,
+            progress=lambda s: bar.update(s / DAY),
+        )
         world.simulate()
         recorder.finish()
     except BaseException:
@@ -99,8 +113,12 @@ def simulate(config: ExperimentConfig, out: str | Path | None = None, *, point: 
     finally:
         bar.close()
     manifest = run_manifest(
-        config, point=point, replication=replication, runtime_s=round(time.time() - started, 3),
-        executor="serial", tables={n: t.rows for n, t in recorder.tables.items()},
+        config,
+        point=point,
+        replication=replication,
+        runtime_s=round(time.time() - started, 3),
+        executor="serial",
+        tables={n: t.rows for n, t in recorder.tables.items()},
     )
     if out is None:
         return SimResult(config, None, recorder.frames(), manifest)

@@ -24,8 +24,10 @@ def figure(fig, caption: str) -> str:
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode()
-    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def table(frame: pd.DataFrame) -> str:
@@ -35,13 +37,20 @@ def table(frame: pd.DataFrame) -> str:
 
 def ci_cells(summary: pd.DataFrame) -> list[str]:
     """``mean ± half-width`` text of each row of a :func:`models.stats.summarize` table."""
-    return [f"{m:,.4g}" if np.isnan(h) else f"{m:,.4g} ± {h:,.2g}"
-            for m, h in zip(summary["mean"], summary["ci"])]
+    return [
+        f"{m:,.4g}" if np.isnan(h) else f"{m:,.4g} ± {h:,.2g}"
+        for m, h in zip(summary["mean"], summary["ci"])
+    ]
 
 
-def ci_table(metrics: pd.DataFrame, *, rows: str | list[str] = "metric", cols: str = "point",
-             names: list[tuple[str, str]] | None = None,
-             col_labels: dict | None = None) -> pd.DataFrame:
+def ci_table(
+    metrics: pd.DataFrame,
+    *,
+    rows: str | list[str] = "metric",
+    cols: str = "point",
+    names: list[tuple[str, str]] | None = None,
+    col_labels: dict | None = None,
+) -> pd.DataFrame:
     """Mean ± 95% confidence half-width across replications, ``rows`` by ``cols``.
 
     Parameters

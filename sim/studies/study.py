@@ -19,8 +19,7 @@ class RunWorld(Protocol):
     """Runs a world in memory (a study's own training runs): ``run_world(config, point,
     replication) -> SimResult``."""
 
-    def __call__(self, config: ExperimentConfig, point: int, replication: int) -> SimResult:
-        ...
+    def __call__(self, config: ExperimentConfig, point: int, replication: int) -> SimResult: ...
 
 
 class Study:
@@ -35,8 +34,14 @@ class Study:
 
     name = "study"
 
-    def policies(self, config: ExperimentConfig, *, replication: int, run_world: RunWorld,
-                 given: dict[str, Any]) -> Policies:
+    def policies(
+        self,
+        config: ExperimentConfig,
+        *,
+        replication: int,
+        run_world: RunWorld,
+        given: dict[str, Any],
+    ) -> Policies:
         """The policies this study plugs into a run of ``config``.
 
         Parameters

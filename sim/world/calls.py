@@ -9,8 +9,9 @@ once, a :class:`PolicyContext`: an allowlist of what else a carrier knows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -51,21 +52,30 @@ class Calls:
     would_answer: np.ndarray
     talk_time: np.ndarray
 
-    def take(self, order: np.ndarray) -> "Calls":
+    def take(self, order: np.ndarray) -> Calls:
         """The calls reordered (or selected) by ``order``."""
         return Calls(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
 
-    def split(self) -> tuple["CallBatch", "CallTruth"]:
+    def split(self) -> tuple[CallBatch, CallTruth]:
         """What the network sees, fresh from origination, and the truth beside it."""
         n = len(self.t)
         batch = CallBatch(
-            t=self.t, caller=self.caller, callee=self.callee,
+            t=self.t,
+            caller=self.caller,
+            callee=self.callee,
             caller_id=self.caller_id.astype(np.int32),
             callee_id=np.asarray(self.callee_id, dtype=np.int32),
-            blocked=np.zeros(n, dtype=bool), outcome=np.zeros(n, dtype=np.int8),
-            answered=np.zeros(n, dtype=bool), duration=np.zeros(n, dtype=np.float32))
-        truth = CallTruth(kind=self.kind, campaign=self.campaign,
-                          would_answer=self.would_answer, talk_time=self.talk_time)
+            blocked=np.zeros(n, dtype=bool),
+            outcome=np.zeros(n, dtype=np.int8),
+            answered=np.zeros(n, dtype=bool),
+            duration=np.zeros(n, dtype=np.float32),
+        )
+        truth = CallTruth(
+            kind=self.kind,
+            campaign=self.campaign,
+            would_answer=self.would_answer,
+            talk_time=self.talk_time,
+        )
         return batch, truth
 
 
@@ -138,8 +148,13 @@ class PolicyContext:
         ``rng(name)``: the run's named random stream ``name``.
     """
 
-    def __init__(self, numbers: np.ndarray, subscribe: Callable, tables: dict[str, Table],
-                 rng: Callable[[str], np.random.Generator]):
+    def __init__(
+        self,
+        numbers: np.ndarray,
+        subscribe: Callable,
+        tables: dict[str, Table],
+        rng: Callable[[str], np.random.Generator],
+    ):
         self.numbers = numbers.view()
         self.numbers.flags.writeable = False
         self._subscribe = subscribe

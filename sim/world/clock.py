@@ -42,8 +42,9 @@ def gamma_multipliers(rng: np.random.Generator, cv: float, size: int) -> np.ndar
     return rng.gamma(shape, 1.0 / shape, size)
 
 
-def _advance(next_c, inv_mult, end_t, group, clock, clock_end, rate, t0, start, rng,
-             out_t, out_src):
+def _advance(
+    next_c, inv_mult, end_t, group, clock, clock_end, rate, t0, start, rng, out_t, out_src
+):
     """Emit the events of sources ``start..`` in the current slice.
 
     Parameters
@@ -134,8 +135,9 @@ class PoissonSources:
     def __len__(self) -> int:
         return len(self.cols)
 
-    def add(self, t: float, group: np.ndarray, mult: np.ndarray,
-            rng: np.random.Generator) -> np.ndarray:
+    def add(
+        self, t: float, group: np.ndarray, mult: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """Start new sources at time ``t`` (within the current slice).
 
         Returns their indices.  A multiplier of 0 makes a source that never fires.
@@ -180,8 +182,18 @@ class PoissonSources:
         c = self.cols
         while start < len(c):
             n_out, start = kernel(
-                c["next_c"], c["inv_mult"], c["end_t"], c["group"], self.clock, clock_end,
-                self.rate, self.t0, start, rng, self._out_t, self._out_src,
+                c["next_c"],
+                c["inv_mult"],
+                c["end_t"],
+                c["group"],
+                self.clock,
+                clock_end,
+                self.rate,
+                self.t0,
+                start,
+                rng,
+                self._out_t,
+                self._out_src,
             )
             times.append(self._out_t[:n_out].copy())
             sources.append(self._out_src[:n_out].copy())

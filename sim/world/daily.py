@@ -26,8 +26,11 @@ class Counters:
 
     def write(self, table: Table, day: int, subscribers: int) -> None:
         """Append the day's row to the ``daily`` table and start a new day."""
-        table.append(day=day, subscribers=subscribers,
-                     **{f.name: getattr(self, f.name) for f in fields(self)})
+        table.append(
+            day=day,
+            subscribers=subscribers,
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+        )
         for f in fields(self):
             setattr(self, f.name, 0)
 
@@ -43,8 +46,9 @@ class CallTally:
     def add(self, batch: CallBatch, truth: CallTruth) -> None:
         """Count a slice's calls."""
         k, kind = len(CALL_KINDS), truth.kind
-        by_outcome = np.bincount(kind.astype(np.int64) * len(OUTCOMES) + batch.outcome,
-                                 minlength=k * len(OUTCOMES)).reshape(k, len(OUTCOMES))
+        by_outcome = np.bincount(
+            kind.astype(np.int64) * len(OUTCOMES) + batch.outcome, minlength=k * len(OUTCOMES)
+        ).reshape(k, len(OUTCOMES))
         c = self.columns
         c["attempts"] += by_outcome.sum(axis=1)
         c["blocked"] += by_outcome[:, BLOCKED]

@@ -161,8 +161,13 @@ class Inventory:
         Numbers in each state; always sums to the inventory size.
     """
 
-    def __init__(self, numbers: np.ndarray, ledger: Table, rng: np.random.Generator,
-                 assignment: str = "random"):
+    def __init__(
+        self,
+        numbers: np.ndarray,
+        ledger: Table,
+        rng: np.random.Generator,
+        assignment: str = "random",
+    ):
         numbers = np.asarray(numbers, dtype=np.int64)
         if np.any(np.diff(numbers) <= 0):
             raise ValueError("numbers must be strictly ascending")
@@ -218,8 +223,9 @@ class Inventory:
         changed = self.changed_at[ids] > t
         return np.where(changed, self.prev_state[ids], self.state[ids])
 
-    def _move(self, t: float, ids: np.ndarray, src: int, dst: int, reason: str,
-              owner: np.ndarray) -> None:
+    def _move(
+        self, t: float, ids: np.ndarray, src: int, dst: int, reason: str, owner: np.ndarray
+    ) -> None:
         ids = np.asarray(ids, dtype=np.int32)
         if ids.size == 0:
             return
@@ -241,8 +247,13 @@ class Inventory:
         self.counts[src] -= ids.size
         self.counts[dst] += ids.size
         self.ledger.append(
-            t=t, number=self.numbers[ids], number_id=ids, from_state=src, to_state=dst,
-            reason=_REASON[reason], owner=owner,
+            t=t,
+            number=self.numbers[ids],
+            number_id=ids,
+            from_state=src,
+            to_state=dst,
+            reason=_REASON[reason],
+            owner=owner,
         )
 
     def assign(self, t: float, owners: np.ndarray, reason: str = "assign") -> np.ndarray:

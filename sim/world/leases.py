@@ -56,11 +56,35 @@ def _heap_pop(ht, hl, size):
     return size
 
 
-def _allocate(start, length, group, impression, steal, until,
-              num_group, num_lease, num_next, in_pool, free_head, free_tail, free_count,
-              retire_pending, act_head, act_tail, ht, hl, heap_size,
-              lease_number, lease_start, lease_end, lease_imp, lease_next, n_leases,
-              recent, recent_pos):
+def _allocate(
+    start,
+    length,
+    group,
+    impression,
+    steal,
+    until,
+    num_group,
+    num_lease,
+    num_next,
+    in_pool,
+    free_head,
+    free_tail,
+    free_count,
+    retire_pending,
+    act_head,
+    act_tail,
+    ht,
+    hl,
+    heap_size,
+    lease_number,
+    lease_start,
+    lease_end,
+    lease_imp,
+    lease_next,
+    n_leases,
+    recent,
+    recent_pos,
+):
     """Allocate the sessions of one step, in time order; then free leases ending by ``until``.
 
     Parameters (all arrays are updated in place)
@@ -193,12 +217,14 @@ class Pool:
 
     def _num(self, cap: int) -> None:
         old = self.__dict__.get("num_group")
-        new = {"num_group": np.zeros(cap, dtype=np.int64),
-               "num_lease": np.full(cap, -1, dtype=np.int64),
-               "num_next": np.full(cap, -1, dtype=np.int64),
-               "in_pool": np.zeros(cap, dtype=bool),
-               "recent": np.full((cap, RECENT), -1, dtype=np.int64),
-               "recent_pos": np.zeros(cap, dtype=np.int64)}
+        new = {
+            "num_group": np.zeros(cap, dtype=np.int64),
+            "num_lease": np.full(cap, -1, dtype=np.int64),
+            "num_next": np.full(cap, -1, dtype=np.int64),
+            "in_pool": np.zeros(cap, dtype=bool),
+            "recent": np.full((cap, RECENT), -1, dtype=np.int64),
+            "recent_pos": np.zeros(cap, dtype=np.int64),
+        }
         if old is not None:
             for name, arr in new.items():
                 arr[: len(getattr(self, name))] = getattr(self, name)
@@ -206,10 +232,15 @@ class Pool:
 
     def _leases(self, cap: int) -> None:
         old = self.__dict__.get("lease_number")
-        new = {"lease_number": np.zeros(cap, dtype=np.int64), "lease_start": np.zeros(cap),
-               "lease_end": np.zeros(cap), "lease_imp": np.zeros(cap, dtype=np.int64),
-               "lease_next": np.full(cap, -1, dtype=np.int64),
-               "ht": np.zeros(cap), "hl": np.zeros(cap, dtype=np.int64)}  # heap of lease ends
+        new = {
+            "lease_number": np.zeros(cap, dtype=np.int64),
+            "lease_start": np.zeros(cap),
+            "lease_end": np.zeros(cap),
+            "lease_imp": np.zeros(cap, dtype=np.int64),
+            "lease_next": np.full(cap, -1, dtype=np.int64),
+            "ht": np.zeros(cap),
+            "hl": np.zeros(cap, dtype=np.int64),
+        }  # heap of lease ends
         if old is not None:
             k = int(self.n_leases[0])
             for name, arr in new.items():
@@ -269,13 +300,34 @@ class Pool:
         if need > len(self.lease_number):
             self._leases(max(2 * len(self.lease_number), need))
         return self.kernel(
-            np.asarray(start, dtype=np.float64), np.asarray(length, dtype=np.float64),
-            np.asarray(group, dtype=np.int64), np.asarray(impression, dtype=np.int64),
-            self.steal, float(until), self.num_group, self.num_lease, self.num_next,
-            self.in_pool, self.free_head, self.free_tail, self.free_count,
-            self.retire_pending, self.act_head, self.act_tail, self.ht, self.hl,
-            self.heap_size, self.lease_number, self.lease_start, self.lease_end,
-            self.lease_imp, self.lease_next, self.n_leases, self.recent, self.recent_pos)
+            np.asarray(start, dtype=np.float64),
+            np.asarray(length, dtype=np.float64),
+            np.asarray(group, dtype=np.int64),
+            np.asarray(impression, dtype=np.int64),
+            self.steal,
+            float(until),
+            self.num_group,
+            self.num_lease,
+            self.num_next,
+            self.in_pool,
+            self.free_head,
+            self.free_tail,
+            self.free_count,
+            self.retire_pending,
+            self.act_head,
+            self.act_tail,
+            self.ht,
+            self.hl,
+            self.heap_size,
+            self.lease_number,
+            self.lease_start,
+            self.lease_end,
+            self.lease_imp,
+            self.lease_next,
+            self.n_leases,
+            self.recent,
+            self.recent_pos,
+        )
 
     def lease_at(self, numbers: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The lease holding each number at each time (-1 if none among its recent ones)."""

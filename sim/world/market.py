@@ -30,8 +30,11 @@ from .recorder import Table
 __all__ = ["Market"]
 
 LOCAL, NON_LOCAL = NUMBER_KINDS.index("local"), NUMBER_KINDS.index("non_local")
-_TOLLFREE = {"tollfree_800": (800,), "tollfree_other": (888, 877, 866, 855, 844, 833),
-             "vanity": (800,)}
+_TOLLFREE = {
+    "tollfree_800": (800,),
+    "tollfree_other": (888, 877, 866, 855, 844, 833),
+    "vanity": (800,),
+}
 
 
 class Market:
@@ -58,9 +61,17 @@ class Market:
         (``choose``, ``learn``, ``rebalance``); None: every number is of ``pool_kind``.
     """
 
-    def __init__(self, *, env: simpy.Environment, cfg: Dni, horizon: float,
-                 tables: dict[str, Table], rng: np.random.Generator, sizer=None,
-                 optimizer=None):
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        cfg: Dni,
+        horizon: float,
+        tables: dict[str, Table],
+        rng: np.random.Generator,
+        sizer=None,
+        optimizer=None,
+    ):
         self.env = env
         self.cfg = cfg
         self.horizon = horizon
@@ -69,8 +80,9 @@ class Market:
         self.step = float(cfg.step_seconds)
         self.n_areas = len(cfg.area_codes)
         self.channels = cfg.channels.by_code()
-        self.rates = np.stack([hourly_rates(c.sessions_per_day, c.diurnal)
-                               for c in self.channels])  # (channel, hour) sessions/s
+        self.rates = np.stack(
+            [hourly_rates(c.sessions_per_day, c.diurnal) for c in self.channels]
+        )  # (channel, hour) sessions/s
         self.response = np.array([[c.response[k] for k in NUMBER_KINDS] for c in self.channels])
         self.call_prob = np.array([c.call_prob for c in self.channels])
         share = np.array([s.share for s in cfg.sponsors])
@@ -84,8 +96,16 @@ class Market:
         self._others = np.setdiff1d(us_area_codes(), cfg.area_codes)
         self.sizer = sizer
         self.optimizer = optimizer
-        self.impressions = GrowingColumns({"channel": "int8", "kind": "int8", "t": "float64",
-                                           "sponsor": "int16", "called": "bool"}, 4096)
+        self.impressions = GrowingColumns(
+            {
+                "channel": "int8",
+                "kind": "int8",
+                "t": "float64",
+                "sponsor": "int16",
+                "called": "bool",
+            },
+            4096,
+        )
         self._reported = 0
         self.store: OrderedDict[tuple[int, int], int] = OrderedDict()
         self._store_t: dict[tuple[int, int], float] = {}
@@ -113,8 +133,10 @@ class Market:
 
     def free_by_kind(self) -> np.ndarray:
         """Free numbers of each kind now."""
-        return np.array([int(self.pool.free_count[self.groups_of(k)].sum())
-                         for k in range(len(NUMBER_KINDS))], dtype=np.int64)
+        return np.array(
+            [int(self.pool.free_count[self.groups_of(k)].sum()) for k in range(len(NUMBER_KINDS))],
+            dtype=np.int64,
+        )
 
     def buy(self, kind: int, k: int) -> None:
         """Buy ``k`` numbers of a kind (local ones spread over the consumer area codes)."""
@@ -143,11 +165,13 @@ class Market:
         if name in _TOLLFREE:
             npa = rng.choice(_TOLLFREE[name], k)
             nxx = rng.integers(200, 1000, k)
-            line = (rng.integers(0, 10, k) * 1111 if name == "vanity"
-                    else rng.integers(0, 10_000, k))
+            line = rng.integers(0, 10, k) * 1111 if name == "vanity" else rng.integers(0, 10_000, k)
         else:
-            npa = (np.full(k, self.cfg.area_codes[group]) if kind == LOCAL
-                   else rng.choice(self._others, k))
+            npa = (
+                np.full(k, self.cfg.area_codes[group])
+                if kind == LOCAL
+                else rng.choice(self._others, k)
+            )
             nxx = np.array([rng.choice(area_exchange_codes(int(a))) for a in npa])
             line = rng.integers(0, 10_000, k)
         return npa.astype(np.int64) * 10_000_000 + nxx * 10_000 + line
@@ -171,10 +195,15 @@ class Market:
         self._sessions(t0, t1)
         self._route(t0, t1)
         self._feedback(t1)
-        self.tables["pool"].append(t=t1, size=self.pool.size(), busy=self.pool.busy(),
-                           **{f"size_{k}": self.kind_size(i) for i, k in enumerate(NUMBER_KINDS)},
-                           store_entries=len(self.store), sessions=self.counters["sessions"],
-                           blocked=self.counters["blocked"])
+        self.tables["pool"].append(
+            t=t1,
+            size=self.pool.size(),
+            busy=self.pool.busy(),
+            **{f"size_{k}": self.kind_size(i) for i, k in enumerate(NUMBER_KINDS)},
+            store_entries=len(self.store),
+            sessions=self.counters["sessions"],
+            blocked=self.counters["blocked"],
+        )
         self.counters = dict.fromkeys(self.counters, 0)
 
     def _resize(self, t: float) -> None:
@@ -210,8 +239,7 @@ class Market:
         consumer = rng.integers(0, cfg.consumers, n)
         sponsor = rng.choice(len(self.sponsor_p), n, p=self.sponsor_p)
         shown = self._within_budget(sponsor)
-        start, channel, consumer, sponsor = (a[shown] for a in (start, channel, consumer,
-                                                                  sponsor))
+        start, channel, consumer, sponsor = (a[shown] for a in (start, channel, consumer, sponsor))
         n = len(start)
         session = cfg.session_minutes.sample(rng, n) * 60.0
         length = session + cfg.hold_minutes * 60.0
@@ -221,20 +249,33 @@ class Market:
         else:
             kind = self.optimizer.choose(self, channel, area)
         group = np.where(kind == LOCAL, area, self.n_areas + kind - 1)
-        first = self.impressions.extend(channel=channel, kind=kind, t=start, sponsor=sponsor,
-                                        called=False)
+        first = self.impressions.extend(
+            channel=channel, kind=kind, t=start, sponsor=sponsor, called=False
+        )
         ids = np.asarray(first, dtype=np.int64)
         number = self.pool.allocate(start, length, group, ids, t1)
         self.counters["blocked"] += int((number < 0).sum())
         p = self.call_prob[channel] * self.response[channel, kind]
         self.tables["impressions"].append(
-            t=start, impression=ids, consumer=consumer, area=area, channel=channel,
-            sponsor=sponsor, kind=kind, number_id=number, lease_end=start + length,
-            call_prob=p)
+            t=start,
+            impression=ids,
+            consumer=consumer,
+            area=area,
+            channel=channel,
+            sponsor=sponsor,
+            kind=kind,
+            number_id=number,
+            lease_end=start + length,
+            call_prob=p,
+        )
         known = (rng.random(n) < cfg.known_caller_share) & (number >= 0)
         if cfg.store:
-            for c, num, imp, t in zip(consumer[known].tolist(), number[known].tolist(),
-                                      ids[known].tolist(), start[known].tolist()):
+            for c, num, imp, t in zip(
+                consumer[known].tolist(),
+                number[known].tolist(),
+                ids[known].tolist(),
+                start[known].tolist(),
+            ):
                 self._remember((c, num), imp, t)
         self._draw_calls(start, session, length, consumer, sponsor, number, ids, kind, p)
 
@@ -250,16 +291,18 @@ class Market:
         np.add.at(self._spent, sponsor[ok], 1)
         return ok
 
-    def _draw_calls(self, start, session, length, consumer, sponsor, number, ids, kind,
-                    p) -> None:
+    def _draw_calls(self, start, session, length, consumer, sponsor, number, ids, kind, p) -> None:
         cfg, rng = self.cfg, self.rng
         calls = rng.random(len(start)) < p
         j = np.flatnonzero(calls)
         if len(j) == 0:
             return
         in_session = rng.random(len(j)) < cfg.in_session_share
-        t = np.where(in_session, start[j] + rng.random(len(j)) * session[j],
-                     start[j] + cfg.delay_days.sample(rng, len(j)) * DAY)
+        t = np.where(
+            in_session,
+            start[j] + rng.random(len(j)) * session[j],
+            start[j] + cfg.delay_days.sample(rng, len(j)) * DAY,
+        )
         repeats = rng.poisson(cfg.repeat_calls, len(j))
         r = np.repeat(np.arange(len(j)), repeats)
         gaps = cfg.repeat_days.sample(rng, len(r)) * DAY
@@ -280,9 +323,20 @@ class Market:
         for s in np.unique(steps):
             sel = steps == s
             i = src[sel]
-            self._queue.setdefault(int(s), []).append((
-                t_all[sel], ids[i], consumer[i], sponsor[i], number[i], kind[i],
-                start[i] + length[i], withheld[sel], repeat[sel], minutes[sel]))
+            self._queue.setdefault(int(s), []).append(
+                (
+                    t_all[sel],
+                    ids[i],
+                    consumer[i],
+                    sponsor[i],
+                    number[i],
+                    kind[i],
+                    start[i] + length[i],
+                    withheld[sel],
+                    repeat[sel],
+                    minutes[sel],
+                )
+            )
 
     # -- routing ----------------------------------------------------------------------------
     def _remember(self, key: tuple[int, int], impression: int, t: float) -> None:
@@ -311,12 +365,25 @@ class Market:
         parts = self._queue.pop(int(t0 // self.step), [])
         if not parts:
             return
-        (t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat,
-         minutes) = (np.concatenate(c) for c in zip(*parts))
+        (t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat, minutes) = (
+            np.concatenate(c) for c in zip(*parts)
+        )
         order = np.argsort(t, kind="stable")
         t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat, minutes = (
-            a[order] for a in (t, imp, consumer, sponsor, number, kind, window_end,
-                               withheld, repeat, minutes))
+            a[order]
+            for a in (
+                t,
+                imp,
+                consumer,
+                sponsor,
+                number,
+                kind,
+                window_end,
+                withheld,
+                repeat,
+                minutes,
+            )
+        )
         lease = self.pool.lease_at(number, t)
         by_lease = np.where(lease >= 0, self.pool.lease_imp[np.maximum(lease, 0)], -1)
         attributed = np.empty(len(t), dtype=np.int64)
@@ -340,10 +407,21 @@ class Market:
         outcome = np.where(attributed == imp, 0, np.where(attributed >= 0, 1, 2))
         imps["called"][attributed[attributed >= 0]] = True
         self.tables["dni_calls"].append(
-            t=t, impression=imp, consumer=consumer, withheld=withheld, number_id=number,
-            kind=kind, sponsor=sponsor, attributed=attributed, routed_sponsor=routed,
-            via=via, outcome=outcome, in_window=t < window_end, repeat=repeat,
-            minutes=minutes)
+            t=t,
+            impression=imp,
+            consumer=consumer,
+            withheld=withheld,
+            number_id=number,
+            kind=kind,
+            sponsor=sponsor,
+            attributed=attributed,
+            routed_sponsor=routed,
+            via=via,
+            outcome=outcome,
+            in_window=t < window_end,
+            repeat=repeat,
+            minutes=minutes,
+        )
 
     def _feedback(self, now: float) -> None:
         """Report impressions whose feedback window closed to the optimizer (reward: an

@@ -27,8 +27,20 @@ from .timesort import time_order
 __all__ = ["Origination", "assemble_calls", "stale_calls"]
 
 
-def _assemble_calls(subs, u, sub_line, sub_type, sub_campaign, contact_off, contact_deg,
-                    contacts, numbers, lines, spam_callers, spam_kind):
+def _assemble_calls(
+    subs,
+    u,
+    sub_line,
+    sub_type,
+    sub_campaign,
+    contact_off,
+    contact_deg,
+    contacts,
+    numbers,
+    lines,
+    spam_callers,
+    spam_kind,
+):
     """Build a slice's calls from the sources' raw events, in the order they were emitted.
 
     Emission order follows the source ids, so the look-ups into the subscriber and contact
@@ -118,10 +130,19 @@ class Origination:
         Put the calls in time order (needed when a policy or the calls table looks).
     """
 
-    def __init__(self, *, config: ExperimentConfig, population: Population, spam: Spam,
-                 residual: ResidualTraffic, inventory: Inventory,
-                 rng_calls: np.random.Generator, rng_answer: np.random.Generator,
-                 redirect_key: np.uint64, sort: bool):
+    def __init__(
+        self,
+        *,
+        config: ExperimentConfig,
+        population: Population,
+        spam: Spam,
+        residual: ResidualTraffic,
+        inventory: Inventory,
+        rng_calls: np.random.Generator,
+        rng_answer: np.random.Generator,
+        redirect_key: np.uint64,
+        sort: bool,
+    ):
         self.population = population
         self.spam = spam
         self.residual = residual
@@ -134,8 +155,9 @@ class Origination:
         campaigns = config.robocallers.campaigns
         # answer probability and talk time: by kind, and for robocalls by campaign
         spam_cfg, res = config.spam, config.residual
-        self.answer_prob = np.array([t.answer_prob for t in types]
-                                    + [0.0, spam_cfg.answer_prob, res.answer_prob])
+        self.answer_prob = np.array(
+            [t.answer_prob for t in types] + [0.0, spam_cfg.answer_prob, res.answer_prob]
+        )
         self.campaign_answer = np.array([c.answer_prob for c in campaigns] + [0.0])
         self.talk_time = [t.duration for t in types] + [None, spam_cfg.duration, res.duration]
         self.campaign_talk = [c.duration for c in campaigns]
@@ -147,8 +169,9 @@ class Origination:
         t_burst, burst_lines = pop.take_pending(t1)
         t_robo, robo_src = pop.robo_sources.emit(t1, pop.rng_robo)
         # robocall lines draw from their own stream: common random numbers across policies
-        u = np.concatenate([self.rng_calls.random(len(subs) + len(t_burst)),
-                            pop.rng_robo.random(len(t_robo))])
+        u = np.concatenate(
+            [self.rng_calls.random(len(subs) + len(t_burst)), pop.rng_robo.random(len(t_robo))]
+        )
         t_sub = np.concatenate([t_sub, t_burst, t_robo])
         subs = np.concatenate([subs, burst_lines, pop.robo_line["line"][robo_src]])
         t_spam, lines, spam_callers = self.spam.emit(t1)
@@ -156,8 +179,19 @@ class Origination:
         s = pop.subs
         numbers = self.inventory.numbers
         caller, callee, caller_id, edge, kind, campaign = assemble_calls(
-            subs, u, s["number_id"], s["type"], s["campaign"], s["contact_off"],
-            s["contact_deg"], pop.contacts["number"], numbers, lines, spam_callers, SPAM)
+            subs,
+            u,
+            s["number_id"],
+            s["type"],
+            s["campaign"],
+            s["contact_off"],
+            s["contact_deg"],
+            pop.contacts["number"],
+            numbers,
+            lines,
+            spam_callers,
+            SPAM,
+        )
         n_sub, k = len(subs), len(t_res)
         sub_ids = self._redirect(callee[:n_sub], edge[:n_sub], subs, kind[:n_sub])
         kind = np.concatenate([kind, np.full(k, RESIDUAL, dtype=np.int8)])
@@ -168,9 +202,11 @@ class Origination:
             callee=np.concatenate([callee, numbers[res_ids]]),
             caller_id=np.concatenate([caller_id, np.full(k, -1, dtype=np.int32)]),
             callee_id=np.concatenate([sub_ids, lines.astype(np.int32), res_ids]),
-            kind=kind, campaign=campaign,
+            kind=kind,
+            campaign=campaign,
             would_answer=self._would_answer(kind, campaign),
-            talk_time=self._talk_time(kind, campaign))
+            talk_time=self._talk_time(kind, campaign),
+        )
         if self.sort:
             calls = calls.take(time_order(calls.t, t0, t1))
         return calls
@@ -223,8 +259,9 @@ class Origination:
         deg = pop.subs["contact_deg"][sub].astype(np.int64)
         pick = edge[stale] - off
         others = np.maximum(deg - 1, 1)
-        h = (mix64(edge[stale].astype(np.uint64) ^ self._redirect_key)
-             % others.astype(np.uint64)).astype(np.int64)
+        h = (
+            mix64(edge[stale].astype(np.uint64) ^ self._redirect_key) % others.astype(np.uint64)
+        ).astype(np.int64)
         todo, pos = stale, np.arange(len(stale))
         for tried in range(int(deg.max()) - 1):  # each of the other contacts at most once
             keep = tried < deg[pos] - 1

@@ -7,7 +7,7 @@ they act on the batch of the slice just ended -- the lag of real analytics.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numba import njit
@@ -72,8 +72,9 @@ class Pipeline:
 
     def _route(self, batch: CallBatch) -> None:
         inv = self.inventory
-        batch.outcome = route_outcomes(batch.callee_id, batch.t, batch.blocked, inv.state,
-                                       inv.prev_state, inv.changed_at)
+        batch.outcome = route_outcomes(
+            batch.callee_id, batch.t, batch.blocked, inv.state, inv.prev_state, inv.changed_at
+        )
 
     def _terminate(self, batch: CallBatch, truth: CallTruth) -> None:
         reached = (batch.outcome == DELIVERED) | (batch.outcome == OFF_NET)

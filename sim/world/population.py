@@ -92,11 +92,25 @@ class Population:
         Start with numbers already part-way through aging.
     """
 
-    def __init__(self, *, env: simpy.Environment, horizon: float, types: list[SubscriberType],
-                 campaigns: list[Campaign], days: float, inventory: Inventory, releaser,
-                 spam, counters: Counters, exhaustion: Table, subscribers: Table,
-                 rng: np.random.Generator, rng_contacts: np.random.Generator,
-                 rng_robo: np.random.Generator, warm_start: bool):
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        horizon: float,
+        types: list[SubscriberType],
+        campaigns: list[Campaign],
+        days: float,
+        inventory: Inventory,
+        releaser,
+        spam,
+        counters: Counters,
+        exhaustion: Table,
+        subscribers: Table,
+        rng: np.random.Generator,
+        rng_contacts: np.random.Generator,
+        rng_robo: np.random.Generator,
+        warm_start: bool,
+    ):
         self.env = env
         self.horizon = horizon
         self.types = types
@@ -113,20 +127,32 @@ class Population:
         self.warm_start = warm_start
         expected = [t.initial + t.steady_arrivals_per_day * days for t in self.types]
         capacity = int(1.05 * sum(expected)) + 64  # sized up front: no regrowth copies
-        self.subs = GrowingColumns({
-            "type": "int8", "campaign": "int32", "number_id": "int32", "initial": "bool",
-            "start": "float64", "end": "float64", "end_reason": "int8", "mult": "float64",
-            "contact_off": "int64", "contact_deg": "int32",
-        }, capacity)
-        self.contacts = GrowingColumns({"number": "int64"}, int(1.05 * sum(
-            e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024)
+        self.subs = GrowingColumns(
+            {
+                "type": "int8",
+                "campaign": "int32",
+                "number_id": "int32",
+                "initial": "bool",
+                "start": "float64",
+                "end": "float64",
+                "end_reason": "int8",
+                "mult": "float64",
+                "contact_off": "int64",
+                "contact_deg": "int32",
+            },
+            capacity,
+        )
+        self.contacts = GrowingColumns(
+            {"number": "int64"},
+            int(1.05 * sum(e * t.contacts_mean for e, t in zip(expected, self.types))) + 1024,
+        )
         self._next_id = 0  # line ids are handed out with numbers, in joining order
         profiles = [hourly_rates(t.calls_per_day, t.diurnal) for t in self.types]
         self.sources = PoissonSources(np.stack(profiles), capacity)
         robo = [np.zeros(24)]  # a silent group when there are no campaigns
         for c in self.campaigns:
             active = np.zeros(24)
-            active[c.active_hours[0]:c.active_hours[1]] = 1.0
+            active[c.active_hours[0] : c.active_hours[1]] = 1.0
             robo.append(hourly_rates(c.calls_per_number_per_day, active))
         self.robo_sources = PoissonSources(np.stack(robo), 64)
         self.robo_line = GrowingColumns({"line": "int64"}, 64)
@@ -137,8 +163,9 @@ class Population:
     # -- set-up ---------------------------------------------------------------------------
     def setup(self) -> None:
         """Create the initial population, warm-start aging, start the arrival processes."""
-        numbers = [self._assign(0.0, code, spec.initial, "initial")
-                   for code, spec in enumerate(self.types)]
+        numbers = [
+            self._assign(0.0, code, spec.initial, "initial") for code, spec in enumerate(self.types)
+        ]
         for code, got in enumerate(numbers):  # contacts drawn once every type holds numbers
             self._join(0.0, code, got, initial=True)
         if self.warm_start:
@@ -180,10 +207,12 @@ class Population:
                 continue
             line = int(active[self.rng.integers(len(active))])
             times = self.env.now + np.sort(self.rng.random(spec.burst_calls)) * (
-                spec.burst_minutes * 60.0)
+                spec.burst_minutes * 60.0
+            )
             self._pending_t = np.concatenate([self._pending_t, times])
             self._pending_line = np.concatenate(
-                [self._pending_line, np.full(spec.burst_calls, line, dtype=np.int64)])
+                [self._pending_line, np.full(spec.burst_calls, line, dtype=np.int64)]
+            )
 
     def take_pending(self, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Burst calls scheduled before ``t1`` whose line was still active at their time."""
@@ -225,12 +254,23 @@ class Population:
         self._draw_contacts(self.contacts["number"][start:], spec.on_net_share)
         mult = gamma_multipliers(self.rng, spec.rate_cv, got)
         ids = self.subs.extend(
-            type=code, campaign=-1, number_id=numbers, initial=initial, start=t, end=np.nan,
-            end_reason=_ACTIVE, mult=mult, contact_off=offsets, contact_deg=deg,
+            type=code,
+            campaign=-1,
+            number_id=numbers,
+            initial=initial,
+            start=t,
+            end=np.nan,
+            end_reason=_ACTIVE,
+            mult=mult,
+            contact_off=offsets,
+            contact_deg=deg,
         )
         self.sources.add(t, np.full(got, code), mult, self.rng)
-        tenure = (spec.tenure.sample_residual(self.rng, got) if initial
-                  else spec.tenure.sample(self.rng, got)) * DAY
+        tenure = (
+            spec.tenure.sample_residual(self.rng, got)
+            if initial
+            else spec.tenure.sample(self.rng, got)
+        ) * DAY
         for j in np.flatnonzero(t + tenure < self.horizon):
             self._schedule(tenure[j], self._depart, int(ids[j]))
         return ids
@@ -241,16 +281,24 @@ class Population:
         self._draw_contacts(self.contacts["number"][start:], on_net_share)
         return start, size
 
-    def add_robocall_lines(self, t: float, campaign: int, k: int,
-                           leads: tuple[int, int]) -> np.ndarray:
+    def add_robocall_lines(
+        self, t: float, campaign: int, k: int, leads: tuple[int, int]
+    ) -> np.ndarray:
         """A campaign takes ``k`` fresh numbers at ``t``, dialling from its lead list."""
         numbers = self._assign(t, ROBOCALLER, k, "assign")
         got = len(numbers)
         if got == 0:
             return np.empty(0, dtype=np.int64)
         ids = self.subs.extend(
-            type=ROBOCALLER, campaign=campaign, number_id=numbers, initial=False, start=t,
-            end=np.nan, end_reason=_ACTIVE, mult=1.0, contact_off=leads[0],
+            type=ROBOCALLER,
+            campaign=campaign,
+            number_id=numbers,
+            initial=False,
+            start=t,
+            end=np.nan,
+            end_reason=_ACTIVE,
+            mult=1.0,
+            contact_off=leads[0],
             contact_deg=leads[1],
         )
         self.sources.add(t, np.zeros(got, dtype=np.int64), np.zeros(got), self.rng_robo)
@@ -303,10 +351,15 @@ class Population:
         else:
             s["end_reason"][line] = _DISCONNECT
             self.counters.disconnects += 1
-            departed = Departed(line, code, number, float(s["start"][line]),
-                                bool(s["initial"][line]), float(s["mult"][line]))
-            self.releaser.disconnect(t, departed,
-                                     self.rng_robo if code == ROBOCALLER else self.rng)
+            departed = Departed(
+                line,
+                code,
+                number,
+                float(s["start"][line]),
+                bool(s["initial"][line]),
+                float(s["mult"][line]),
+            )
+            self.releaser.disconnect(t, departed, self.rng_robo if code == ROBOCALLER else self.rng)
 
     # -- results --------------------------------------------------------------------------
     @property
@@ -319,8 +372,15 @@ class Population:
         """Append every line to the ``subscribers`` table."""
         s, inv = self.subs, self.inventory
         self._table.append(
-            subscriber=np.arange(len(s)), type=s["type"], campaign=s["campaign"],
-            number=inv.numbers[s["number_id"]], number_id=s["number_id"],
-            initial=s["initial"], start=s["start"], end=s["end"], end_reason=s["end_reason"],
-            rate_multiplier=s["mult"], contacts=s["contact_deg"],
+            subscriber=np.arange(len(s)),
+            type=s["type"],
+            campaign=s["campaign"],
+            number=inv.numbers[s["number_id"]],
+            number_id=s["number_id"],
+            initial=s["initial"],
+            start=s["start"],
+            end=s["end"],
+            end_reason=s["end_reason"],
+            rate_multiplier=s["mult"],
+            contacts=s["contact_deg"],
         )

@@ -25,6 +25,7 @@ from .schemas import SCHEMAS, Column
 
 __all__ = ["Recorder", "Table"]
 
+
 def _arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
     fields = []
     for col in columns:

@@ -62,8 +62,14 @@ class CarrierAgingView:
     :class:`models.aging.release.AgingView`): observable traffic and the features known at
     each disconnect, never the residual truth."""
 
-    def __init__(self, residual: ResidualTraffic, tracker: AgingTracker, bounds: np.ndarray,
-                 background: float, release_rate: float):
+    def __init__(
+        self,
+        residual: ResidualTraffic,
+        tracker: AgingTracker,
+        bounds: np.ndarray,
+        background: float,
+        release_rate: float,
+    ):
         self._residual = residual
         self._tracker = tracker
         self._bounds = bounds
@@ -93,8 +99,9 @@ class CarrierAgingView:
 
     def features(self, episodes: np.ndarray, early: bool = False) -> pd.DataFrame:
         """The features known at each disconnect (and the first days' inbound calls)."""
-        return features_frame(self._residual.episodes, episodes,
-                              self._tracker.column("early") if early else None)
+        return features_frame(
+            self._residual.episodes, episodes, self._tracker.column("early") if early else None
+        )
 
 
 class Releaser:
@@ -116,9 +123,19 @@ class Releaser:
         Background spam rate and release threshold (calls/day), for the policy's view.
     """
 
-    def __init__(self, *, env: simpy.Environment, policy: ReleasePolicy, bounds: np.ndarray,
-                 inventory: Inventory, residual: ResidualTraffic, tracker: AgingTracker,
-                 counters: Counters, background: float, release_rate: float):
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        policy: ReleasePolicy,
+        bounds: np.ndarray,
+        inventory: Inventory,
+        residual: ResidualTraffic,
+        tracker: AgingTracker,
+        counters: Counters,
+        background: float,
+        release_rate: float,
+    ):
         self.env = env
         self.policy = policy
         self.bounds = bounds
@@ -139,8 +156,7 @@ class Releaser:
         days = policy.at_disconnect(lo, hi, rng)
         if days is not None:
             days = float(np.clip(days, lo, hi))
-        self.inventory.disconnect(t, np.array([number]),
-                                  np.array([t + (days or lo) * DAY]))
+        self.inventory.disconnect(t, np.array([number]), np.array([t + (days or lo) * DAY]))
         episode = self.residual.disconnected(t, line) if code != ROBOCALLER else None
         if episode is not None:
             self.tracker.started(episode)
@@ -187,8 +203,9 @@ class Releaser:
             eps = decided.episodes
             bounds = self.bounds[res["type"][eps]]
             age = (t - res["t"][eps]) / DAY
-            days = np.clip(np.nan_to_num(decided.days, nan=np.inf),
-                           np.maximum(bounds[:, 0], age), bounds[:, 1])
+            days = np.clip(
+                np.nan_to_num(decided.days, nan=np.inf), np.maximum(bounds[:, 0], age), bounds[:, 1]
+            )
             for ep, d in zip(eps.tolist(), days.tolist()):
                 self._schedule(float(res["t"][ep]), d, int(res["number_id"][ep]), ep)
         for ep in decided.release.tolist():

@@ -36,11 +36,20 @@ CALLER_SHARE_SHAPE = 4.0
 """Gamma shape of the callers' shares of an owner's inbound rate (CV 0.5)."""
 
 EPISODE_COLUMNS = {
-    "number_id": "int32", "line": "int32", "type": "int8", "t": "float64",
-    "tenure_days": "float64", "inbound_90d": "float64", "unique_callers_90d": "float64",
-    "robocall_share": "float64", "earlier_reassignments": "int32",
-    "lam0": "float64", "alpha": "float64", "beta_days": "float64",
-    "persistent_per_day": "float64", "persistent_days": "float64",
+    "number_id": "int32",
+    "line": "int32",
+    "type": "int8",
+    "t": "float64",
+    "tenure_days": "float64",
+    "inbound_90d": "float64",
+    "unique_callers_90d": "float64",
+    "robocall_share": "float64",
+    "earlier_reassignments": "int32",
+    "lam0": "float64",
+    "alpha": "float64",
+    "beta_days": "float64",
+    "persistent_per_day": "float64",
+    "persistent_days": "float64",
 }
 
 
@@ -76,9 +85,18 @@ class ResidualTraffic:
         The ``residual`` stream.
     """
 
-    def __init__(self, *, specs: list[ResidualType], types: list[SubscriberType],
-                 background: float, spam_multiplier: np.ndarray, inventory: Inventory,
-                 slice_seconds: float, horizon: float, rng: np.random.Generator):
+    def __init__(
+        self,
+        *,
+        specs: list[ResidualType],
+        types: list[SubscriberType],
+        background: float,
+        spam_multiplier: np.ndarray,
+        inventory: Inventory,
+        slice_seconds: float,
+        horizon: float,
+        rng: np.random.Generator,
+    ):
         self.specs = specs
         self.types = types
         self.rng = rng
@@ -116,15 +134,24 @@ class ResidualTraffic:
         seen_persistent = rng.poisson(p_rate * window)
         spam = rng.poisson(self.background * float(self.spam_multiplier[number]) * window)
         inbound = seen.sum() + seen_persistent + spam
-        episode = int(self.episodes.extend(
-            number_id=number, line=line.line, type=code, t=t, tenure_days=tenure,
-            inbound_90d=inbound,
-            unique_callers_90d=np.count_nonzero(seen) + (seen_persistent > 0) + spam,
-            robocall_share=spam / inbound if inbound else 0.0,
-            earlier_reassignments=self.inventory.disconnects[number] - 1,
-            lam0=lam0, alpha=spec.stop_alpha, beta_days=spec.stop_beta_days,
-            persistent_per_day=p_rate, persistent_days=p_days,
-        )[0])
+        episode = int(
+            self.episodes.extend(
+                number_id=number,
+                line=line.line,
+                type=code,
+                t=t,
+                tenure_days=tenure,
+                inbound_90d=inbound,
+                unique_callers_90d=np.count_nonzero(seen) + (seen_persistent > 0) + spam,
+                robocall_share=spam / inbound if inbound else 0.0,
+                earlier_reassignments=self.inventory.disconnects[number] - 1,
+                lam0=lam0,
+                alpha=spec.stop_alpha,
+                beta_days=spec.stop_beta_days,
+                persistent_per_day=p_rate,
+                persistent_days=p_days,
+            )[0]
+        )
         self.episode_of[number] = episode
         self._queue_calls(t, number, np.append(rates, p_rate), np.append(stops, p_days))
         return episode
@@ -154,10 +181,12 @@ class ResidualTraffic:
         order = np.argsort(slices, kind="stable")
         times, caller, slices = times[order], caller[order], slices[order]
         cuts = np.flatnonzero(np.diff(slices)) + 1
-        for part_t, part_c, s in zip(np.split(times, cuts), np.split(caller, cuts),
-                                     slices[np.r_[0, cuts]]):
+        for part_t, part_c, s in zip(
+            np.split(times, cuts), np.split(caller, cuts), slices[np.r_[0, cuts]]
+        ):
             self._queue.setdefault(int(s), []).append(
-                (part_t, np.full(len(part_t), number, dtype=np.int32), part_c))
+                (part_t, np.full(len(part_t), number, dtype=np.int32), part_c)
+            )
 
     def take(self, t0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The queued calls of the slice starting at ``t0``: times, number ids, callers."""

@@ -48,8 +48,14 @@ class Robocallers:
         Who holds each number (to find a blocked call's line).
     """
 
-    def __init__(self, *, env: simpy.Environment, campaigns: list[Campaign],
-                 population: Population, inventory: Inventory):
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        campaigns: list[Campaign],
+        population: Population,
+        inventory: Inventory,
+    ):
         self.env = env
         self.population = population
         self.inventory = inventory
@@ -108,6 +114,10 @@ class Robocallers:
                 continue
             c = int(self.population.subs["campaign"][line])
             spec = self.campaigns[c]
-            if (spec.rotate == "on_block" and self._running[c] and line in self.active[c]
-                    and blocked >= spec.rotate_after_blocked):
+            if (
+                spec.rotate == "on_block"
+                and self._running[c]
+                and line in self.active[c]
+                and blocked >= spec.rotate_after_blocked
+            ):
                 self._replace(c, line)

@@ -11,10 +11,29 @@ from dataclasses import dataclass
 
 from models.common import CHANNELS, NUMBER_KINDS, SUBSCRIBER_TYPES
 
-__all__ = ["AGING", "ASSIGNED", "AVAILABLE", "BLOCKED", "CALL_KINDS", "Column", "DELIVERED",
-           "DNI_OUTCOMES", "DNI_VIA", "END_REASONS", "LINE_TYPES", "OFF_NET", "OUTCOMES",
-           "PORTED_OUT", "REASONS", "RESIDUAL", "ROBOCALLER", "SCHEMAS", "SPAM", "STATES",
-           "VACANT"]
+__all__ = [
+    "AGING",
+    "ASSIGNED",
+    "AVAILABLE",
+    "BLOCKED",
+    "CALL_KINDS",
+    "Column",
+    "DELIVERED",
+    "DNI_OUTCOMES",
+    "DNI_VIA",
+    "END_REASONS",
+    "LINE_TYPES",
+    "OFF_NET",
+    "OUTCOMES",
+    "PORTED_OUT",
+    "REASONS",
+    "RESIDUAL",
+    "ROBOCALLER",
+    "SCHEMAS",
+    "SPAM",
+    "STATES",
+    "VACANT",
+]
 
 STATES = ("available", "assigned", "aging", "ported_out")
 """Inventory states, in the order of their integer codes."""

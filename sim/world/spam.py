@@ -33,7 +33,8 @@ class Spam:
     def __init__(self, cfg: SpamConfig, n: int, rng: np.random.Generator):
         self.rng = rng
         self.sources = PoissonSources(
-            hourly_rates(cfg.calls_per_line_per_day, cfg.diurnal)[None], capacity=n)
+            hourly_rates(cfg.calls_per_line_per_day, cfg.diurnal)[None], capacity=n
+        )
         self.multiplier = gamma_multipliers(rng, 1 / np.sqrt(cfg.heterogeneity_shape), n)
         self.sources.add(0.0, np.zeros(n, dtype=np.int64), self.multiplier, rng)
 

@@ -76,8 +76,15 @@ class AgingTracker:
         ``threshold_status``, ``episodes``, ``crossings`` and ``early_inbound``.
     """
 
-    def __init__(self, *, cfg: Aging, background: float, inventory: Inventory,
-                 residual: ResidualTraffic, tables: dict[str, Table]):
+    def __init__(
+        self,
+        *,
+        cfg: Aging,
+        background: float,
+        inventory: Inventory,
+        residual: ResidualTraffic,
+        tables: dict[str, Table],
+    ):
         self.inventory = inventory
         self.residual = residual
         self.tables = tables
@@ -91,13 +98,19 @@ class AgingTracker:
         self.early_days = cfg.early_days
         k, w = len(self.thresholds), self.window
         self._ep = _Grown(
-            ring=((w,), np.int32, 0), trailing=((), np.int64, 0),
-            obs_ring=((w,), np.int32, 0), obs_trailing=((), np.int64, 0),
+            ring=((w,), np.int32, 0),
+            trailing=((), np.int64, 0),
+            obs_ring=((w,), np.int32, 0),
+            obs_trailing=((), np.int64, 0),
             early=((self.early_days,), np.int32, 0),
-            above=((k,), bool, True), first=((k,), np.float64, np.nan),
-            stable=((k,), np.float64, np.nan), release_t=((), np.float64, np.nan),
-            reassign_t=((), np.float64, np.nan), harm=((), np.int64, 0),
-            harm_all=((), np.int64, 0), false_clean=((), bool, False),
+            above=((k,), bool, True),
+            first=((k,), np.float64, np.nan),
+            stable=((k,), np.float64, np.nan),
+            release_t=((), np.float64, np.nan),
+            reassign_t=((), np.float64, np.nan),
+            harm=((), np.int64, 0),
+            harm_all=((), np.int64, 0),
+            false_clean=((), bool, False),
         )
         n = len(inventory)
         self._res_today = np.zeros(n, dtype=np.int32)
@@ -165,8 +178,10 @@ class AgingTracker:
         latest = res.episode_of[number] == np.arange(n)
         today = np.where(latest, self._res_today[number], 0)
         seen = np.where(latest, self._obs_today[number], 0)
-        for ring, trailing, counts in (("ring", "trailing", today), ("obs_ring", "obs_trailing",
-                                                                     seen)):
+        for ring, trailing, counts in (
+            ("ring", "trailing", today),
+            ("obs_ring", "obs_trailing", seen),
+        ):
             a[trailing][:n] += counts - a[ring][row, :n]
             a[ring][row, :n] = counts
         age = (t - res.episodes["t"]) / DAY
@@ -189,8 +204,12 @@ class AgingTracker:
         if len(changed_k):
             eps = ready[changed_j]
             self.tables["threshold_status"].append(
-                t=t, episode=eps, number_id=number[eps], threshold=self.multiples[changed_k],
-                below=below[changed_k, changed_j], state=self.inventory.state[number[eps]],
+                t=t,
+                episode=eps,
+                number_id=number[eps],
+                threshold=self.multiples[changed_k],
+                below=below[changed_k, changed_j],
+                state=self.inventory.state[number[eps]],
             )
         rel = a["release_t"][ready]
         recent = (t > rel) & (t - rel <= self.false_clean_days * DAY)
@@ -205,8 +224,7 @@ class AgingTracker:
         """Which of these episodes' numbers are still aging under that episode."""
         res = self.residual
         number = res.episodes["number_id"][episodes]
-        return (self.inventory.state[number] == AGING) & (
-            res.episode_of[number] == episodes)
+        return (self.inventory.state[number] == AGING) & (res.episode_of[number] == episodes)
 
     def write_tables(self) -> None:
         """Append every episode to ``episodes``, ``crossings`` and ``early_inbound``."""
@@ -216,16 +234,23 @@ class AgingTracker:
         ep = np.arange(n)
         rec = self.tables
         rec["episodes"].append(
-            episode=ep, number=self.inventory.numbers[cols["number_id"]],
-            **{name: cols[name] for name in cols.names}, release_t=a["release_t"],
-            reassign_t=a["reassign_t"], harm_calls=a["harm"], harm_calls_all=a["harm_all"],
+            episode=ep,
+            number=self.inventory.numbers[cols["number_id"]],
+            **{name: cols[name] for name in cols.names},
+            release_t=a["release_t"],
+            reassign_t=a["reassign_t"],
+            harm_calls=a["harm"],
+            harm_calls_all=a["harm_all"],
             false_clean=a["false_clean"],
         )
         k = len(self.multiples)
         rec["crossings"].append(
-            episode=np.tile(ep, k), threshold=np.repeat(self.multiples, n),
-            first_days=a["first"].ravel(), stable_days=a["stable"].ravel(),
+            episode=np.tile(ep, k),
+            threshold=np.repeat(self.multiples, n),
+            first_days=a["first"].ravel(),
+            stable_days=a["stable"].ravel(),
         )
         d = self.early_days
         rec["early_inbound"].append(
-            episode=np.tile(ep, d), day=np.repeat(np.arange(d), n), calls=a["early"].ravel())
+            episode=np.tile(ep, d), day=np.repeat(np.arange(d), n), calls=a["early"].ravel()
+        )

@@ -8,7 +8,7 @@ writes the daily tables and tells the components that act once a day.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import simpy
 
@@ -53,12 +53,22 @@ class Traffic:
         Called with the simulated seconds of each finished slice.
     """
 
-    def __init__(self, *, env: simpy.Environment, horizon: float, slice_seconds: float,
-                 origination: Origination, pipeline: Pipeline, inventory: Inventory,
-                 counters: Counters, active: Callable[[], int], tables: dict[str, Table],
-                 watchers: list[Callable[[CallBatch, CallTruth], None]],
-                 daily: list[Callable[[float], None]],
-                 progress: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        *,
+        env: simpy.Environment,
+        horizon: float,
+        slice_seconds: float,
+        origination: Origination,
+        pipeline: Pipeline,
+        inventory: Inventory,
+        counters: Counters,
+        active: Callable[[], int],
+        tables: dict[str, Table],
+        watchers: list[Callable[[CallBatch, CallTruth], None]],
+        daily: list[Callable[[float], None]],
+        progress: Callable[[float], None] | None = None,
+    ):
         self.env = env
         self.horizon = horizon
         self.slice_seconds = slice_seconds
@@ -81,8 +91,7 @@ class Traffic:
             yield self.env.timeout(t1 - t0)
             self._slice(t0, t1)
             counts = self.inventory.counts
-            self.tables["states"].append(
-                t=t1, **{name: counts[i] for i, name in enumerate(STATES)})
+            self.tables["states"].append(t=t1, **{name: counts[i] for i, name in enumerate(STATES)})
             if t1 % DAY == 0 or t1 >= self.horizon:
                 self._end_day(int((t1 - 1e-9) // DAY))
                 for action in self.daily:
@@ -98,9 +107,16 @@ class Traffic:
             watcher(batch, truth)
         if "calls" in self.tables:
             self.tables["calls"].append(
-                t=batch.t, caller=batch.caller, callee=batch.callee, caller_id=batch.caller_id,
-                callee_id=batch.callee_id, outcome=batch.outcome, answered=batch.answered,
-                duration=batch.duration, kind=truth.kind, campaign=truth.campaign,
+                t=batch.t,
+                caller=batch.caller,
+                callee=batch.callee,
+                caller_id=batch.caller_id,
+                callee_id=batch.callee_id,
+                outcome=batch.outcome,
+                answered=batch.answered,
+                duration=batch.duration,
+                kind=truth.kind,
+                campaign=truth.campaign,
             )
         self.tally.add(batch, truth)
 

@@ -70,7 +70,8 @@ class Policies:
             screens=[*self.screens, *other.screens],
             release=self.release if self.release is not None else other.release,
             sizer=self.sizer if self.sizer is not None else other.sizer,
-            composer=self.composer if self.composer is not None else other.composer)
+            composer=self.composer if self.composer is not None else other.composer,
+        )
 
 
 def _connected(owner: str, **collaborators: Any) -> None:
@@ -102,21 +103,30 @@ class World(simpy.Environment):
         End of the run (s).
     """
 
-    def __init__(self, config: ExperimentConfig, streams: Streams, recorder: Recorder,
-                 policies: Policies, progress: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        config: ExperimentConfig,
+        streams: Streams,
+        recorder: Recorder,
+        policies: Policies,
+        progress: Callable[[float], None] | None = None,
+    ):
         super().__init__()
-        _connected("World", config=config, streams=streams, recorder=recorder,
-                   policies=policies)
+        _connected("World", config=config, streams=streams, recorder=recorder, policies=policies)
         self.config = config
         self.horizon = config.scenario.days * DAY
         rng = streams.get
         tables = recorder.tables
         inv = config.inventory
-        self.inventory = Inventory(make_numbers(inv.area_codes, inv.blocks_per_area_code,
-                                                rng("inventory")),
-                                   recorder["ledger"], rng("assignment"), inv.assignment)
-        context = PolicyContext(self.inventory.numbers, self.inventory.listeners.append,
-                                tables, rng)
+        self.inventory = Inventory(
+            make_numbers(inv.area_codes, inv.blocks_per_area_code, rng("inventory")),
+            recorder["ledger"],
+            rng("assignment"),
+            inv.assignment,
+        )
+        context = PolicyContext(
+            self.inventory.numbers, self.inventory.listeners.append, tables, rng
+        )
         for policy in policies.screens:
             attach = getattr(policy, "attach", None)
             if attach is not None:
@@ -126,49 +136,95 @@ class World(simpy.Environment):
         self.spam = Spam(config.spam, len(self.inventory), rng("spam"))
         types = config.subscribers.by_code()
         self.residual = ResidualTraffic(
-            specs=config.residual.by_code(), types=types, background=background,
-            spam_multiplier=self.spam.multiplier, inventory=self.inventory,
-            slice_seconds=config.scenario.slice_seconds, horizon=self.horizon,
-            rng=rng("residual"))
-        self.tracker = AgingTracker(cfg=config.aging, background=background,
-                                    inventory=self.inventory, residual=self.residual,
-                                    tables=tables)
+            specs=config.residual.by_code(),
+            types=types,
+            background=background,
+            spam_multiplier=self.spam.multiplier,
+            inventory=self.inventory,
+            slice_seconds=config.scenario.slice_seconds,
+            horizon=self.horizon,
+            rng=rng("residual"),
+        )
+        self.tracker = AgingTracker(
+            cfg=config.aging,
+            background=background,
+            inventory=self.inventory,
+            residual=self.residual,
+            tables=tables,
+        )
         bounds = np.array([t.aging_days for t in types] + [config.robocallers.aging_days])
         self.releaser = Releaser(
-            env=self, policy=policies.release or Drawn(), bounds=bounds,
-            inventory=self.inventory, residual=self.residual, tracker=self.tracker,
-            counters=counters, background=background,
-            release_rate=config.aging.release.threshold * background)
+            env=self,
+            policy=policies.release or Drawn(),
+            bounds=bounds,
+            inventory=self.inventory,
+            residual=self.residual,
+            tracker=self.tracker,
+            counters=counters,
+            background=background,
+            release_rate=config.aging.release.threshold * background,
+        )
         self.population = Population(
-            env=self, horizon=self.horizon, types=types,
-            campaigns=config.robocallers.campaigns, days=config.scenario.days,
-            inventory=self.inventory, releaser=self.releaser, spam=self.spam,
-            counters=counters, exhaustion=recorder["exhaustion"],
-            subscribers=recorder["subscribers"], rng=rng("subscribers"),
-            rng_contacts=rng("contacts"), rng_robo=rng("robocallers"),
-            warm_start=config.scenario.warm_start)
-        self.robocallers = Robocallers(env=self, campaigns=config.robocallers.campaigns,
-                                       population=self.population, inventory=self.inventory)
+            env=self,
+            horizon=self.horizon,
+            types=types,
+            campaigns=config.robocallers.campaigns,
+            days=config.scenario.days,
+            inventory=self.inventory,
+            releaser=self.releaser,
+            spam=self.spam,
+            counters=counters,
+            exhaustion=recorder["exhaustion"],
+            subscribers=recorder["subscribers"],
+            rng=rng("subscribers"),
+            rng_contacts=rng("contacts"),
+            rng_robo=rng("robocallers"),
+            warm_start=config.scenario.warm_start,
+        )
+        self.robocallers = Robocallers(
+            env=self,
+            campaigns=config.robocallers.campaigns,
+            population=self.population,
+            inventory=self.inventory,
+        )
         self.market = None
         if config.dni.enabled:
-            self.market = Market(env=self, cfg=config.dni, horizon=self.horizon, tables=tables,
-                                 rng=rng("dni"), sizer=policies.sizer,
-                                 optimizer=policies.composer)
+            self.market = Market(
+                env=self,
+                cfg=config.dni,
+                horizon=self.horizon,
+                tables=tables,
+                rng=rng("dni"),
+                sizer=policies.sizer,
+                optimizer=policies.composer,
+            )
         # Rows are put in time order only when someone looks at them; values never depend
         # on the order, because all per-call randomness is drawn in emission order.
         origination = Origination(
-            config=config, population=self.population, spam=self.spam,
-            residual=self.residual, inventory=self.inventory, rng_calls=rng("calls"),
+            config=config,
+            population=self.population,
+            spam=self.spam,
+            residual=self.residual,
+            inventory=self.inventory,
+            rng_calls=rng("calls"),
             rng_answer=rng("answer"),
             redirect_key=np.uint64(rng("redirect").integers(2**63)),
-            sort=bool(policies.screens) or "calls" in recorder)
+            sort=bool(policies.screens) or "calls" in recorder,
+        )
         self.traffic = Traffic(
-            env=self, horizon=self.horizon, slice_seconds=config.scenario.slice_seconds,
-            origination=origination, pipeline=Pipeline(self.inventory, policies.screens),
-            inventory=self.inventory, counters=counters,
-            active=lambda: self.population.active, tables=tables,
+            env=self,
+            horizon=self.horizon,
+            slice_seconds=config.scenario.slice_seconds,
+            origination=origination,
+            pipeline=Pipeline(self.inventory, policies.screens),
+            inventory=self.inventory,
+            counters=counters,
+            active=lambda: self.population.active,
+            tables=tables,
             watchers=[self.tracker.count, self.robocallers.after_slice],
-            daily=[self.tracker.end_day, self.releaser.end_day], progress=progress)
+            daily=[self.tracker.end_day, self.releaser.end_day],
+            progress=progress,
+        )
 
     def setup(self) -> None:
         """The initial state and the SimPy processes of every component."""

@@ -26,6 +26,7 @@ from .kernels import linucb_fill, ucb_fill
 from .policies import UCB1, EpsilonGreedy, Fixed, ThompsonSampling, Uniform
 from .linucb import LinUCB
 from .oracle import Oracle
+
 # isort: on
 from .play import (
     Play,

@@ -74,8 +74,9 @@ def _check_nonneg(value: Any, name: str, allow_zero: bool = True) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     if not (np.isfinite(v) and (v >= 0 if allow_zero else v > 0)):
-        raise ValueError(f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value!r}"
+        )
     return v
 
 
@@ -137,7 +138,7 @@ class Policy:
     """Consumer features the policy uses (0: it ignores ``features``)."""
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext, **params: Any) -> Policy:
+    def from_context(cls, ctx: CompositionContext, *args: Any, **params: Any) -> Policy:
         """The policy with its parameters (its table in the config); ``ctx`` is for
         policies that need to know the world (the oracle)."""
         return cls(**params)
@@ -161,8 +162,12 @@ class Policy:
         return self
 
     # -- the interface ------------------------------------------------------------------------
-    def select(self, context: int | np.integer | str, rng: np.random.Generator,
-               features: npt.ArrayLike | None = None) -> int:
+    def select(
+        self,
+        context: int | np.integer | str,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> int:
         """The kind of number to show for one impression in ``context`` (a channel index
         or name), as :meth:`select_many` for a batch of one."""
         if isinstance(context, str):
@@ -170,8 +175,12 @@ class Policy:
         f = None if features is None else np.asarray(features, dtype=np.float64)[None, :]
         return int(self.select_many(np.array([context]), rng, f)[0])
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """The kind of number to show for each impression of a batch.
 
         Parameters
@@ -193,8 +202,13 @@ class Policy:
             return np.zeros(0, dtype=np.int64)
         return _argmax_random(self._scores(contexts, features, rng), rng).astype(np.int64)
 
-    def update(self, contexts: npt.ArrayLike, arms: npt.ArrayLike, rewards: npt.ArrayLike,
-               features: npt.ArrayLike | None = None) -> Self:
+    def update(
+        self,
+        contexts: npt.ArrayLike,
+        arms: npt.ArrayLike,
+        rewards: npt.ArrayLike,
+        features: npt.ArrayLike | None = None,
+    ) -> Self:
         """Learn from observed outcomes, in any batches and any order, as late as they come.
 
         Parameters
@@ -227,8 +241,9 @@ class Policy:
         self._learn(contexts, arms, rewards, features)
         return self
 
-    def estimates(self, contexts: npt.ArrayLike,
-                  features: npt.ArrayLike | None = None) -> np.ndarray:
+    def estimates(
+        self, contexts: npt.ArrayLike, features: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """Current estimate of each kind's call probability for each impression.
 
         The default is the posterior mean under a uniform prior,
@@ -242,8 +257,9 @@ class Policy:
         contexts, _ = self._check_batch(contexts, features)
         return ((self.wins_ + 1.0) / (self.pulls_ + 2.0))[contexts]
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Share of each kind of number the policy wants in ``context``'s pool.
 
         The share of impressions it expects to give each kind; the default (index
@@ -265,16 +281,18 @@ class Policy:
         if isinstance(context, str):
             context = channel_index(context)
         if not (isinstance(context, (int, np.integer)) and 0 <= context < self.n_contexts_):
-            raise ValueError(f"context must be an index in [0, {self.n_contexts_}), "
-                             f"got {context!r}")
+            raise ValueError(
+                f"context must be an index in [0, {self.n_contexts_}), got {context!r}"
+            )
         return int(context)
 
     def _check_reset(self) -> None:
         if not hasattr(self, "pulls_"):
             raise RuntimeError(f"{type(self).__name__}: call reset(n_contexts, n_arms) first")
 
-    def _check_batch(self, contexts: npt.ArrayLike, features: npt.ArrayLike | None
-                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _check_batch(
+        self, contexts: npt.ArrayLike, features: npt.ArrayLike | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         self._check_reset()
         contexts = _check_index_array(contexts, self.n_contexts_, "contexts")
         if self.n_features == 0:
@@ -283,8 +301,10 @@ class Policy:
             raise ValueError(f"features is required ({self.n_features} per impression)")
         features = np.asarray(features, dtype=np.float64)
         if features.shape != (len(contexts), self.n_features):
-            raise ValueError(f"features must have shape ({len(contexts)}, {self.n_features}),"
-                             f" got {features.shape}")
+            raise ValueError(
+                f"features must have shape ({len(contexts)}, {self.n_features}),"
+                f" got {features.shape}"
+            )
         if not np.all(np.isfinite(features)):
             raise ValueError("features must be finite")
         return contexts, features
@@ -292,21 +312,28 @@ class Policy:
     def _allocate(self) -> None:
         pass
 
-    def _learn(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray,
-               features: np.ndarray | None) -> None:
+    def _learn(
+        self,
+        contexts: np.ndarray,
+        arms: np.ndarray,
+        rewards: np.ndarray,
+        features: np.ndarray | None,
+    ) -> None:
         pass
 
-    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
-                rng: np.random.Generator) -> np.ndarray:
+    def _scores(
+        self, contexts: np.ndarray, features: np.ndarray | None, rng: np.random.Generator
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                           if not k.endswith("_") and not k.startswith("_"))
+        params = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.endswith("_") and not k.startswith("_")
+        )
         return f"{type(self).__name__}({params})"
 
 
-OPTIMIZERS: Registry[Policy] = Registry("composition optimizer", factory="from_context",
-                                      context=1)
+OPTIMIZERS: Registry[Policy] = Registry("composition optimizer", factory="from_context", context=1)
 """Composition optimizers by config name (``dni.optimizer``)."""
-

@@ -12,8 +12,9 @@ __all__ = ["linucb_fill", "ucb_fill"]
 
 
 # -- batch kernels ----------------------------------------------------------------------------
-def _ucb_fill(contexts: np.ndarray, wins: np.ndarray, pulls: np.ndarray, c_explore: float,
-              tuned: bool) -> np.ndarray:
+def _ucb_fill(
+    contexts: np.ndarray, wins: np.ndarray, pulls: np.ndarray, c_explore: float, tuned: bool
+) -> np.ndarray:
     """Decide a batch with UCB1, one impression after the other, counting the impressions
     already given to each arm in this batch as pulls whose outcome is not known yet
     ("hallucinated" pulls: the means stay, the counts ``n`` and ``N`` grow, so the
@@ -73,8 +74,7 @@ def _ucb_fill(contexts: np.ndarray, wins: np.ndarray, pulls: np.ndarray, c_explo
 ucb_fill = njit(cache=True, nogil=True)(_ucb_fill)
 
 
-def _linucb_fill(x: np.ndarray, theta: np.ndarray, ainv: np.ndarray,
-                 alpha: float) -> np.ndarray:
+def _linucb_fill(x: np.ndarray, theta: np.ndarray, ainv: np.ndarray, alpha: float) -> np.ndarray:
     """LinUCB's decisions for a batch with hallucinated pulls (GP-BUCB's rule for a
     linear model): after impression ``i`` goes to arm ``a``, ``A_a^-1`` is updated for
     ``x_i`` by Sherman--Morrison (the mean ``theta`` is not), so the next impressions

@@ -52,8 +52,9 @@ class LinUCB(Policy):
         scored with the same ``A^-1``, ties broken at random).
     """
 
-    def __init__(self, alpha: float = 0.3, ridge: float = 1.0, n_features: int = 0,
-                 batch_aware: bool = True) -> None:
+    def __init__(
+        self, alpha: float = 0.3, ridge: float = 1.0, n_features: int = 0, batch_aware: bool = True
+    ) -> None:
         self.alpha = _check_nonneg(alpha, "alpha")
         self.ridge = _check_nonneg(ridge, "ridge", allow_zero=False)
         if isinstance(n_features, bool) or int(n_features) != n_features or n_features < 0:
@@ -71,11 +72,16 @@ class LinUCB(Policy):
         x = np.zeros((len(contexts), self.n_contexts_ + self.n_features))
         x[np.arange(len(contexts)), contexts] = 1.0
         if self.n_features:
-            x[:, self.n_contexts_:] = features
+            x[:, self.n_contexts_ :] = features
         return x
 
-    def _learn(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray,
-               features: np.ndarray | None) -> None:
+    def _learn(
+        self,
+        contexts: np.ndarray,
+        arms: np.ndarray,
+        rewards: np.ndarray,
+        features: np.ndarray | None,
+    ) -> None:
         x = self._design(contexts, features)
         for a in np.unique(arms):
             rows = arms == a
@@ -100,8 +106,9 @@ class LinUCB(Policy):
         self._refresh()
         return self._theta
 
-    def _mean_var(self, contexts: np.ndarray,
-                  features: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _mean_var(
+        self, contexts: np.ndarray, features: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         self._refresh()
         if self.n_features == 0:
             return self._mean_table[contexts], self._var_table[contexts]
@@ -110,23 +117,30 @@ class LinUCB(Policy):
         var = np.einsum("bi,kij,bj->bk", x, self._Ainv, x)
         return mean, np.maximum(var, 0.0)
 
-    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
-                rng: np.random.Generator) -> np.ndarray:
+    def _scores(
+        self, contexts: np.ndarray, features: np.ndarray | None, rng: np.random.Generator
+    ) -> np.ndarray:
         mean, var = self._mean_var(contexts, features)
         return mean + self.alpha * np.sqrt(var)
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """The arm of highest upper bound per impression (see the class docstring)."""
         if not self.batch_aware:
             return super().select_many(contexts, rng, features)
         contexts, features = self._check_batch(contexts, features)
         self._refresh()
-        return linucb_fill(self._design(contexts, features), self._theta, self._Ainv.copy(),
-                           self.alpha)
+        return linucb_fill(
+            self._design(contexts, features), self._theta, self._Ainv.copy(), self.alpha
+        )
 
-    def estimates(self, contexts: npt.ArrayLike,
-                  features: npt.ArrayLike | None = None) -> np.ndarray:
+    def estimates(
+        self, contexts: npt.ArrayLike, features: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """Ridge predictions ``x' theta_a``, shape ``(B, n_arms)``."""
         contexts, features = self._check_batch(contexts, features)
         return self._mean_var(contexts, features)[0]

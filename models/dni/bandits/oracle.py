@@ -28,23 +28,25 @@ class Oracle(Policy):
         Consumer features passed to a callable ``response``.
     """
 
-    def __init__(self, response: npt.ArrayLike | Callable[..., npt.ArrayLike],
-                 n_features: int = 0) -> None:
+    def __init__(
+        self, response: npt.ArrayLike | Callable[..., npt.ArrayLike], n_features: int = 0
+    ) -> None:
         self.response: np.ndarray | Callable[..., npt.ArrayLike]
         if callable(response):
             self.response = response
         else:
             r = np.asarray(response, dtype=np.float64)
             if r.ndim != 2 or not (np.all(r >= 0) and np.all(r <= 1)):
-                raise ValueError("response must be a 2-D array of probabilities in [0, 1] "
-                                 "or a callable")
+                raise ValueError(
+                    "response must be a 2-D array of probabilities in [0, 1] or a callable"
+                )
             self.response = r
         if int(n_features) != n_features or n_features < 0:
             raise ValueError(f"n_features must be an integer >= 0, got {n_features!r}")
         self.n_features = int(n_features)
 
     @classmethod
-    def from_context(cls, ctx: CompositionContext) -> Oracle:  # type: ignore[override]
+    def from_context(cls, ctx: CompositionContext) -> Oracle:
         """The oracle of the world's true response (``ctx.truth``)."""
         return cls(np.minimum(ctx.truth, 1.0))
 
@@ -61,25 +63,32 @@ class Oracle(Policy):
             n_arms = len(NUMBER_KINDS) if n_arms is None else n_arms
         return super().reset(n_contexts, n_arms)
 
-    def estimates(self, contexts: npt.ArrayLike,
-                  features: npt.ArrayLike | None = None) -> np.ndarray:
+    def estimates(
+        self, contexts: npt.ArrayLike, features: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """The true probabilities, ``(B, n_arms)``."""
         contexts, features = self._check_batch(contexts, features)
         if isinstance(self.response, np.ndarray):
             return self.response[contexts]
         p = np.asarray(self.response(contexts, features), dtype=np.float64)
         if p.shape != (len(contexts), self.n_arms_):
-            raise ValueError(f"response returned shape {p.shape}, "
-                             f"expected ({len(contexts)}, {self.n_arms_})")
+            raise ValueError(
+                f"response returned shape {p.shape}, expected ({len(contexts)}, {self.n_arms_})"
+            )
         return p
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """The kind with the highest true probability (the first of exact ties)."""
         return np.argmax(self.estimates(contexts, features), axis=1).astype(np.int64)
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """All numbers of the best kind (needs a table ``response``)."""
         c = self._check_context(context)
         if not isinstance(self.response, np.ndarray):

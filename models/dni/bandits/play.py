@@ -13,18 +13,28 @@ import numpy.typing as npt
 from ...common import CHANNELS
 from .base import Policy, channel_index
 
-__all__ = ["Play", "cumulative_regret", "reference_response", "regret_exponent",
-           "regret_growth_ratio", "simulate_bernoulli"]
+__all__ = [
+    "Play",
+    "cumulative_regret",
+    "reference_response",
+    "regret_exponent",
+    "regret_growth_ratio",
+    "simulate_bernoulli",
+]
 
 Response: TypeAlias = "npt.ArrayLike | Callable[[np.ndarray, np.ndarray | None], npt.ArrayLike]"
 """True call probabilities: an ``(n_contexts, n_arms)`` table or
 ``response(contexts, features) -> (B, n_arms)``."""
 
 
-def reference_response(base: npt.ArrayLike = (0.012, 0.009, 0.008, 0.003),
-                       local_vs_800: float = 2.2, tf800_vs_other: float = 1.4,
-                       non_local_vs_other: float = 1.5, vanity_visual: float = 1.15,
-                       vanity_audio: float = 11.0) -> np.ndarray:
+def reference_response(
+    base: npt.ArrayLike = (0.012, 0.009, 0.008, 0.003),
+    local_vs_800: float = 2.2,
+    tf800_vs_other: float = 1.4,
+    non_local_vs_other: float = 1.5,
+    vanity_visual: float = 1.15,
+    vanity_audio: float = 11.0,
+) -> np.ndarray:
     """Call probability per impression, ``(len(CHANNELS), len(NUMBER_KINDS))``.
 
     A plausible hidden response for tests and examples, sized on published call-tracking
@@ -58,17 +68,20 @@ def reference_response(base: npt.ArrayLike = (0.012, 0.009, 0.008, 0.003),
     base = np.asarray(base, dtype=np.float64)
     if base.shape != (len(CHANNELS),) or np.any(~(base > 0)):
         raise ValueError(f"base must hold {len(CHANNELS)} probabilities > 0")
-    for name, v in (("local_vs_800", local_vs_800), ("tf800_vs_other", tf800_vs_other),
-                    ("non_local_vs_other", non_local_vs_other),
-                    ("vanity_visual", vanity_visual), ("vanity_audio", vanity_audio)):
+    for name, v in (
+        ("local_vs_800", local_vs_800),
+        ("tf800_vs_other", tf800_vs_other),
+        ("non_local_vs_other", non_local_vs_other),
+        ("vanity_visual", vanity_visual),
+        ("vanity_audio", vanity_audio),
+    ):
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be finite and > 0, got {v!r}")
     other = base
     tf800 = tf800_vs_other * other
     vanity = vanity_visual * tf800
     vanity[channel_index("print")] = vanity_audio * tf800[channel_index("print")]
-    p = np.column_stack([local_vs_800 * tf800, non_local_vs_other * other, tf800, other,
-                         vanity])
+    p = np.column_stack([local_vs_800 * tf800, non_local_vs_other * other, tf800, other, vanity])
     if np.any(p > 1):
         raise ValueError("the effects make a call probability exceed 1")
     return p
@@ -88,17 +101,24 @@ class Play(NamedTuple):
     """True call probability of the best kind for that impression (the oracle's)."""
 
 
-def _response_matrix(response: Response, contexts: np.ndarray,
-                     features: np.ndarray | None) -> np.ndarray:
+def _response_matrix(
+    response: Response, contexts: np.ndarray, features: np.ndarray | None
+) -> np.ndarray:
     if callable(response):
         return np.asarray(response(contexts, features), dtype=np.float64)
     return np.asarray(response, dtype=np.float64)[contexts]
 
 
-def simulate_bernoulli(policy: Policy, response: Response, contexts: npt.ArrayLike,
-                       rng: np.random.Generator, batch: int = 1000, delay: int = 0,
-                       features: np.ndarray | None = None,
-                       shuffle_feedback: bool = False) -> Play:
+def simulate_bernoulli(
+    policy: Policy,
+    response: Response,
+    contexts: npt.ArrayLike,
+    rng: np.random.Generator,
+    batch: int = 1000,
+    delay: int = 0,
+    features: np.ndarray | None = None,
+    shuffle_feedback: bool = False,
+) -> Play:
     """Play ``policy`` (already reset) against Bernoulli calls with known probabilities.
 
     Impressions are decided ``batch`` at a time; the calls of a batch are fed back
@@ -151,16 +171,17 @@ def simulate_bernoulli(policy: Policy, response: Response, contexts: npt.ArrayLi
         pending.append(rng.permutation(idx) if shuffle_feedback else idx)
         while len(pending) > delay:
             i = pending.pop(0)
-            policy.update(contexts[i], arms[i], rewards[i],
-                          None if features is None else features[i])
+            policy.update(
+                contexts[i], arms[i], rewards[i], None if features is None else features[i]
+            )
     for i in pending:
-        policy.update(contexts[i], arms[i], rewards[i],
-                      None if features is None else features[i])
+        policy.update(contexts[i], arms[i], rewards[i], None if features is None else features[i])
     return Play(arms, rewards, expected, best)
 
 
-def cumulative_regret(rewards_expected_oracle: npt.ArrayLike,
-                      rewards_expected_chosen: npt.ArrayLike) -> np.ndarray:
+def cumulative_regret(
+    rewards_expected_oracle: npt.ArrayLike, rewards_expected_chosen: npt.ArrayLike
+) -> np.ndarray:
     """Cumulative (pseudo-)regret over impressions.
 
     Parameters
@@ -179,8 +200,10 @@ def cumulative_regret(rewards_expected_oracle: npt.ArrayLike,
     o = np.asarray(rewards_expected_oracle, dtype=np.float64)
     c = np.asarray(rewards_expected_chosen, dtype=np.float64)
     if o.shape != c.shape or o.ndim != 1:
-        raise ValueError("rewards_expected_oracle and rewards_expected_chosen must be 1-D "
-                         "arrays of the same length")
+        raise ValueError(
+            "rewards_expected_oracle and rewards_expected_chosen must be 1-D "
+            "arrays of the same length"
+        )
     return np.cumsum(o - c)
 
 

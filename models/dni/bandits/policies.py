@@ -18,14 +18,19 @@ __all__ = ["EpsilonGreedy", "Fixed", "ThompsonSampling", "UCB1", "Uniform"]
 class Uniform(Policy):
     """Every kind with equal probability: the no-learning baseline (linear regret)."""
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """Each impression gets a kind drawn uniformly (see :meth:`Policy.select_many`)."""
         contexts, _ = self._check_batch(contexts, features)
         return rng.integers(0, self.n_arms_, len(contexts)).astype(np.int64)
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """``1 / n_arms`` each."""
         self._check_context(context)
         return np.full(self.n_arms_, 1.0 / self.n_arms_)
@@ -49,14 +54,19 @@ class Fixed(Policy):
         if self._arm >= self.n_arms_:
             raise ValueError(f"arm {self.arm!r} is out of range for {self.n_arms_} arms")
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """``arm`` for every impression."""
         contexts, _ = self._check_batch(contexts, features)
         return np.full(len(contexts), self._arm, dtype=np.int64)
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """All numbers of kind ``arm``."""
         self._check_context(context)
         return np.eye(self.n_arms_)[self._arm]
@@ -102,8 +112,12 @@ class EpsilonGreedy(Policy):
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.pulls_ > 0, self.wins_ / self.pulls_, np.inf)
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """Greedy kind, or with probability ``epsilon`` a uniformly random one."""
         contexts, _ = self._check_batch(contexts, features)
         if len(contexts) == 0:
@@ -113,8 +127,9 @@ class EpsilonGreedy(Policy):
         random = rng.integers(0, self.n_arms_, len(contexts))
         return np.where(explore, random, greedy).astype(np.int64)
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """``(1 - epsilon)`` on the greedy kind (split among ties), ``epsilon / n_arms`` each."""
         c = self._check_context(context)
         e = float(self._eps(np.array([c]))[0])
@@ -151,14 +166,16 @@ class UCB1(Policy):
         same indices, ties broken at random).
     """
 
-    def __init__(self, c_explore: float = math.sqrt(2.0), tuned: bool = False,
-                 batch_aware: bool = True) -> None:
+    def __init__(
+        self, c_explore: float = math.sqrt(2.0), tuned: bool = False, batch_aware: bool = True
+    ) -> None:
         self.c_explore = _check_nonneg(c_explore, "c_explore")
         self.tuned = bool(tuned)
         self.batch_aware = bool(batch_aware)
 
-    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
-                rng: np.random.Generator) -> np.ndarray:
+    def _scores(
+        self, contexts: np.ndarray, features: np.ndarray | None, rng: np.random.Generator
+    ) -> np.ndarray:
         n = self.pulls_
         log_n = np.log(np.maximum(n.sum(axis=1, keepdims=True), 1.0))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,8 +188,12 @@ class UCB1(Policy):
             index = np.where(n > 0, index, np.inf)
         return index[contexts]
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """The arm of highest index per impression (see the class docstring)."""
         if not self.batch_aware:
             return super().select_many(contexts, rng, features)
@@ -201,8 +222,10 @@ class ThompsonSampling(Policy):
     def __init__(self, prior: tuple[float, float] = (1.0, 1.0), n_draws: int = 4000) -> None:
         if len(prior) != 2:
             raise ValueError("prior must be a pair (a0, b0)")
-        self.prior = (_check_nonneg(prior[0], "prior", False),
-                      _check_nonneg(prior[1], "prior", False))
+        self.prior = (
+            _check_nonneg(prior[0], "prior", False),
+            _check_nonneg(prior[1], "prior", False),
+        )
         if int(n_draws) != n_draws or n_draws < 1:
             raise ValueError(f"n_draws must be an integer >= 1, got {n_draws!r}")
         self.n_draws = int(n_draws)
@@ -213,27 +236,34 @@ class ThompsonSampling(Policy):
         a0, b0 = self.prior
         return a0 + self.wins_, b0 + self.pulls_ - self.wins_
 
-    def _scores(self, contexts: np.ndarray, features: np.ndarray | None,
-                rng: np.random.Generator) -> np.ndarray:
+    def _scores(
+        self, contexts: np.ndarray, features: np.ndarray | None, rng: np.random.Generator
+    ) -> np.ndarray:
         a, b = self.posterior()
         return rng.beta(a[contexts], b[contexts])
 
-    def select_many(self, contexts: npt.ArrayLike, rng: np.random.Generator,
-                    features: npt.ArrayLike | None = None) -> np.ndarray:
+    def select_many(
+        self,
+        contexts: npt.ArrayLike,
+        rng: np.random.Generator,
+        features: npt.ArrayLike | None = None,
+    ) -> np.ndarray:
         """The kind with the largest posterior draw, per impression."""
         contexts, features = self._check_batch(contexts, features)
         # continuous draws: ties have probability 0, a plain argmax will do
         return np.argmax(self._scores(contexts, features, rng), axis=1).astype(np.int64)
 
-    def estimates(self, contexts: npt.ArrayLike,
-                  features: npt.ArrayLike | None = None) -> np.ndarray:
+    def estimates(
+        self, contexts: npt.ArrayLike, features: npt.ArrayLike | None = None
+    ) -> np.ndarray:
         """Posterior means ``a / (a + b)``, shape ``(B, n_arms)``."""
         contexts, _ = self._check_batch(contexts, features)
         a, b = self.posterior()
         return (a / (a + b))[contexts]
 
-    def target_shares(self, context: int | np.integer | str,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
+    def target_shares(
+        self, context: int | np.integer | str, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Posterior probability that each kind is the best (``n_draws`` Monte Carlo draws;
         ``rng`` defaults to a fixed seed, so equal states give equal shares)."""
         c = self._check_context(context)

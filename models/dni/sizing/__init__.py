@@ -27,7 +27,6 @@ billed on).  Sizes are rounded up; products such as ``120 * 45 / 60`` are rounde
 after discarding float noise below ``1e-12`` relative (so 90.00000000000001 is 90).
 """
 
-
 from .base import SIZERS, PoolSizer, SizingContext, number_days
 
 # Import order is registration order (SIZERS.names()): one_per_twenty, peak_session,

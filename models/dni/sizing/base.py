@@ -24,8 +24,14 @@ def _ceil(x: float) -> int:
     return int(math.ceil(x - _NOISE * abs(x)))
 
 
-def _number(value: Any, name: str, lo: float = 0.0, lo_open: bool = False,
-            hi: float = math.inf, hi_open: bool = False) -> float:
+def _number(
+    value: Any,
+    name: str,
+    lo: float = 0.0,
+    lo_open: bool = False,
+    hi: float = math.inf,
+    hi_open: bool = False,
+) -> float:
     """``value`` as a finite float in the interval, else ``ValueError`` naming ``name``."""
     try:
         v = float(value)
@@ -44,7 +50,6 @@ def _count(value: object, name: str, lo: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
-
 
 
 # -- the protocol ---------------------------------------------------------------------------
@@ -99,9 +104,9 @@ class PoolSizer:
     current_: int = 0
 
     @classmethod
-    def from_context(cls, ctx: SizingContext) -> PoolSizer:
-        """The policy planned from ``ctx``; keyword-only parameters after ``ctx`` are the
-        policy's own (its table in the config)."""
+    def from_context(cls, ctx: SizingContext, *args: Any, **params: Any) -> PoolSizer:
+        """The policy planned from ``ctx``; a subclass declares its own parameters (its
+        table in the config) as keyword-only arguments after ``ctx``."""
         raise NotImplementedError(f"{cls.__name__} does not implement from_context")
 
     def reset(self, start_size: int) -> None:
@@ -134,8 +139,11 @@ class PoolSizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                           if not k.endswith("_") and not k.startswith("_"))
+        params = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.endswith("_") and not k.startswith("_")
+        )
         return f"{type(self).__name__}({params})"
 
 

@@ -43,13 +43,16 @@ class OnePerTwentyVisitors(_Static):
 
     def __init__(self, daily_visitors: float, visitors_per_number: float = 20.0) -> None:
         self.daily_visitors = _number(daily_visitors, "daily_visitors")
-        self.visitors_per_number = _number(visitors_per_number, "visitors_per_number",
-                                           lo_open=True)
+        self.visitors_per_number = _number(visitors_per_number, "visitors_per_number", lo_open=True)
         self.size_ = _ceil(self.daily_visitors / self.visitors_per_number)
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
-                     visitors_per_number: float) -> OnePerTwentyVisitors:
+    def from_context(
+        cls,
+        ctx: SizingContext,
+        *,
+        visitors_per_number: float,
+    ) -> OnePerTwentyVisitors:
         """One number per ``visitors_per_number`` daily visitors."""
         return cls(ctx.daily_visitors, visitors_per_number)
 
@@ -146,8 +149,9 @@ class TimeVaryingErlang(PoolSizer):
     (18, 117)
     """
 
-    def __init__(self, hourly_loads: npt.ArrayLike, target: float,
-                 lead_seconds: float = 0.0) -> None:
+    def __init__(
+        self, hourly_loads: npt.ArrayLike, target: float, lead_seconds: float = 0.0
+    ) -> None:
         loads = np.asarray(hourly_loads, dtype=np.float64)
         if loads.shape != (24,) or not (np.isfinite(loads) & (loads >= 0.0)).all():
             raise ValueError(f"hourly_loads must be 24 finite loads >= 0, got {hourly_loads!r}")
@@ -161,8 +165,9 @@ class TimeVaryingErlang(PoolSizer):
         """Each hour planned for the larger of its load and the last hour's (numbers leased
         late in an hour are still busy early in the next), a step ahead."""
         loads = ctx.hourly_loads
-        return cls(np.maximum(loads, np.roll(loads, 1)), ctx.target_blocking,
-                   lead_seconds=ctx.step_seconds)
+        return cls(
+            np.maximum(loads, np.roll(loads, 1)), ctx.target_blocking, lead_seconds=ctx.step_seconds
+        )
 
     def size(self, t: float, busy: int, offered: float | None = None) -> int:
         first = math.floor(t / HOUR)

@@ -51,23 +51,37 @@ class UtilisationTrigger(PoolSizer):
     (50, 50)
     """
 
-    def __init__(self, threshold: float = 0.75, step: int = 10, min_size: int = 1,
-                 max_size: int | None = None, shrink_below: float | None = None,
-                 shrink_after_seconds: float = HOUR) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.75,
+        step: int = 10,
+        min_size: int = 1,
+        max_size: int | None = None,
+        shrink_below: float | None = None,
+        shrink_after_seconds: float = HOUR,
+    ) -> None:
         self.threshold = _number(threshold, "threshold", lo_open=True, hi=1.0)
         self.step = _count(step, "step", 1)
         self.min_size = _count(min_size, "min_size")
-        self.max_size = None if max_size is None else _count(max_size, "max_size",
-                                                              max(self.min_size, 1))
-        self.shrink_below = _number(self.threshold / 2 if shrink_below is None
-                                    else shrink_below, "shrink_below",
-                                    hi=self.threshold, hi_open=True)
+        self.max_size = (
+            None if max_size is None else _count(max_size, "max_size", max(self.min_size, 1))
+        )
+        self.shrink_below = _number(
+            self.threshold / 2 if shrink_below is None else shrink_below,
+            "shrink_below",
+            hi=self.threshold,
+            hi_open=True,
+        )
         self.shrink_after_seconds = _number(shrink_after_seconds, "shrink_after_seconds")
         self._low_since: float | None = None
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
-                     threshold: float) -> UtilisationTrigger:
+    def from_context(
+        cls,
+        ctx: SizingContext,
+        *,
+        threshold: float,
+    ) -> UtilisationTrigger:
         """Grow by a twentieth of the starting pool above ``threshold`` utilisation, up to
         ``ctx.max_size``."""
         return cls(threshold, max(1, ctx.pool_size // 20), 1, ctx.max_size)
@@ -133,24 +147,40 @@ class Autoscaler(PoolSizer):
     [110, 121, 125, 125]
     """
 
-    def __init__(self, growth: float = 0.1, every_seconds: float = 300.0,
-                 cap: int | None = None, floor: int = 1, target_utilisation: float = 0.75,
-                 low_utilisation: float | None = None) -> None:
+    def __init__(
+        self,
+        growth: float = 0.1,
+        every_seconds: float = 300.0,
+        cap: int | None = None,
+        floor: int = 1,
+        target_utilisation: float = 0.75,
+        low_utilisation: float | None = None,
+    ) -> None:
         self.growth = _number(growth, "growth", lo_open=True)
         self.every_seconds = _number(every_seconds, "every_seconds")
         self.floor = _count(floor, "floor")
         self.cap = None if cap is None else _count(cap, "cap", max(self.floor, 1))
-        self.target_utilisation = _number(target_utilisation, "target_utilisation",
-                                          lo_open=True, hi=1.0)
+        self.target_utilisation = _number(
+            target_utilisation, "target_utilisation", lo_open=True, hi=1.0
+        )
         self.low_utilisation = _number(
             self.target_utilisation / 2 if low_utilisation is None else low_utilisation,
-            "low_utilisation", hi=self.target_utilisation, hi_open=True)
+            "low_utilisation",
+            hi=self.target_utilisation,
+            hi_open=True,
+        )
         self._last = -math.inf
 
     @classmethod
-    def from_context(cls, ctx: SizingContext, *,  # type: ignore[override]
-                     growth: float, every_seconds: float,
-                     target_utilisation: float, low_utilisation: float) -> Autoscaler:
+    def from_context(
+        cls,
+        ctx: SizingContext,
+        *,
+        growth: float,
+        every_seconds: float,
+        target_utilisation: float,
+        low_utilisation: float,
+    ) -> Autoscaler:
         """The autoscaler up to ``ctx.max_size``.
 
         Parameters
@@ -163,8 +193,7 @@ class Autoscaler(PoolSizer):
         target_utilisation, low_utilisation : float
             Grow above the first, shrink below the second.
         """
-        return cls(growth, every_seconds, ctx.max_size, 1, target_utilisation,
-                   low_utilisation)
+        return cls(growth, every_seconds, ctx.max_size, 1, target_utilisation, low_utilisation)
 
     def _clip(self, n: int) -> int:
         n = max(n, self.floor)

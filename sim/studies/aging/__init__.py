@@ -23,8 +23,9 @@ class AgingStudy(Study):
         policy = config.aging.release.build()
         if policy.needs_model:
             model = given.get("aging_model")
-            policy.use_model(model if model is not None
-                             else training_model(config, replication, run_world))
+            policy.use_model(
+                model if model is not None else training_model(config, replication, run_world)
+            )
         return Policies(release=policy)
 
     def metrics(self, result, folder=None):

@@ -16,9 +16,13 @@ from models.common import DAY
 __all__ = ["episode_frame", "labels"]
 
 
-def episode_frame(episodes: pd.DataFrame, crossings: pd.DataFrame,
-                  early_inbound: pd.DataFrame, horizon_days: float,
-                  thresholds=()) -> pd.DataFrame:
+def episode_frame(
+    episodes: pd.DataFrame,
+    crossings: pd.DataFrame,
+    early_inbound: pd.DataFrame,
+    horizon_days: float,
+    thresholds=(),
+) -> pd.DataFrame:
     """One row per episode of a finished run: inputs, outcomes and observation times.
 
     Parameters
@@ -55,8 +59,9 @@ def episode_frame(episodes: pd.DataFrame, crossings: pd.DataFrame,
     return frame
 
 
-def labels(frame: pd.DataFrame, multiple: float, *, truth: bool = False,
-           crossing: str = "first") -> tuple[np.ndarray, np.ndarray]:
+def labels(
+    frame: pd.DataFrame, multiple: float, *, truth: bool = False, crossing: str = "first"
+) -> tuple[np.ndarray, np.ndarray]:
     """Event indicator and time (days) to the crossing below one threshold.
 
     Parameters

@@ -43,8 +43,9 @@ def aging_metrics(result: SimResult) -> dict[str, float]:
     out["aging.harm_calls_all"] = np.nan if none else float(eps["harm_calls_all"].mean())
     horizon = result.config.scenario.days * DAY
     judged = eps["release_t"] + cfg.false_clean_days * DAY <= horizon
-    out["aging.false_clean_rate"] = (float(eps.loc[judged, "false_clean"].mean())
-                                     if judged.any() else np.nan)
+    out["aging.false_clean_rate"] = (
+        float(eps.loc[judged, "false_clean"].mean()) if judged.any() else np.nan
+    )
     out["aging.available_mean"] = float(result.states["available"].mean())
     out["aging.exhaustion_events"] = float(len(result.exhaustion))
     return out
@@ -63,6 +64,5 @@ def model_metrics(result: SimResult, out: Path | None = None) -> dict[str, float
     found = {}
     for row in scores.itertuples():
         for score in ("mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"):
-            found[f"aging.model.{row.model}.{score}.{row.threshold:g}"] = float(
-                getattr(row, score))
+            found[f"aging.model.{row.model}.{score}.{row.threshold:g}"] = float(getattr(row, score))
     return found

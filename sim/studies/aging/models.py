@@ -31,8 +31,13 @@ _TRAINED: dict[tuple, object] = {}
 
 def run_frame(result: SimResult) -> pd.DataFrame:
     """The episodes of a finished run with their outcomes (:func:`episode_frame`)."""
-    return episode_frame(result.episodes, result.crossings, result.early_inbound,
-                         result.config.scenario.days, result.config.aging.thresholds)
+    return episode_frame(
+        result.episodes,
+        result.crossings,
+        result.early_inbound,
+        result.config.scenario.days,
+        result.config.aging.thresholds,
+    )
 
 
 def held_out(frame: pd.DataFrame, seed: int) -> np.ndarray:
@@ -77,19 +82,36 @@ def compare_models(result: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         if ev.sum() < 10 or fit_y["event"].sum() < 10:
             continue
         models = {name: cfg.aging.model(name).fit(train_x, fit_y) for name in AGING_MODELS}
-        models["online"] = OnlineDecay(cfg.aging.model("weibull_aft"), thr=m * bg,
-                                       background_per_day=bg).fit(train_x, fit_y)
+        models["online"] = OnlineDecay(
+            cfg.aging.model("weibull_aft"), thr=m * bg, background_per_day=bg
+        ).fit(train_x, fit_y)
         models["oracle"] = Oracle(m * bg, trailing_days=cfg.aging.trailing_days).fit()
         times = np.quantile(tt[ev & ~beyond], np.linspace(0.05, 0.8, 40))
-        table = compare(models, train_x, ref_y, test_x, test_y, np.unique(times), fit=False,
-                        max_days=cfg.scenario.days,
-                        tau=float(np.quantile(tt[ev & ~beyond], 0.9)))
+        table = compare(
+            models,
+            train_x,
+            ref_y,
+            test_x,
+            test_y,
+            np.unique(times),
+            fit=False,
+            max_days=cfg.scenario.days,
+            tau=float(np.quantile(tt[ev & ~beyond], 0.9)),
+        )
         scores.append(table.assign(threshold=m, n_train=len(train_x), n_test=len(test_x)))
         for name, model in models.items():
-            preds.append(pd.DataFrame({
-                "episode": test_x.index.to_numpy(), "threshold": m, "model": name,
-                "predicted_days": model.predict_days(test_x, 0.5), "true_days": tt,
-                "event": ev}))
+            preds.append(
+                pd.DataFrame(
+                    {
+                        "episode": test_x.index.to_numpy(),
+                        "threshold": m,
+                        "model": name,
+                        "predicted_days": model.predict_days(test_x, 0.5),
+                        "true_days": tt,
+                        "event": ev,
+                    }
+                )
+            )
     if not scores:
         return pd.DataFrame(), pd.DataFrame()
     return pd.concat(scores, ignore_index=True), pd.concat(preds, ignore_index=True)
@@ -124,7 +146,8 @@ def training_model(config: ExperimentConfig, replication: int, run_world: RunWor
             raise ConfigError(
                 f"aging.release.train_days: the training run saw {int(y['event'].sum())} "
                 f"crossings of the release threshold, fewer than {MIN_TRAINING_EVENTS} to "
-                "learn from (lengthen it or enlarge the world)")
+                "learn from (lengthen it or enlarge the world)"
+            )
         bg = config.spam.calls_per_line_per_day
         model = policy.model_for(config.aging.model(rel.model), rel.threshold * bg, bg)
         _TRAINED[key] = model.fit(frame, y)

@@ -16,9 +16,12 @@ __all__ = ["burst_metrics", "campaign_table"]
 def campaign_table(config: ExperimentConfig) -> pd.DataFrame:
     """The config's campaigns: ``campaign`` code, ``name``, ``behaviour``, ``rotate``."""
     return pd.DataFrame(
-        [{"campaign": i, "name": c.name, "behaviour": c.behaviour, "rotate": c.rotate}
-         for i, c in enumerate(config.robocallers.campaigns)],
-        columns=["campaign", "name", "behaviour", "rotate"])
+        [
+            {"campaign": i, "name": c.name, "behaviour": c.behaviour, "rotate": c.rotate}
+            for i, c in enumerate(config.robocallers.campaigns)
+        ],
+        columns=["campaign", "name", "behaviour", "rotate"],
+    )
 
 
 def burst_metrics(result: SimResult) -> dict[str, float]:
@@ -48,12 +51,14 @@ def burst_metrics(result: SimResult) -> dict[str, float]:
     for behaviour, grp in per.groupby("behaviour"):
         attempted, delivered = grp["attempted"].sum(), grp["delivered"].sum()
         out[f"robocall.blocked_share.{behaviour}"] = (
-            1 - delivered / attempted if attempted else np.nan)
+            1 - delivered / attempted if attempted else np.nan
+        )
         out[f"robocall.numbers_per_1000_delivered.{behaviour}"] = (
-            1000 * grp["numbers_used"].sum() / delivered if delivered else np.nan)
+            1000 * grp["numbers_used"].sum() / delivered if delivered else np.nan
+        )
         out[f"robocall.flagged_share.{behaviour}"] = float(
-            (grp["flagged_share"] * grp["numbers_used"]).sum() / grp["numbers_used"].sum())
+            (grp["flagged_share"] * grp["numbers_used"]).sum() / grp["numbers_used"].sum()
+        )
         out[f"robocall.delay_calls_median.{behaviour}"] = float(grp["delay_calls_median"].max())
-        out[f"robocall.delay_seconds_median.{behaviour}"] = float(
-            grp["delay_seconds_median"].max())
+        out[f"robocall.delay_seconds_median.{behaviour}"] = float(grp["delay_seconds_median"].max())
     return out

@@ -103,6 +103,9 @@ class BurstPolicy:
     def _purge_until(self, t: float) -> None:
         while self._next_purge <= t:
             self.watch.purge(self._next_purge)
-            self._watchlist.append(t=self._next_purge, listed=self.watch.size,
-                                   flagged=int(np.isfinite(self.flagged_at).sum()))
+            self._watchlist.append(
+                t=self._next_purge,
+                listed=self.watch.size,
+                flagged=int(np.isfinite(self.flagged_at).sum()),
+            )
             self._next_purge += self.cfg.purge_every_hours * HOUR

@@ -42,8 +42,9 @@ def _detect_fn(cfg: Detection, name: str, lines: pd.DataFrame):
     """``detect(factor, t, ids, n) -> flagged_at`` for detector ``name`` at the config's
     rules scaled by ``factor``."""
     new = lines[~lines["initial"].astype(bool)]
-    assigned = [(float(start), grp["number_id"].to_numpy(np.int64))
-                for start, grp in new.groupby("start")]
+    assigned = [
+        (float(start), grp["number_id"].to_numpy(np.int64)) for start, grp in new.groupby("start")
+    ]
 
     def detect(factor, t, ids, n_ids):
         flagged = np.full(n_ids, np.inf)
@@ -75,16 +76,18 @@ def replay_curves(calls: pd.DataFrame, lines: pd.DataFrame, cfg: Detection) -> p
     """
     frames = []
     for name in DETECTORS:
-        curve = threshold_curve(calls, lines, _detect_fn(cfg, name, lines), FACTORS,
-                                cfg.watch_days)
+        curve = threshold_curve(calls, lines, _detect_fn(cfg, name, lines), FACTORS, cfg.watch_days)
         frames.append(curve.assign(detector=name))
     base = cfg.rules()[0].baseline_rate
 
     def offline(s, t, ids, n_ids):
         return kleinberg_bursts(t, ids, n_ids, base_rate=base, s=s, gamma=2.0)
 
-    frames.append(threshold_curve(calls, lines, offline, KLEINBERG_S, cfg.watch_days)
-                  .assign(detector="kleinberg (offline)"))
+    frames.append(
+        threshold_curve(calls, lines, offline, KLEINBERG_S, cfg.watch_days).assign(
+            detector="kleinberg (offline)"
+        )
+    )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -104,14 +107,17 @@ def _curves_figure(curves: pd.DataFrame) -> str:
     ax2.set_yscale("log")
     ax2.set_ylabel("median detection delay (s, log)")
     ax1.legend(fontsize=7)
-    return figure(fig, "Open-loop threshold sweep on one run's calls: each detector's "
-                       "thresholds are scaled from 1/4 to 4 times the configured rules. Left, "
-                       "the share of robocall attempts made after their number was flagged "
-                       "(what blocking would have stopped) against false flags on "
-                       "legitimate new numbers (an ROC curve); right, how long the flagged "
-                       "robocall numbers dialled before the flag. The dashed line is "
-                       "Kleinberg's automaton solved offline, which sees each number's whole "
-                       "future: an upper bound, not a deployable rule.")
+    return figure(
+        fig,
+        "Open-loop threshold sweep on one run's calls: each detector's "
+        "thresholds are scaled from 1/4 to 4 times the configured rules. Left, "
+        "the share of robocall attempts made after their number was flagged "
+        "(what blocking would have stopped) against false flags on "
+        "legitimate new numbers (an ROC curve); right, how long the flagged "
+        "robocall numbers dialled before the flag. The dashed line is "
+        "Kleinberg's automaton solved offline, which sees each number's whole "
+        "future: an upper bound, not a deployable rule.",
+    )
 
 
 def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
@@ -125,12 +131,14 @@ def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
         return ""
     names = dict(HEADLINE)
     order = [(k, names.get(k, k)) for k in m["metric"].drop_duplicates()]
-    parts = ["<h2>Robocall detection</h2>",
-             "<p>Closed loop: flags block (or limit) calls in the pipeline and operators "
-             "rotate to fresh numbers when blocked. Means ± 95% confidence half-widths across "
-             "replications; delays are the worst campaign's median over its flagged numbers; "
-             "<code>numbers_per_1000_delivered</code> is what rotation costs an operator.</p>",
-             table(ci_table(m, names=order, col_labels=labels))]
+    parts = [
+        "<h2>Robocall detection</h2>",
+        "<p>Closed loop: flags block (or limit) calls in the pipeline and operators "
+        "rotate to fresh numbers when blocked. Means ± 95% confidence half-widths across "
+        "replications; delays are the worst campaign's median over its flagged numbers; "
+        "<code>numbers_per_1000_delivered</code> is what rotation costs an operator.</p>",
+        table(ci_table(m, names=order, col_labels=labels)),
+    ]
     point = 0
     if "detection.detector" in result.points.columns:
         none = result.points.index[result.points["detection.detector"] == "none"]
@@ -152,7 +160,8 @@ def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     if best:
         ranked = pd.DataFrame(best).sort_values(
             ["robocalls_blocked_share", "recall", "delay_seconds_median"],
-            ascending=[False, False, True])
+            ascending=[False, False, True],
+        )
         top = ranked.iloc[0]
         parts.append(
             f"<p>With at most {budget:g} false flags per legitimate new number and at most 1% "
@@ -164,9 +173,12 @@ def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
             f"{top['delay_seconds_median']:.0f} s. How sure: the log has {n_legit:,} "
             f"legitimate new numbers, so a false-flag rate below {1 / max(n_legit, 1):.1g} "
             "cannot be told from zero; the closed-loop table above gives replication "
-            "intervals.</p>")
+            "intervals.</p>"
+        )
         parts.append(table(ranked))
     else:
-        parts.append(f"<p>No detector setting on this log stays within {budget:g} false flags "
-                     "per legitimate new number.</p>")
+        parts.append(
+            f"<p>No detector setting on this log stays within {budget:g} false flags "
+            "per legitimate new number.</p>"
+        )
     return "".join(parts)

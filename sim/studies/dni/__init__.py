@@ -26,8 +26,7 @@ class DniStudy(Study):
         if cfg.sizer != "fixed":
             sizer = cfg.build_sizer()
             sizer.reset(cfg.pool_size)
-        composer = (Composer(cfg.build_optimizer(), cfg) if cfg.optimizer != "none"
-                    else None)
+        composer = Composer(cfg.build_optimizer(), cfg) if cfg.optimizer != "none" else None
         return Policies(sizer=sizer, composer=composer)
 
     def metrics(self, result, folder=None):

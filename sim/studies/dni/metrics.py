@@ -17,8 +17,7 @@ CHECKPOINTS = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 
 def oracle_probabilities(cfg: Dni) -> np.ndarray:
     """Call probability of the best kind of number per channel (what the oracle earns)."""
-    return np.array([ch.call_prob * max(ch.response.values())
-                     for ch in cfg.channels.by_code()])
+    return np.array([ch.call_prob * max(ch.response.values()) for ch in cfg.channels.by_code()])
 
 
 def dni_metrics(result: SimResult) -> dict[str, float]:
@@ -67,8 +66,9 @@ def dni_metrics(result: SimResult) -> dict[str, float]:
     out["dni.utilisation"] = float((pool["busy"] / pool["size"].clip(lower=1)).mean())
     out["dni.store_entries_mean"] = float(pool["store_entries"].mean())
     out["dni.store_entries_max"] = float(pool["store_entries"].max())
-    rent = sum(pool[f"size_{k}"].sum() * step / DAY * cfg.price_month[k] / 30.0
-               for k in NUMBER_KINDS)
+    rent = sum(
+        pool[f"size_{k}"].sum() * step / DAY * cfg.price_month[k] / 30.0 for k in NUMBER_KINDS
+    )
     kinds = calls["kind"].astype(str)
     talk = sum(calls["minutes"][kinds == k].sum() * cfg.price_minute[k] for k in NUMBER_KINDS)
     out["dni.cost"] = float(rent + talk)
@@ -79,8 +79,9 @@ def dni_metrics(result: SimResult) -> dict[str, float]:
     out["dni.expected_calls"] = float(p.sum())
     out["dni.oracle_share"] = float(p.sum() / best.sum()) if len(p) else np.nan
     tail = slice(100_000, None)
-    out["dni.oracle_share_after_100k"] = (float(p[tail].sum() / best[tail].sum())
-                                          if len(p) > 100_000 else np.nan)
+    out["dni.oracle_share_after_100k"] = (
+        float(p[tail].sum() / best[tail].sum()) if len(p) > 100_000 else np.nan
+    )
     regret = np.cumsum(best - p)
     for c in CHECKPOINTS:
         out[f"dni.regret.{c}"] = float(regret[c - 1]) if len(regret) >= c else np.nan

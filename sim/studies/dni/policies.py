@@ -34,8 +34,9 @@ class Composer:
         volume = np.array([ch.sessions_per_day for ch in cfg.channels.by_code()])
         self.weights = volume / volume.sum()
         # keep a few numbers of every kind, so that exploring a kind stays possible
-        self.planner = PoolComposition(max_buy=cfg.max_changes,
-                                       min_count=max(1, cfg.pool_size // 50))
+        self.planner = PoolComposition(
+            max_buy=cfg.max_changes, min_count=max(1, cfg.pool_size // 50)
+        )
 
     def choose(self, market, channel: np.ndarray, area: np.ndarray) -> np.ndarray:
         """The kind of number each impression shows: the policy's choice if the pool has
@@ -43,14 +44,16 @@ class Composer:
         channel = channel.astype(np.int64)
         chosen = self.policy.select_many(channel, market.rng)
         free = market.free_by_kind()[None, :].copy()
-        got = fallback_arms(np.zeros(len(channel), dtype=np.int64), chosen,
-                            self.policy.estimates(channel), free)
+        got = fallback_arms(
+            np.zeros(len(channel), dtype=np.int64), chosen, self.policy.estimates(channel), free
+        )
         return np.where(got >= 0, got, chosen)
 
     def learn(self, channel: np.ndarray, kind: np.ndarray, called: np.ndarray) -> None:
         """Feedback on impressions whose conversion window closed."""
-        self.policy.update(channel.astype(np.int64), kind.astype(np.int64),
-                           called.astype(np.float64))
+        self.policy.update(
+            channel.astype(np.int64), kind.astype(np.int64), called.astype(np.float64)
+        )
 
     def _intended(self, channel: int, rng, n: int = 400) -> np.ndarray:
         """Shares of the kinds the policy would show now on a channel, unconstrained."""

@@ -29,7 +29,9 @@ def world_metrics(result: SimResult) -> dict[str, float]:
     calls = result.daily_calls.groupby("kind", observed=False)[["attempts", "answered"]].sum()
     for kind, row in calls.iterrows():
         out[f"calls_per_day.{kind}"] = row["attempts"] / days
-        out[f"answer_rate.{kind}"] = row["answered"] / row["attempts"] if row["attempts"] else np.nan
+        out[f"answer_rate.{kind}"] = (
+            row["answered"] / row["attempts"] if row["attempts"] else np.nan
+        )
     daily = result.daily
     for col in ("arrivals", "disconnects", "port_outs", "releases"):
         out[col] = float(daily[col].sum())
@@ -46,5 +48,7 @@ def world_metrics(result: SimResult) -> dict[str, float]:
     back = ledger[ledger["reason"] == "release"].groupby("number_id")["t"].last()
     both = went.to_frame("start").join(back.to_frame("end"), how="inner")
     both = both[both["end"] > both["start"]]
-    out["aging_days_mean"] = float(((both["end"] - both["start"]) / DAY).mean()) if len(both) else np.nan
+    out["aging_days_mean"] = (
+        float(((both["end"] - both["start"]) / DAY).mean()) if len(both) else np.nan
+    )
     return out

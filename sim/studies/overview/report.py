@@ -19,24 +19,34 @@ __all__ = ["overview_section"]
 
 def _world(result: ExperimentResult) -> list[str]:
     cfg = result.config
-    regions = pd.DataFrame({
-        "area code": cfg.inventory.area_codes,
-        "region": [area_code_region(a) for a in cfg.inventory.area_codes],
-        "thousands-blocks": cfg.inventory.blocks_per_area_code,
-    })
-    population = pd.DataFrame([
-        {"type": name, "initial": spec.initial,
-         "arrivals per day": round(spec.steady_arrivals_per_day, 3),
-         "mean tenure (days)": round(spec.tenure.mean, 1),
-         "outbound calls per day": spec.calls_per_day,
-         "aging (days)": f"{spec.aging_days[0]:g}–{spec.aging_days[1]:g}"}
-        for name, spec in zip(SUBSCRIBER_TYPES, cfg.subscribers.by_code())
-    ])
-    return ["<h2>The world</h2>",
-            f"<p>An inventory of {cfg.inventory.size:,} numbers in thousands-blocks of these "
-            "area codes:</p>", table(regions),
-            "<p>Subscribers at the start (calibration sources in docs/calibration.md):</p>",
-            table(population)]
+    regions = pd.DataFrame(
+        {
+            "area code": cfg.inventory.area_codes,
+            "region": [area_code_region(a) for a in cfg.inventory.area_codes],
+            "thousands-blocks": cfg.inventory.blocks_per_area_code,
+        }
+    )
+    population = pd.DataFrame(
+        [
+            {
+                "type": name,
+                "initial": spec.initial,
+                "arrivals per day": round(spec.steady_arrivals_per_day, 3),
+                "mean tenure (days)": round(spec.tenure.mean, 1),
+                "outbound calls per day": spec.calls_per_day,
+                "aging (days)": f"{spec.aging_days[0]:g}–{spec.aging_days[1]:g}",
+            }
+            for name, spec in zip(SUBSCRIBER_TYPES, cfg.subscribers.by_code())
+        ]
+    )
+    return [
+        "<h2>The world</h2>",
+        f"<p>An inventory of {cfg.inventory.size:,} numbers in thousands-blocks of these "
+        "area codes:</p>",
+        table(regions),
+        "<p>Subscribers at the start (calibration sources in docs/calibration.md):</p>",
+        table(population),
+    ]
 
 
 def _states_figure(states: pd.DataFrame, labels: dict[int, str]) -> str:
@@ -49,9 +59,12 @@ def _states_figure(states: pd.DataFrame, labels: dict[int, str]) -> str:
         ax.set_xlabel("day of run")
     axes[0].set_ylabel("numbers")
     axes[-1].legend(fontsize=8)
-    return figure(fig, "Inventory states over time: how many numbers are available to "
-                        "assign, held by subscribers, resting in aging after a disconnect, and "
-                        "ported out to other carriers (mean over replications).")
+    return figure(
+        fig,
+        "Inventory states over time: how many numbers are available to "
+        "assign, held by subscribers, resting in aging after a disconnect, and "
+        "ported out to other carriers (mean over replications).",
+    )
 
 
 def _calls_figure(calls: pd.DataFrame, labels: dict[int, str]) -> str:
@@ -65,52 +78,69 @@ def _calls_figure(calls: pd.DataFrame, labels: dict[int, str]) -> str:
         ax.set_ylim(bottom=0)
     axes[0].set_ylabel("calls per day")
     axes[-1].legend(fontsize=8)
-    return figure(fig, "Calls per day by who really placed them (ground truth): outbound "
-                        "calls of each subscriber type and the background spam every number "
-                        "receives (mean over replications).")
+    return figure(
+        fig,
+        "Calls per day by who really placed them (ground truth): outbound "
+        "calls of each subscriber type and the background spam every number "
+        "receives (mean over replications).",
+    )
 
 
-def _exhaustion_figure(exh: pd.DataFrame, labels: dict[int, str], days: float,
-                       reps: int) -> str:
+def _exhaustion_figure(exh: pd.DataFrame, labels: dict[int, str], days: float, reps: int) -> str:
     if exh.empty:
         return "<p>No arrival found the inventory empty: no exhaustion events.</p>"
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for p in labels:  # points without exhaustion show as a flat line at zero
         t = np.sort(exh.loc[exh["point"] == p, "t"].to_numpy()) / DAY
-        ax.step(np.concatenate([[0], t, [days]]),
-                np.concatenate([[0], np.arange(1, len(t) + 1), [len(t)]]) / reps,
-                where="post", label=labels[p])
+        ax.step(
+            np.concatenate([[0], t, [days]]),
+            np.concatenate([[0], np.arange(1, len(t) + 1), [len(t)]]) / reps,
+            where="post",
+            label=labels[p],
+        )
     ax.set_xlabel("day of run")
     ax.set_ylabel("exhaustion events (cumulative)")
     ax.legend(fontsize=8)
-    return figure(fig, "Arrivals that found no number to assign, accumulated over the run "
-                        "(mean per replication). Each is a subscriber the carrier turned away.")
+    return figure(
+        fig,
+        "Arrivals that found no number to assign, accumulated over the run "
+        "(mean per replication). Each is a subscriber the carrier turned away.",
+    )
 
 
 def _ledger_section(ledger: pd.DataFrame, labels: dict[int, str], reps: int) -> str:
-    counts = (ledger.groupby(["point", "from_state", "to_state", "reason"], observed=True)
-              .size().div(reps).rename("per replication").reset_index())
+    counts = (
+        ledger.groupby(["point", "from_state", "to_state", "reason"], observed=True)
+        .size()
+        .div(reps)
+        .rename("per replication")
+        .reset_index()
+    )
     counts["point"] = counts["point"].map(labels)
     counts = counts.rename(columns={"from_state": "from", "to_state": "to"})
-    return ("<p>Every change of a number's state is a ledger row. Transitions per "
-            "replication:</p>" + table(counts))
+    return (
+        "<p>Every change of a number's state is a ledger row. Transitions per "
+        "replication:</p>" + table(counts)
+    )
 
 
 def overview_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     """HTML of the world's overview: what was simulated and what happened in it."""
     cfg = result.config
     reps = cfg.replications
-    return "".join([
-        *_world(result),
-        "<h2>Headline metrics</h2>",
-        "<p>Mean ± 95% confidence half-width across replications "
-        f"({reps} per point).</p>",
-        table(ci_table(result.metrics, col_labels=labels)),
-        "<h2>Inventory states over time</h2>",
-        _states_figure(load_runs(result, "states"), labels),
-        "<h2>Calls per day by caller type</h2>",
-        _calls_figure(load_runs(result, "daily_calls"), labels),
-        "<h2>Exhaustion events</h2>",
-        _exhaustion_figure(load_runs(result, "exhaustion"), labels, cfg.scenario.days, reps),
-        "<h2>Ledger summary</h2>",
-        _ledger_section(load_runs(result, "ledger"), labels, reps)])
+    return "".join(
+        [
+            *_world(result),
+            "<h2>Headline metrics</h2>",
+            f"<p>Mean ± 95% confidence half-width across replications ({reps} per point).</p>",
+            table(ci_table(result.metrics, col_labels=labels)),
+            "<h2>Inventory states over time</h2>",
+            _states_figure(load_runs(result, "states"), labels),
+            "<h2>Calls per day by caller type</h2>",
+            _calls_figure(load_runs(result, "daily_calls"), labels),
+            "<h2>Exhaustion events</h2>",
+            _exhaustion_figure(load_runs(result, "exhaustion"), labels, cfg.scenario.days, reps),
+            "<h2>Ledger summary</h2>",
+            _ledger_section(load_runs(result, "ledger"), labels, reps),
+        ]
+    )
