@@ -53,6 +53,24 @@ def one_of(*options: str):
     return Annotated[str, AfterValidator(check)]
 
 
+def from_template(data: Any, template: str, items: str) -> Any:
+    """Raw section ``data`` with each table of the array ``items`` merged over the table
+    ``template`` (an array of tables states only what differs from its defaults)."""
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get(template), dict)
+        and isinstance(data.get(items), list)
+    ):
+        data = {
+            **data,
+            items: [
+                {**data[template], **item} if isinstance(item, dict) else item
+                for item in data[items]
+            ],
+        }
+    return data
+
+
 def unique_names(items, key: str) -> None:
     """Raise if two items of a list share a ``name``."""
     names = [item.name for item in items]

@@ -12,7 +12,16 @@ from models.common import CHANNELS, DAY, NUMBER_KINDS
 from models.dni import OPTIMIZERS, SIZERS, CompositionContext, SizingContext
 
 from ..core.distributions import Distribution
-from .base import Diurnal, Section, build_checked, check_tables, one_of, registered, unique_names
+from .base import (
+    Diurnal,
+    Section,
+    build_checked,
+    check_tables,
+    from_template,
+    one_of,
+    registered,
+    unique_names,
+)
 from .world import AreaCodes
 
 __all__ = ["Channel", "Channels", "Dni", "Sponsor", "SponsorDefaults"]
@@ -153,18 +162,7 @@ class Dni(Section):
     @classmethod
     def _templated(cls, data: Any) -> Any:
         """Each sponsor starts from the ``sponsor`` table."""
-        if (
-            isinstance(data, dict)
-            and isinstance(data.get("sponsor"), dict)
-            and isinstance(data.get("sponsors"), list)
-        ):
-            data = {
-                **data,
-                "sponsors": [
-                    {**data["sponsor"], **s} if isinstance(s, dict) else s for s in data["sponsors"]
-                ],
-            }
-        return data
+        return from_template(data, "sponsor", "sponsors")
 
     @field_validator("price_month", "price_minute")
     @classmethod

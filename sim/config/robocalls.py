@@ -9,7 +9,15 @@ from pydantic import Field, field_validator, model_validator
 from models.burst import DETECTORS, AlarmRule
 
 from ..core.distributions import Distribution
-from .base import Section, build_checked, check_tables, one_of, registered, unique_names
+from .base import (
+    Section,
+    build_checked,
+    check_tables,
+    from_template,
+    one_of,
+    registered,
+    unique_names,
+)
 from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS
 
 __all__ = ["Campaign", "CampaignDefaults", "Detection", "Robocallers"]
@@ -77,19 +85,7 @@ class Robocallers(Section):
     @classmethod
     def _templated(cls, data: Any) -> Any:
         """Each campaign starts from the ``campaign`` table."""
-        if (
-            isinstance(data, dict)
-            and isinstance(data.get("campaign"), dict)
-            and isinstance(data.get("campaigns"), list)
-        ):
-            data = {
-                **data,
-                "campaigns": [
-                    {**data["campaign"], **c} if isinstance(c, dict) else c
-                    for c in data["campaigns"]
-                ],
-            }
-        return data
+        return from_template(data, "campaign", "campaigns")
 
     @field_validator("aging_days")
     @classmethod
