@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from models.evidence import Choice  # noqa: E402
 from models.stats import summarize  # noqa: E402
 
-__all__ = ["ci_cells", "ci_table", "figure", "table"]
+__all__ = ["ci_cells", "ci_table", "figure", "table", "verdict"]
 
 
 def figure(fig, caption: str) -> str:
@@ -83,3 +84,57 @@ def ci_table(
     if col_labels is not None:
         wide.columns = [col_labels[c] for c in wide.columns]
     return wide.reset_index()
+
+
+def verdict(
+    choice: Choice, *, what: str, lower_is_better: bool, fmt: str = "{:.3g}", unit: str = ""
+) -> str:
+    """The sentence a report states about a :func:`models.evidence.best_option` choice.
+
+    It names a winner only when the paired intervals say so; otherwise it says that there is
+    no significant difference, and between which options.
+
+    Parameters
+    ----------
+    choice : Choice
+        From :func:`models.evidence.best_option`.
+    what : str
+        The quantity compared (e.g. ``"mean residential days in aging"``).
+    lower_is_better : bool
+        Direction of the quantity.
+    fmt, unit : str
+        How a difference is written.
+    """
+    if not choice.eligible:
+        return "No option is eligible."
+    if len(choice.eligible) == 1:
+        return f"Only <b>{html.escape(choice.eligible[0])}</b> is eligible."
+    leader = choice.tied[0]
+    word = "lower" if lower_is_better else "higher"
+
+    def diff(other: str) -> str:
+        d = choice.differences[other]
+        return f"{d.text(fmt)}{unit} ({d.level:.0%} CI, {d.n} paired replications)"
+
+    beaten = [o for o in choice.eligible if o not in choice.tied]
+    if choice.best is not None:
+        against = "; ".join(f"against {html.escape(o)}: {diff(o)}" for o in beaten)
+        return (
+            f"<b>{html.escape(leader)}</b> has the {word} {what}, significantly: "
+            f"the paired difference {against}."
+        )
+    tied = ", ".join(html.escape(o) for o in choice.tied)
+    text = (
+        f"<b>No significant difference</b> in {what} between {tied}: "
+        + "; ".join(
+            f"{html.escape(leader)} minus {html.escape(o)} is {diff(o)}" for o in choice.tied[1:]
+        )
+        + "."
+    )
+    if beaten:
+        text += (
+            " "
+            + ", ".join(html.escape(o) for o in beaten)
+            + f" {'is' if len(beaten) == 1 else 'are'} significantly worse."
+        )
+    return text
