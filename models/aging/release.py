@@ -193,10 +193,12 @@ class ModelRelease(ReleasePolicy):
     Parameters
     ----------
     quantile : float
-        Confidence in (0, 1) the policy needs before it releases a number.
+        Confidence in (0, 1) the policy needs before it releases a number; ``model_0.95``
+        names ``ModelRelease(quantile=0.95)`` (``online_0.95`` likewise).
     """
 
     needs_model = True
+    name_parameter = "quantile"
 
     def __init__(self, *, quantile: float) -> None:
         self.quantile = check_open_unit(quantile, "quantile")

@@ -88,7 +88,8 @@ class Release(Section):
 
     policy: str = Field(
         description="The release policy: a name in models.aging.release.RELEASE_POLICIES "
-        "(drawn, quiet, model, online) or fixed_<days>."
+        "(drawn, quiet, model, online), fixed_<days>, or model_<quantile> / "
+        "online_<quantile> (e.g. model_0.95)."
     )
     threshold: float = Field(gt=0, description="The release threshold (one of aging.thresholds).")
     model: registered(AGING_MODELS) = Field(
@@ -150,9 +151,24 @@ class Aging(Section):
         description="A released number above the release threshold again within "
         "this many days is a false-clean release.",
     )
-    harm_budget: float | Literal["fixed_90"] = Field(
-        description="Harm per disconnect (dollars) the report's recommendation must meet, "
-        'or "fixed_90": the harm of fixed 90-day aging in the same experiment.'
+    harm_margin: float = Field(
+        ge=0,
+        description="Non-inferiority margin on harm (dollars per disconnect): a release "
+        "policy is eligible in the report when the upper end of the 95% interval of its "
+        "paired harm difference against fixed 90-day aging is below this margin.",
+    )
+    labels: Literal["observed", "residual"] = Field(
+        description="What the profile models learn from: 'observed', the crossings a "
+        "carrier sees in all inbound traffic (spam included) less the mean background rate; "
+        "or 'residual', the simulator's residual-only crossings (not observable).",
+    )
+    landmark_days: int = Field(
+        ge=1,
+        le=90,
+        description="Landmark of the model comparison (days since the disconnect): every "
+        "model is scored on the episodes still aging and not yet seen below the threshold "
+        "then, predicting the days to the crossing given survival to it; at most "
+        "early_days.",
     )
     counterfactual: bool = Field(
         description="Allow aging bounds outside the US rules (45-90 days residential, "
@@ -176,13 +192,6 @@ class Aging(Section):
             raise ValueError("must be strictly descending (e.g. [5, 2, 1])")
         return v
 
-    @field_validator("harm_budget")
-    @classmethod
-    def _budget(cls, v):
-        if v != "fixed_90" and not v >= 0:
-            raise ValueError('must be >= 0 dollars or "fixed_90"')
-        return v
-
     @model_validator(mode="after")
     def _consistent(self):
         if self.release.threshold not in self.thresholds:
@@ -190,6 +199,11 @@ class Aging(Section):
         check_tables(AGING_MODELS, self.models, "models")
         for name in AGING_MODELS:
             self.model(name)
+        if self.landmark_days > self.early_days:
+            raise ValueError(
+                f"landmark_days: {self.landmark_days} is later than the {self.early_days} "
+                "days of early aging traffic kept (aging.early_days)"
+            )
         days = self.release.build().early_days()
         if days > self.early_days:
             raise ValueError(

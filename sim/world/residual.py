@@ -50,6 +50,7 @@ EPISODE_COLUMNS = {
     "beta_days": "float64",
     "persistent_per_day": "float64",
     "persistent_days": "float64",
+    "spam_per_day": "float64",
 }
 
 
@@ -63,7 +64,8 @@ class ResidualTraffic:
         features known at the disconnect (``tenure_days, inbound_90d, unique_callers_90d,
         robocall_share, earlier_reassignments``) and the hidden truth the oracle may use
         (``lam0`` calls/day at the disconnect, ``alpha``, ``beta_days``,
-        ``persistent_per_day``, ``persistent_days``).
+        ``persistent_per_day``, ``persistent_days``, and ``spam_per_day``, the number's own
+        mean background spam rate).
     episode_of : numpy.ndarray of int32
         Latest episode of each number id, -1 if none.
 
@@ -132,7 +134,8 @@ class ResidualTraffic:
         window = min(FEATURE_WINDOW_DAYS, tenure)
         seen = rng.poisson(rates * window)
         seen_persistent = rng.poisson(p_rate * window)
-        spam = rng.poisson(self.background * float(self.spam_multiplier[number]) * window)
+        spam_rate = self.background * float(self.spam_multiplier[number])
+        spam = rng.poisson(spam_rate * window)
         inbound = seen.sum() + seen_persistent + spam
         episode = int(
             self.episodes.extend(
@@ -150,6 +153,7 @@ class ResidualTraffic:
                 beta_days=spec.stop_beta_days,
                 persistent_per_day=p_rate,
                 persistent_days=p_days,
+                spam_per_day=spam_rate,
             )[0]
         )
         self.episode_of[number] = episode

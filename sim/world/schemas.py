@@ -147,6 +147,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("beta_days", "float64"),
         ("persistent_per_day", "float64"),
         ("persistent_days", "float64"),
+        ("spam_per_day", "float64"),
         ("release_t", "float64"),
         ("reassign_t", "float64"),
         ("harm_calls", "int64"),
@@ -158,6 +159,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("threshold", "float64"),
         ("first_days", "float64"),
         ("stable_days", "float64"),
+        ("obs_first_days", "float64"),
+        ("obs_stable_days", "float64"),
     ),
     "threshold_status": _cols(
         ("t", "float64"),

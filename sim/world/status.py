@@ -106,6 +106,9 @@ class AgingTracker:
             above=((k,), bool, True),
             first=((k,), np.float64, np.nan),
             stable=((k,), np.float64, np.nan),
+            obs_above=((k,), bool, True),
+            obs_first=((k,), np.float64, np.nan),
+            obs_stable=((k,), np.float64, np.nan),
             release_t=((), np.float64, np.nan),
             reassign_t=((), np.float64, np.nan),
             harm=((), np.int64, 0),
@@ -191,16 +194,9 @@ class AgingTracker:
         ready = np.flatnonzero(age >= 1.0)
         if len(ready) == 0:
             return
-        rate = a["trailing"][ready] / np.minimum(age[ready], self.window)
-        below = rate[None, :] <= self.thresholds[:, None]
-        above = a["above"][:, ready]
-        down, up = above & below, ~above & ~below
-        first, stable = a["first"][:, ready], a["stable"][:, ready]
-        first = np.where(down & np.isnan(first), age[ready], first)
-        stable = np.where(down, age[ready], np.where(up, np.nan, stable))
-        a["first"][:, ready], a["stable"][:, ready] = first, stable
-        a["above"][:, ready] = ~below
-        changed_k, changed_j = np.nonzero(down | up)
+        span = np.minimum(age[ready], self.window)
+        below = a["trailing"][ready] / span <= self.thresholds[:, None]
+        changed_k, changed_j = self._crossed(a, ready, age[ready], below, "")
         if len(changed_k):
             eps = ready[changed_j]
             self.tables["threshold_status"].append(
@@ -211,9 +207,27 @@ class AgingTracker:
                 below=below[changed_k, changed_j],
                 state=self.inventory.state[number[eps]],
             )
+        # what the carrier sees: every inbound call, less the background it can estimate
+        seen_below = a["obs_trailing"][ready] / span - self.background <= self.thresholds[:, None]
+        self._crossed(a, ready, age[ready], seen_below, "obs_")
         rel = a["release_t"][ready]
         recent = (t > rel) & (t - rel <= self.false_clean_days * DAY)
         a["false_clean"][ready[recent & ~below[self.release_k]]] = True
+
+    @staticmethod
+    def _crossed(
+        a: dict[str, np.ndarray], ready: np.ndarray, age: np.ndarray, below: np.ndarray, pre: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Update the first and stable crossings (arrays ``<pre>first``, ``<pre>stable``,
+        ``<pre>above``) of the ``ready`` episodes from today's status ``below``
+        ``(thresholds, ready)``; returns the (threshold, episode) indices that changed."""
+        above = a[pre + "above"][:, ready]
+        down, up = above & below, ~above & ~below
+        first, stable = a[pre + "first"][:, ready], a[pre + "stable"][:, ready]
+        a[pre + "first"][:, ready] = np.where(down & np.isnan(first), age, first)
+        a[pre + "stable"][:, ready] = np.where(down, age, np.where(up, np.nan, stable))
+        a[pre + "above"][:, ready] = ~below
+        return np.nonzero(down | up)
 
     def observed_rate(self, episodes: np.ndarray, t: float) -> np.ndarray:
         """What the carrier sees: all inbound calls per day over the trailing window."""
@@ -249,6 +263,8 @@ class AgingTracker:
             threshold=np.repeat(self.multiples, n),
             first_days=a["first"].ravel(),
             stable_days=a["stable"].ravel(),
+            obs_first_days=a["obs_first"].ravel(),
+            obs_stable_days=a["obs_stable"].ravel(),
         )
         d = self.early_days
         rec["early_inbound"].append(
