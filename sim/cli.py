@@ -8,17 +8,21 @@
     tnlab report DIR
 
 Bad input of any kind prints one line on stderr naming the key path and the problem, exits
-with status 2, and writes nothing.
+with status 2, and writes nothing.  Faults of the machine (a full disk) are one line and
+status 1; an interruption is one line and status 130 (Ctrl-C) or 143 (SIGTERM), and the same
+command resumes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from .config import ConfigError, load_config
+from .config.sweep import grid_size
 
 __all__ = ["main"]
 
@@ -59,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786"
     )
+    run.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long the scheduler has to answer (default 10)",
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another tnlab process is writing the folder, wait for it instead of refusing",
+    )
     report = sub.add_parser(
         "report",
         help="re-render DIR/index.html from saved results",
@@ -68,50 +84,103 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
+def _error(message: str, status: int = 2) -> int:
+    print(f"tnlab: error: {message}", file=sys.stderr)
+    return status
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that everything is cleaned up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``tnlab`` console script; returns the exit status."""
+    """Entry point of the ``tnlab`` console script; returns the exit status.
+
+    0: done; 1: some runs failed, or the machine refused (a full disk, a file-size limit);
+    2: bad input (one line naming the key or file; nothing written); 130 / 143: interrupted
+    by Ctrl-C / SIGTERM (finished runs are kept; the same command resumes).
+    """
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGXFSZ"):  # a file-size limit: a write fails (EFBIG), we say so
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        return _command(args)
+    except ConfigError as err:  # bad input, a busy or damaged folder, an unreachable scheduler
+        return _error(str(err))
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        return _error(
+            f"cannot write{where}: {err.strerror or err} (free space or raise the limit, then "
+            "run the same command: finished runs are kept)",
+            1,
+        )
+    except (KeyboardInterrupt, _Terminated) as err:
+        out = getattr(args, "out", None)
+        kept = ""
+        if args.command == "run" and out is not None:
+            from .experiment import finished_runs
+
+            kept = f"; {finished_runs(out)} of {args.runs} runs kept"
+        print(f"tnlab: interrupted{kept}; run the same command to resume", file=sys.stderr)
+        return 130 if isinstance(err, KeyboardInterrupt) else 143
+
+
+def _command(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty()
     if args.command == "report":
         return _report(args.folder)
     if args.command == "run" and args.workers < 1:
-        print("tnlab: error: --workers: must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        config = load_config(args.config, args.overrides)
-        _check_out(getattr(args, "out", None))
-    except ConfigError as err:
-        print(f"tnlab: error: {err}", file=sys.stderr)
-        return 2
+        return _error("--workers: must be at least 1")
+    if args.command == "run" and not args.scheduler_timeout > 0:
+        return _error("--scheduler-timeout: must be a positive number of seconds")
+    config = load_config(args.config, args.overrides)
+    runs = grid_size(config.sweep) * config.replications
     if args.command == "validate":
         print(
             f"{args.config}: valid ({config.name}, {len(config.sweep)} swept key(s), "
-            f"{config.replications} replication(s))"
+            f"{runs:,} run(s) of {config.scenario.days:g} days)"
         )
         return 0
-    try:
-        if args.command == "simulate":
-            from .runs.simulate import simulate
+    from .runs.outputs import check_out, claim
 
+    if args.command == "simulate":
+        from .runs.simulate import check_simulate_target, simulate
+
+        check_simulate_target(check_out(args.out), config)
+        with claim(args.out):
             result = simulate(config, args.out, progress=progress)
-            rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())
-            print(f"wrote {args.out}: {rows}")
-            return 0
-        from .experiment import run_experiment
+        rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())
+        print(f"wrote {args.out}: {rows}")
+        return 0
+    from .experiment import run_experiment
+    from .results.store import failures
 
-        result = run_experiment(
-            config, args.out, progress=progress, workers=args.workers, scheduler=args.scheduler
-        )
-    except ConfigError as err:  # found only once running (e.g. a training run too short)
-        print(f"tnlab: error: {err}", file=sys.stderr)
-        return 2
+    args.out = check_out(args.out if args.out is not None else Path("reports") / config.name)
+    args.runs = runs
+    result = run_experiment(
+        config,
+        args.out,
+        progress=progress,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        scheduler_timeout=args.scheduler_timeout,
+        wait=args.wait,
+    )
     print(f"wrote {result.out}: report {result.report}")
-    return 0
+    failed = failures(result.out)
+    for run in failed:
+        print(
+            f"tnlab: run p{run['point']:03d}-r{run['replication']:03d} failed: {run['error']}"
+            if isinstance(run["point"], int)
+            else f"tnlab: run {run['point']} failed",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def _report(folder: Path) -> int:
@@ -119,12 +188,7 @@ def _report(folder: Path) -> int:
     from .report.page import write_report
     from .results.store import reload
 
-    try:
-        result = reload(folder)
-    except ConfigError as err:
-        print(f"tnlab: error: {err}", file=sys.stderr)
-        return 2
-
+    result = reload(folder)
     write_report(result)
     print(f"wrote {result.report}")
     return 0

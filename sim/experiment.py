@@ -1,11 +1,14 @@
 """Experiments: every sweep point x replication of a config, evaluated and reported.
 
-The output folder is described in :mod:`sim.results.store`.
+The output folder is described in :mod:`sim.results.store`.  A run that finished is kept:
+the same command after an interruption (Ctrl-C, kill -9, a full disk) redoes only the runs
+that are missing or damaged.  One process at a time writes a folder.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -15,11 +18,48 @@ from tqdm.auto import tqdm
 from .config import ConfigError, ExperimentConfig, sweep_points
 from .core.atomic import parquet_bytes, write_atomic
 from .report.page import write_report
-from .results.store import METRICS_FILE, ExperimentResult, failures, point_table, run_dir
-from .runs.executors import Task, check_scheduler, execute
+from .results.store import (
+    ERROR_FILE,
+    METRICS_FILE,
+    ExperimentResult,
+    failures,
+    point_table,
+    run_dir,
+    run_problem,
+)
+from .runs.executors import SCHEDULER_TIMEOUT, Task, check_scheduler, execute
 from .runs.manifest import run_manifest
+from .runs.outputs import check_out, claim, remove_partial
 
-__all__ = ["run_experiment"]
+__all__ = ["finished_runs", "run_experiment"]
+
+
+def finished_runs(out: str | Path) -> int:
+    """Runs of an experiment folder whose results are whole."""
+    return sum(run_problem(f) is None for f in Path(out).glob("runs/p*-r*") if f.is_dir())
+
+
+def _check_target(out: Path, config: ExperimentConfig) -> None:
+    """Refuse a folder of another configuration, or of files that are not an experiment."""
+    if not out.is_dir() or not any(p for p in out.iterdir() if not p.name.startswith(".")):
+        return
+    resolved = out / "config.resolved.toml"
+    if not resolved.exists():
+        raise ConfigError(
+            f"--out {out}: holds files that are not a tnlab experiment; choose another folder"
+        )
+    if resolved.read_text() != config.to_toml():
+        raise ConfigError(
+            f"--out {out}: holds the results of another configuration "
+            "(choose another folder or remove it)"
+        )
+
+
+def _remove_unfinished(out: Path) -> None:
+    """What interrupted runs left: partial tables, temporary run folders."""
+    remove_partial(out)
+    for fresh in (out / "runs").glob(".*.tmp-*"):
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 def run_experiment(
@@ -29,12 +69,15 @@ def run_experiment(
     progress: bool = True,
     workers: int = 1,
     scheduler: str | None = None,
+    scheduler_timeout: float = SCHEDULER_TIMEOUT,
+    wait: bool = False,
 ) -> ExperimentResult:
     """Run every sweep point x replication, then write metrics and the report.
 
     Runs already finished in ``out`` (from an interrupted earlier call with the same
-    config) are kept, not redone; a run that raises is recorded (``error.json`` in its
-    folder, listed in the report) and the others go on.
+    config) are kept, not redone; a run whose files are missing or damaged is redone; a run
+    that raises is recorded (``error.json`` in its folder, listed in the report and by
+    :func:`sim.failures`) and the others go on.
 
     Parameters
     ----------
@@ -49,6 +92,10 @@ def run_experiment(
         worker processes.
     scheduler : str, optional
         Address of a running Dask scheduler to run on instead.
+    scheduler_timeout : float
+        Seconds the scheduler has to answer.
+    wait : bool
+        If another process is writing ``out``, wait for it instead of refusing.
 
     Returns
     -------
@@ -57,30 +104,45 @@ def run_experiment(
     Raises
     ------
     ConfigError
-        ``out`` holds the results of another configuration, or the scheduler is unreachable.
+        ``out`` cannot be written, holds another configuration's results or another
+        process is writing it; the scheduler does not answer.
     """
-    out = Path(out) if out is not None else Path("reports") / config.name
+    out = check_out(Path(out) if out is not None else Path("reports") / config.name)
     if scheduler is not None:
-        check_scheduler(scheduler)  # before anything is written
-    resolved = out / "config.resolved.toml"
-    if resolved.exists() and resolved.read_text() != config.to_toml():
-        raise ConfigError(
-            f"--out {out}: holds the results of another configuration "
-            "(choose another folder or remove it)"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(resolved, config.to_toml())
+        check_scheduler(scheduler, scheduler_timeout)  # before anything is written
+    _check_target(out, config)
+    with claim(out, wait=wait):
+        _check_target(out, config)  # another process may have written it while we waited
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            _remove_unfinished(out)
+            return _run(config, out, progress, workers, scheduler, scheduler_timeout)
+        finally:
+            _remove_unfinished(out)
+
+
+def _run(
+    config: ExperimentConfig,
+    out: Path,
+    progress: bool,
+    workers: int,
+    scheduler: str | None,
+    timeout: float,
+) -> ExperimentResult:
+    write_atomic(out / "config.resolved.toml", config.to_toml())
     started = time.time()
     points = list(sweep_points(config))
     keys = list(points[0][0]) if points else []
     folders = {
         (p, r): run_dir(out, p, r) for p in range(len(points)) for r in range(config.replications)
     }
+    todo = {k: f for k, f in folders.items() if run_problem(f) is not None}
     tasks = [
         Task(p, r, points[p][0], points[p][1], folder, 0 if config.common_random_numbers else p)
-        for (p, r), folder in folders.items()
-        if not (folder / METRICS_FILE).exists()
+        for (p, r), folder in todo.items()
     ]
+    for folder in todo.values():  # a damaged run's old metrics must not count as finished
+        (folder / METRICS_FILE).unlink(missing_ok=True)
     with tqdm(
         total=len(folders),
         initial=len(folders) - len(tasks),
@@ -88,18 +150,18 @@ def run_experiment(
         desc=config.name,
         disable=not progress,
     ) as bar:
-        for _ in execute(tasks, workers, scheduler):
+        for _ in execute(tasks, workers, scheduler, timeout):
             bar.update(1)
     frames = [
         pd.read_parquet(folder / METRICS_FILE)
         for folder in folders.values()
-        if (folder / METRICS_FILE).exists()
+        if (folder / METRICS_FILE).exists() and not (folder / ERROR_FILE).exists()
     ]
     columns = ["point", "replication", *keys, "metric", "value"]
     metrics = (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )
-    write_atomic(out / "metrics.parquet", parquet_bytes(metrics))
+    write_atomic(out / METRICS_FILE, parquet_bytes(metrics))
     result = ExperimentResult(config, out, metrics, point_table(config))
     write_report(result)
     manifest = run_manifest(

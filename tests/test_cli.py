@@ -116,11 +116,18 @@ def test_console_script_runs_in_a_fresh_process(tiny_file):
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
 
 
-def test_rerun_into_same_folder_leaves_one_consistent_run(tiny_file, tmp_path):
-    """Re-running without the calls table removes the stale calls file of the earlier run."""
+def test_simulate_refuses_a_folder_of_another_configuration(tiny_file, tmp_path, capsys):
+    """A folder holding another configuration's run is refused (one line, status 2, left
+    as it was); the same configuration again replaces the folder whole."""
     out = tmp_path / "run"
     assert main(["simulate", str(tiny_file), "--out", str(out)]) == 0
-    assert (out / "calls.parquet").exists()
-    assert main(["simulate", str(tiny_file), "--out", str(out), "--set", "record.calls=false"]) == 0
-    assert not (out / "calls.parquet").exists()
-    assert json.loads((out / "manifest.json").read_text())["tables"].get("calls") is None
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    code = main(["simulate", str(tiny_file), "--out", str(out), "--set", "record.calls=false"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "holds the results of another configuration" in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["simulate", str(tiny_file), "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == set(before)
+    assert not list(tmp_path.glob(".run.tmp-*")) + list(tmp_path.glob(".run.old-*"))

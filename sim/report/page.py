@@ -63,7 +63,14 @@ def write_report(result: ExperimentResult) -> None:
             "<p>These runs raised; the tables and figures below leave them out.</p>",
             table(pd.DataFrame(failed)),
         ]
-    body += [study.section(result, labels) for study in STUDIES]
+    if result.metrics.empty:
+        body.append(
+            "<h2>No run finished</h2><p>Every run of this experiment failed (see above), so "
+            "there is nothing to report. Fix the cause and run the same command again: it "
+            "redoes the failed runs.</p>"
+        )
+    else:
+        body += [study.section(result, labels) for study in STUDIES]
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(cfg.name)}"
         f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>"

@@ -19,9 +19,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig, load_config, sweep_points
-from .run import SimResult
+from ..world.schemas import SCHEMAS
+from .run import RESUME_HINT, DamagedResults, SimResult, read_table
 
 __all__ = [
+    "DamagedResults",
+    "run_problem",
     "ERROR_FILE",
     "METRICS_FILE",
     "ExperimentResult",
@@ -36,6 +39,31 @@ METRICS_FILE = "metrics.parquet"
 """Written last by a finished run, in its folder."""
 ERROR_FILE = "error.json"
 """Written by a run that raised, in its folder."""
+
+
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file, reading only its footer (raises if it is damaged)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).num_rows
+
+
+def run_problem(folder: Path) -> str | None:
+    """What is wrong with a finished run's folder, or None if it is whole: its metrics,
+    its manifest and every table the manifest lists, with the rows it lists."""
+    folder = Path(folder)
+    try:
+        _parquet_rows(folder / METRICS_FILE)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        tables = manifest["tables"]
+        for name, rows in tables.items():
+            if _parquet_rows(folder / f"{name}.parquet") != rows:
+                return f"{name}.parquet has another number of rows than its manifest says"
+    except FileNotFoundError as err:
+        return f"{Path(err.filename).name if err.filename else 'a file'} is missing"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        return f"damaged ({type(err).__name__})"
+    return None
 
 
 def run_dir(out: Path, point: int, replication: int) -> Path:
@@ -78,7 +106,14 @@ class ExperimentResult:
     def run(self, point: int, replication: int) -> SimResult:
         """The tables of one run, read lazily from its folder."""
         path = run_dir(self.out, point, replication)
-        return SimResult(self.config, path, {}, json.loads((path / "manifest.json").read_text()))
+        try:
+            manifest = json.loads((path / "manifest.json").read_text())
+        except (OSError, ValueError) as err:
+            raise DamagedResults(
+                f"{path / 'manifest.json'}: missing or damaged ({type(err).__name__}); "
+                f"{RESUME_HINT}"
+            ) from None
+        return SimResult(self.config, path, {}, manifest)
 
 
 def reload(out: str | Path) -> ExperimentResult:
@@ -87,16 +122,20 @@ def reload(out: str | Path) -> ExperimentResult:
     Raises
     ------
     ConfigError
-        The folder has no ``config.resolved.toml`` or ``metrics.parquet``.
+        The folder has no ``config.resolved.toml`` (not an experiment's folder).
+    DamagedResults
+        Its ``metrics.parquet`` or a run's file is missing, truncated or corrupt.
     """
     out = Path(out)
-    for name in ("config.resolved.toml", "metrics.parquet"):
-        if not (out / name).exists():
-            raise ConfigError(f"{out}: no {name} (not an experiment's output folder)")
+    if not (out / "config.resolved.toml").exists():
+        raise ConfigError(f"{out}: no config.resolved.toml (not an experiment's output folder)")
     config = load_config(out / "config.resolved.toml")
-    return ExperimentResult(
-        config, out, pd.read_parquet(out / "metrics.parquet"), point_table(config)
-    )
+    points = point_table(config)
+    metrics = read_table(out / METRICS_FILE)
+    expected = ["point", "replication", *[c for c in points.columns if c != "point"]]
+    if not {*expected, "metric", "value"} <= set(metrics.columns):
+        raise DamagedResults(f"{out / METRICS_FILE}: has the wrong columns; {RESUME_HINT}")
+    return ExperimentResult(config, out, metrics, points)
 
 
 def failures(out: str | Path) -> list[dict]:
@@ -104,8 +143,11 @@ def failures(out: str | Path) -> list[dict]:
     found = []
     for path in sorted(Path(out).glob(f"runs/*/{ERROR_FILE}")):
         if not (path.parent / METRICS_FILE).exists():
-            info = json.loads(path.read_text())
-            found.append({k: info[k] for k in ("point", "replication", "error")})
+            try:
+                info = json.loads(path.read_text())
+                found.append({k: info[k] for k in ("point", "replication", "error")})
+            except (OSError, ValueError, KeyError, TypeError):
+                found.append({"point": path.parent.name, "replication": "", "error": "?"})
     return found
 
 
@@ -118,4 +160,6 @@ def load_runs(result: ExperimentResult, table: str) -> pd.DataFrame:
                 continue  # a run that failed
             frame = result.run(int(p), r).table(table)
             frames.append(frame.assign(point=int(p), replication=r))
+    if not frames:
+        return pd.DataFrame(columns=[*(c.name for c in SCHEMAS[table]), "point", "replication"])
     return pd.concat(frames, ignore_index=True)

@@ -11,6 +11,7 @@ single-threaded worker processes, or a running scheduler), not a home-made pool.
 
 from __future__ import annotations
 
+import errno
 import json
 import traceback
 from collections.abc import Iterator
@@ -25,7 +26,11 @@ from ..results.store import ERROR_FILE, METRICS_FILE
 from ..studies import STUDIES
 from .simulate import simulate
 
-__all__ = ["Task", "run_task", "execute", "check_scheduler"]
+__all__ = ["MACHINE_FAULTS", "Task", "run_task", "execute", "check_scheduler"]
+
+MACHINE_FAULTS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS)
+"""Write errors that are the machine's (a full disk, a file-size limit, a full quota, a
+read-only file system): they stop an experiment instead of failing its runs one by one."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,25 @@ class Task:
     config: ExperimentConfig
     folder: Path
     stream_point: int
+
+
+def _failed(task: Task, folder: Path, err: BaseException) -> tuple[int, int, str]:
+    """Record a run that raised (``error.json``); the other runs go on."""
+    folder.mkdir(parents=True, exist_ok=True)
+    message = f"{type(err).__name__}: {err}"
+    write_atomic(
+        folder / ERROR_FILE,
+        json.dumps(
+            {
+                "point": task.point,
+                "replication": task.replication,
+                "error": message,
+                "traceback": traceback.format_exc(),
+            },
+            indent=2,
+        ),
+    )
+    return task.point, task.replication, message
 
 
 def run_task(task: Task) -> tuple[int, int, str | None]:
@@ -55,22 +79,12 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
         found: dict[str, float] = {}
         for study in STUDIES:
             found.update(study.metrics(result, folder))
+    except OSError as err:
+        if err.errno in MACHINE_FAULTS:
+            raise  # the machine's fault, not the run's: stop, and the same command resumes
+        return _failed(task, folder, err)
     except Exception as err:  # noqa: BLE001 -- recorded, and the other runs go on
-        folder.mkdir(parents=True, exist_ok=True)
-        message = f"{type(err).__name__}: {err}"
-        write_atomic(
-            folder / ERROR_FILE,
-            json.dumps(
-                {
-                    "point": task.point,
-                    "replication": task.replication,
-                    "error": message,
-                    "traceback": traceback.format_exc(),
-                },
-                indent=2,
-            ),
-        )
-        return task.point, task.replication, message
+        return _failed(task, folder, err)
     rows = pd.DataFrame(
         [
             {
@@ -88,35 +102,65 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
     return task.point, task.replication, None
 
 
-def _connect(scheduler: str):
+SCHEDULER_TIMEOUT = 10.0
+"""Seconds a Dask scheduler has to answer (``--scheduler-timeout``)."""
+
+
+def _connect(scheduler: str, timeout: float = SCHEDULER_TIMEOUT):
+    """A client of the scheduler at ``scheduler``, or a one-line :class:`ConfigError`
+    within ``timeout`` seconds (a port that answers but is no Dask scheduler never
+    completes the handshake: it is given up on, in a thread that is left behind)."""
+    import threading
+
     from distributed import Client
 
-    try:
-        return Client(scheduler, timeout="5s")
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ConfigError(
-            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(err).__name__})"
-        ) from None
+    found: dict = {}
+
+    def connect() -> None:
+        try:
+            found["client"] = Client(scheduler, timeout=f"{timeout}s")
+        except Exception as err:  # noqa: BLE001 -- reported as one line below
+            found["error"] = err
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout + 2.0)
+    if "client" in found:
+        return found["client"]
+    what = type(found["error"]).__name__ if "error" in found else f"no answer in {timeout:g} s"
+    raise ConfigError(
+        f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({what})"
+    ) from None
 
 
-def check_scheduler(scheduler: str) -> None:
+def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     """Raise :class:`ConfigError` unless a Dask scheduler answers at ``scheduler``."""
-    _connect(scheduler).close()
+    _connect(scheduler, timeout).close()
 
 
-def _client(workers: int, scheduler: str | None):
+def _client(workers: int, scheduler: str | None, timeout: float):
+    import logging
+
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        return _connect(scheduler), None
+        return _connect(scheduler, timeout), None
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        # the scheduler's HTTP server always listens: on a free loopback port, not 8787
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
 
 
 def execute(
-    tasks: list[Task], workers: int = 1, scheduler: str | None = None
+    tasks: list[Task],
+    workers: int = 1,
+    scheduler: str | None = None,
+    timeout: float = SCHEDULER_TIMEOUT,
 ) -> Iterator[tuple[int, int, str | None]]:
     """Run tasks and yield (point, replication, error or None) as each finishes.
 
@@ -128,6 +172,8 @@ def execute(
         single-threaded worker processes.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
+    timeout : float
+        Seconds the scheduler has to answer.
     """
     if scheduler is None and workers <= 1:
         for task in tasks:
@@ -137,12 +183,14 @@ def execute(
         return
     from distributed import as_completed
 
-    client, cluster = _client(workers, scheduler)
+    client, cluster = _client(workers, scheduler, timeout)
+    futures = []
     try:
         futures = client.map(run_task, tasks, pure=False)
         for future in as_completed(futures):
             yield future.result()
     finally:
+        client.cancel(futures)  # on an interruption, a shared cluster stops our runs too
         client.close()
         if cluster is not None:
             cluster.close()

@@ -1,8 +1,15 @@
-"""One run of the world: ``simulate`` for notebooks and for ``tnlab simulate``."""
+"""One run of the world: ``simulate`` for notebooks and for ``tnlab simulate``.
+
+Written to a folder, a run is written whole: its tables go to a fresh hidden folder beside
+the target, which replaces the target only once everything is finished, so an interrupted
+or failed run leaves the folder as it was.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +18,7 @@ from tqdm.auto import tqdm
 
 from models.common import DAY
 
+from ..config import ConfigError
 from ..config.experiment import ExperimentConfig
 from ..config.plugins import load_plugins
 from ..core.atomic import write_atomic
@@ -21,8 +29,9 @@ from ..world.calls import Policy
 from ..world.recorder import Recorder
 from ..world.world import Policies, World
 from .manifest import run_manifest
+from .outputs import swap_in
 
-__all__ = ["simulate", "study_policies"]
+__all__ = ["check_simulate_target", "simulate", "study_policies"]
 
 
 def _in_memory(config: ExperimentConfig, point: int, replication: int) -> SimResult:
@@ -48,6 +57,37 @@ def study_policies(config: ExperimentConfig, replication: int = 0, **given) -> P
             study.policies(config, replication=replication, run_world=_in_memory, given=given)
         )
     return policies
+
+
+def check_simulate_target(out: Path, config: ExperimentConfig) -> None:
+    """Refuse a folder that holds anything but an earlier run of the same configuration.
+
+    Raises
+    ------
+    ConfigError
+        An experiment's folder, another configuration's run, or a folder of other files.
+    """
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if (out / "config.resolved.toml").exists():
+        raise ConfigError(
+            f"--out {out}: holds an experiment's results (tnlab run); choose another folder"
+        )
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        raise ConfigError(
+            f"--out {out}: holds files that are not a tnlab run; choose another folder"
+        )
+    try:
+        digest = json.loads(manifest.read_text()).get("config_sha256")
+    except (OSError, ValueError, AttributeError):
+        digest = None
+    if digest != config.digest():
+        raise ConfigError(
+            f"--out {out}: holds the results of another configuration (or a damaged "
+            "manifest); choose another folder or remove it"
+        )
 
 
 def simulate(
@@ -88,10 +128,35 @@ def simulate(
     >>> res = simulate(load_config("experiments/quickstart.toml"))  # doctest: +SKIP
     >>> res.daily_calls.groupby("kind").attempts.sum()              # doctest: +SKIP
     """
+    if out is not None:
+        check_simulate_target(Path(out), config)
     plugged = study_policies(config, replication, aging_model=aging_model).merge(
         Policies(screens=list(policies))
     )
     names = [n for n in TABLES if n != "calls" or config.record.calls]
+    if out is None:
+        return _run(config, None, names, plugged, point, replication, progress)
+    out = Path(out)
+    fresh = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        manifest = _run(config, fresh, names, plugged, point, replication, progress).manifest
+        swap_in(fresh, out)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return SimResult(config, out, {}, manifest)
+
+
+def _run(
+    config: ExperimentConfig,
+    out: Path | None,
+    names: list[str],
+    plugged: Policies,
+    point: int,
+    replication: int,
+    progress: bool,
+) -> SimResult:
+    """Run the world, writing its tables to the fresh folder ``out`` or keeping them."""
     recorder = Recorder(out, names)
     started = time.time()
     bar = tqdm(
@@ -122,6 +187,5 @@ def simulate(
     )
     if out is None:
         return SimResult(config, None, recorder.frames(), manifest)
-    out = Path(out)
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
     return SimResult(config, out, {}, manifest)

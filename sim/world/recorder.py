@@ -5,7 +5,7 @@ Each table has a fixed schema (:data:`~sim.world.schemas.SCHEMAS`, documented in
 appended as whole NumPy columns; categorical columns hold small integer codes and become
 dictionary-encoded strings in Parquet and ``pandas.Categorical`` in DataFrames.
 
-When a run writes to a directory, a table is streamed to ``<name>.parquet.part`` one row
+When a run writes to a directory, a table is streamed to ``<name>.parquet.<pid>.part`` one row
 group at a time (so memory is bounded by the flush size, not the horizon) and renamed to
 ``<name>.parquet`` only when the run has finished: an interrupted run never leaves a
 truncated table behind and never replaces a finished one.
@@ -62,7 +62,7 @@ class Table:
 
     @property
     def _part(self) -> Path:
-        return self.path.with_name(self.path.name + ".part")
+        return self.path.with_name(f"{self.path.name}.{os.getpid()}.part")
 
     def append(self, **values) -> None:
         """Append rows given as equal-length arrays (scalars are broadcast).
@@ -99,9 +99,14 @@ class Table:
         return pa.Table.from_arrays(arrays, schema=self._schema)
 
     def _flush(self) -> None:
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self._part, self._schema)
-        self._writer.write_table(self._arrow())
+        try:
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self._part, self._schema)
+            self._writer.write_table(self._arrow())
+        except OSError as err:  # Arrow's errors name no file: say which one failed
+            raise OSError(
+                err.errno, os.strerror(err.errno) if err.errno else str(err), str(self.path)
+            ) from err
         for chunks in self._chunks.values():
             chunks.clear()
         self._buffered = 0
@@ -118,7 +123,12 @@ class Table:
             return
         if self._buffered or self._writer is None:
             self._flush()
-        self._writer.close()
+        try:
+            self._writer.close()
+        except OSError as err:
+            raise OSError(
+                err.errno, os.strerror(err.errno) if err.errno else str(err), str(self.path)
+            ) from err
         os.replace(self._part, self.path)
 
     def abandon(self) -> None:
