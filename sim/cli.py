@@ -51,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
 
     command("validate", "check a config; exit 0 if valid, 2 if not")
     sim = command("simulate", "run the world once; write its tables as Parquet")
-    sim.add_argument("--out", required=True, type=Path, help="output folder")
+    sim.add_argument("--out", required=True, help="output folder")
     run = command("run", "run every sweep point x replication; write metrics and a report")
-    run.add_argument("--out", type=Path, help="output folder (default reports/<name>)")
+    run.add_argument("--out", help="output folder (default reports/<name>)")
     run.add_argument(
         "--workers",
         type=int,
@@ -89,12 +89,19 @@ def _error(message: str, status: int = 2) -> int:
     return status
 
 
-class _Terminated(BaseException):
-    """SIGTERM, turned into an exception so that everything is cleaned up on the way out."""
+class _Interrupted(BaseException):
+    """Ctrl-C or SIGTERM, turned into an exception so that everything is cleaned up on the
+    way out; a second signal during the clean-up is ignored."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.status = 128 + signum
 
 
-def _terminate(signum, frame) -> None:
-    raise _Terminated
+def _interrupt(signum, frame) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Interrupted(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     by Ctrl-C / SIGTERM (finished runs are kept; the same command resumes).
     """
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     if hasattr(signal, "SIGXFSZ"):  # a file-size limit: a write fails (EFBIG), we say so
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "run the same command: finished runs are kept)",
             1,
         )
-    except (KeyboardInterrupt, _Terminated) as err:
+    except (KeyboardInterrupt, _Interrupted) as err:
         out = getattr(args, "out", None)
         kept = ""
         if args.command == "run" and out is not None:
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
             kept = f"; {finished_runs(out)} of {args.runs} runs kept"
         print(f"tnlab: interrupted{kept}; run the same command to resume", file=sys.stderr)
-        return 130 if isinstance(err, KeyboardInterrupt) else 143
+        return err.status if isinstance(err, _Interrupted) else 130
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -141,9 +149,13 @@ def _command(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
     runs = grid_size(config.sweep) * config.replications
     if args.command == "validate":
+        from .world.footprint import estimate_bytes
+
+        need = estimate_bytes(config)["total"]
         print(
             f"{args.config}: valid ({config.name}, {len(config.sweep)} swept key(s), "
-            f"{runs:,} run(s) of {config.scenario.days:g} days)"
+            f"{runs:,} run(s) of {config.scenario.days:g} days, about {need / 1e9:.1f} GB "
+            "of memory per run)"
         )
         return 0
     from .runs.outputs import check_out, claim
@@ -151,7 +163,8 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         from .runs.simulate import check_simulate_target, simulate
 
-        check_simulate_target(check_out(args.out), config)
+        args.out = check_out(args.out)
+        check_simulate_target(args.out, config)
         with claim(args.out):
             result = simulate(config, args.out, progress=progress)
         rows = ", ".join(f"{k} {v:,}" for k, v in result.manifest["tables"].items())

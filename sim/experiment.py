@@ -30,6 +30,7 @@ from .results.store import (
 from .runs.executors import SCHEDULER_TIMEOUT, Task, check_scheduler, execute
 from .runs.manifest import run_manifest
 from .runs.outputs import check_out, claim, remove_partial
+from .world.footprint import check_fits
 
 __all__ = ["finished_runs", "run_experiment"]
 
@@ -133,6 +134,11 @@ def _run(
     started = time.time()
     points = list(sweep_points(config))
     keys = list(points[0][0]) if points else []
+    at_once = (
+        1 if scheduler is not None else max(1, min(workers, len(points) * config.replications))
+    )
+    for _, point in points:
+        check_fits(point, at_once)
     folders = {
         (p, r): run_dir(out, p, r) for p in range(len(points)) for r in range(config.replications)
     }
@@ -141,8 +147,8 @@ def _run(
         Task(p, r, points[p][0], points[p][1], folder, 0 if config.common_random_numbers else p)
         for (p, r), folder in todo.items()
     ]
-    for folder in todo.values():  # a damaged run's old metrics must not count as finished
-        (folder / METRICS_FILE).unlink(missing_ok=True)
+    for folder in todo.values():  # an unfinished or damaged run starts again from nothing
+        shutil.rmtree(folder, ignore_errors=True)
     with tqdm(
         total=len(folders),
         initial=len(folders) - len(tasks),

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import inspect
 import math
+import typing
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from models.registry import Registry
 
@@ -18,15 +26,39 @@ class ConfigError(ValueError):
     """A configuration problem, as one line that names the key path."""
 
 
+def _tuples(annotation: Any, value: Any) -> Any:
+    """TOML has arrays, not tuples: a list where the schema wants a tuple (or a list of
+    tuples) becomes one, so that strict validation judges the items, not the container."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _tuples(args[0], value)
+    if origin is tuple and isinstance(value, list):
+        return tuple(value)
+    if origin is list and args and isinstance(value, list):
+        return [_tuples(args[0], item) for item in value]
+    return value
+
+
 class Section(BaseModel):
-    """A config table: frozen, unknown keys rejected, every field described.
+    """A config table: frozen, unknown keys rejected, every field described, validated
+    strictly (a bool is not a number, a string is not a number, no value is coerced) and
+    every float finite unless its field says otherwise."""
 
-    A list field whose ``json_schema_extra`` names a ``template`` (a sibling table) has each
-    of its items merged over that table before validation, so that an array of tables
-    (``[[robocallers.campaigns]]``) states only what differs from the defaults.
-    """
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, strict=True, allow_inf_nan=False
+    )
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    @model_validator(mode="before")
+    @classmethod
+    def _toml_arrays(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fixed = dict(data)
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if key in fixed:
+                fixed[key] = _tuples(field.annotation, fixed[key])
+        return fixed
 
 
 def _diurnal(values: list[float]) -> list[float]:

@@ -42,7 +42,9 @@ class Channel(Section):
     """One ad channel: how many sessions it brings and how likely an impression is to lead
     to a call, before the number's kind is taken into account."""
 
-    sessions_per_day: float = Field(ge=0, description="Ad sessions per day (0: channel off).")
+    sessions_per_day: float = Field(
+        ge=0, le=1e9, description="Ad sessions per day (0: channel off; at most a billion)."
+    )
     call_prob: float = Field(
         ge=0, le=1, description="Probability an impression leads to a call, for a local number."
     )
@@ -75,7 +77,9 @@ class SponsorDefaults(Section):
     """What every sponsor has unless it says otherwise."""
 
     budget_per_day: float = Field(
-        gt=0, description="Impressions per day the sponsor pays for (inf: no limit)."
+        gt=0,
+        allow_inf_nan=True,
+        description="Impressions per day the sponsor pays for (inf: no limit).",
     )
 
 
@@ -92,7 +96,11 @@ class Dni(Section):
 
     enabled: bool = Field(description="Run the DNI market in the world.")
     step_seconds: int = Field(ge=10, le=3600, description="The market's time step (s).")
-    consumers: int = Field(ge=1, description="Consumers who see ads.")
+    consumers: int = Field(
+        ge=1,
+        le=100_000_000,
+        description="Consumers who see ads (at most 100 million: 8 bytes each in memory).",
+    )
     area_codes: AreaCodes = Field(min_length=1, description="Consumers' area codes.")
     session_minutes: Distribution = Field(description="Length of an ad session (minutes).")
     hold_minutes: float = Field(
@@ -125,7 +133,9 @@ class Dni(Section):
         "recently used) or never."
     )
     store_max_age_days: float = Field(gt=0, description="Age limit of store entries (days).")
-    store_max_entries: int = Field(ge=1, description="Size limit of the store.")
+    store_max_entries: int = Field(
+        ge=1, le=100_000_000, description="Size limit of the store (at most 100 million)."
+    )
     talk_minutes: Distribution = Field(description="Talk time of a tracked call (minutes).")
     sizer: registered(SIZERS, "fixed") = Field(
         description='Pool sizing policy (models.dni.SIZERS), or "fixed": pool_size.'

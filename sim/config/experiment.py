@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import tomli_w
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.common import SUBSCRIBER_TYPES
 
@@ -25,8 +26,9 @@ class ExperimentConfig(Section):
 
     name: str = Field(
         min_length=1,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="The experiment's name (its default output folder).",
+        max_length=100,
+        description="The experiment's name (its default output folder reports/<name>): "
+        "letters, digits, '_', '-' and '.', not only dots.",
     )
     description: str = Field(description="One sentence on what the experiment asks.")
     plugins: list[str] = Field(
@@ -53,6 +55,25 @@ class ExperimentConfig(Section):
         description="Dotted keys and their values, forming a grid of points; keys under "
         "[sweep.zip] vary together (lists of one length)."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", v) or not v.strip("."):
+            raise ValueError("must be letters, digits, '_', '-' and '.', not only dots")
+        return v
+
+    @model_validator(mode="after")
+    def _fits_the_inventory(self):
+        """The starting subscribers need a number each."""
+        initial = sum(t.initial for t in self.subscribers.by_code())
+        if initial > self.inventory.size:
+            raise ValueError(
+                f"subscribers: {initial:,} subscribers at the start need more numbers than "
+                f"the inventory holds ({self.inventory.size:,}); raise "
+                "inventory.blocks_per_area_code or lower the initial counts"
+            )
+        return self
 
     @model_validator(mode="after")
     def _regulatory(self):

@@ -14,6 +14,8 @@ from .base import ConfigError
 __all__ = ["ZIP", "flatten", "format_error", "merge", "parse_override", "set_path"]
 
 _DIST_KINDS = {"exponential", "lognormal", "gamma", "weibull", "uniform"}
+_TYPE_TAG = re.compile(r"^(float|int|str|bool|literal\[.*\]|function-after\[.*\])$")
+"""Names pydantic gives the branches of a union in an error's location (not config keys)."""
 ZIP = "zip."
 """Prefix of the flattened ``[sweep.zip]`` keys: parameters swept together."""
 
@@ -82,7 +84,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 def format_error(err: ValidationError) -> str:
     """The first validation error as ``"dotted.key: what is wrong"``."""
     first = err.errors()[0]
-    loc = [str(p) for p in first["loc"] if str(p) not in _DIST_KINDS]
+    loc = [
+        str(p) for p in first["loc"] if str(p) not in _DIST_KINDS and not _TYPE_TAG.match(str(p))
+    ]
     path = ".".join(loc) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     relative = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg)

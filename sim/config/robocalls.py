@@ -37,7 +37,9 @@ class CampaignDefaults(Section):
     rotate_after_blocked: int = Field(
         ge=1, description="Blocked calls in a slice before a number is dropped (on_block)."
     )
-    targets: int = Field(ge=1, description="Size of the lead list dialled.")
+    targets: int = Field(
+        ge=1, le=10_000_000, description="Size of the lead list dialled (at most 10 million)."
+    )
     on_net_share: float = Field(
         ge=0, le=1, description="Share of the leads who are this carrier's subscribers."
     )

@@ -9,7 +9,12 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from models.common import SUBSCRIBER_TYPES
 
 from ..core.distributions import Distribution
-from ..core.numbering import BLOCK, area_exchange_codes, is_us_area_code
+from ..core.numbering import (
+    BLOCK,
+    area_exchange_codes,
+    is_geographic_area_code,
+    is_us_area_code,
+)
 from .base import Diurnal, Section, one_of
 
 __all__ = [
@@ -34,6 +39,11 @@ def _area_codes(codes: list[int]) -> list[int]:
     for npa in codes:
         if not is_us_area_code(npa):
             raise ValueError(f"{npa} is not a US area code")
+        if not is_geographic_area_code(npa):
+            raise ValueError(
+                f"{npa} is not a geographic area code (toll-free, premium and "
+                "personal codes hold no thousands-blocks of a place)"
+            )
     if len(set(codes)) != len(codes):
         raise ValueError("area codes repeat")
     return codes
@@ -118,14 +128,21 @@ class SubscriberType(Section):
         "initial / mean tenure."
     )
     tenure: Distribution = Field(description="How long a subscriber keeps the number (days).")
-    calls_per_day: float = Field(ge=0, description="Outbound calls per subscriber per day.")
+    calls_per_day: float = Field(
+        ge=0,
+        le=1e6,
+        description="Outbound calls per subscriber per day (at most a "
+        "million: beyond any line's capacity).",
+    )
     rate_cv: float = Field(
         ge=0,
         le=10,
         description="Coefficient of variation of the subscribers' personal rate multipliers "
         "(gamma, mean 1).",
     )
-    contacts_mean: float = Field(ge=1, description="Mean size of a subscriber's contact list.")
+    contacts_mean: float = Field(
+        ge=1, le=1e6, description="Mean size of a subscriber's contact list (at most a million)."
+    )
     on_net_share: float = Field(
         ge=0, le=1, description="Share of contacts who are this carrier's subscribers."
     )

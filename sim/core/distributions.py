@@ -20,8 +20,20 @@ from scipy import stats
 __all__ = ["Distribution", "Exponential", "Gamma", "LogNormal", "Uniform", "Weibull"]
 
 
+MAX_MEAN = 1e9
+"""The largest mean a configured distribution may have (in its own unit: seconds, minutes
+or days): beyond it samples times the day length overflow."""
+
+
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        mean = self.mean
+        if not (np.isfinite(mean) and mean <= MAX_MEAN and np.isfinite(self.var)):
+            raise ValueError(f"its mean ({mean:.3g}) must be finite and at most {MAX_MEAN:g}")
+        return self
 
     def frozen(self) -> stats.rv_continuous:
         """The equivalent frozen ``scipy.stats`` distribution."""

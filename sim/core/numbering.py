@@ -16,6 +16,7 @@ from phonenumbers import geocoder
 __all__ = [
     "area_code_region",
     "area_exchange_codes",
+    "is_geographic_area_code",
     "is_us_area_code",
     "exchange_codes",
     "random_external_numbers",
@@ -31,13 +32,28 @@ def _sample_number(npa: int) -> phonenumbers.PhoneNumber:
 
 @cache
 def is_us_area_code(npa: int) -> bool:
-    """Whether ``npa`` is an assigned US geographic area code in ``phonenumbers``' metadata."""
+    """Whether ``npa`` is an assigned US area code in ``phonenumbers``' metadata
+    (geographic or not: toll-free, premium and personal codes included)."""
     if not 200 <= npa <= 999:
         return False
     number = _sample_number(npa)
     return phonenumbers.is_valid_number(number) and (
         phonenumbers.region_code_for_number(number) == "US"
     )
+
+
+_GEOGRAPHIC = {
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+
+
+@cache
+def is_geographic_area_code(npa: int) -> bool:
+    """Whether ``npa`` is a US area code of a place (not toll-free 8XX, premium 900 or
+    personal 500): the codes a carrier's inventory and local numbers come from."""
+    return is_us_area_code(npa) and phonenumbers.number_type(_sample_number(npa)) in _GEOGRAPHIC
 
 
 @cache

@@ -25,7 +25,7 @@ class BusyError(ConfigError):
     """Another process holds the output folder."""
 
 
-def check_out(out: Path, flag: str = "--out") -> Path:
+def check_out(out: str | Path, flag: str = "--out") -> Path:
     """``out`` as a folder that can be created or written, or a one-line
     :class:`ConfigError` (nothing is created here)."""
     text = str(out)
@@ -60,9 +60,12 @@ def claim(out: Path, wait: bool = False) -> Iterator[None]:
         Wait for the other process instead of refusing.
     """
     out = Path(out).absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
     lock = out.parent / f".{out.name}.tnlab-lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise ConfigError(f"--out {out}: cannot be created here ({err.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

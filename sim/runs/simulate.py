@@ -26,6 +26,7 @@ from ..core.seeding import Streams
 from ..results.run import TABLES, SimResult
 from ..studies import STUDIES
 from ..world.calls import Policy
+from ..world.footprint import check_fits
 from ..world.recorder import Recorder
 from ..world.world import Policies, World
 from .manifest import run_manifest
@@ -130,6 +131,7 @@ def simulate(
     """
     if out is not None:
         check_simulate_target(Path(out), config)
+    check_fits(config)
     plugged = study_policies(config, replication, aging_model=aging_model).merge(
         Policies(screens=list(policies))
     )

@@ -1,0 +1,89 @@
+"""How much memory a world will take, estimated from its config before it is built.
+
+The world keeps flat arrays per subscriber, per contact-list entry and per number, plus one
+slice of calls at a time; the bytes per entity below are those arrays' widths (the columns
+of ``Population.subs`` and its Poisson source, the inventory's state arrays with the spam
+source and the tracker's counters of each number), and the constant covers the interpreter
+and the libraries.  Checked against measured peaks in ``tests/test_faults.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from models.common import HOUR
+
+from ..config import ConfigError
+from ..config.experiment import ExperimentConfig
+
+__all__ = ["available_bytes", "check_fits", "estimate_bytes"]
+
+BASE = 300e6
+"""The interpreter, NumPy, pandas, SciPy, Numba and their compiled kernels."""
+PER_SUBSCRIBER = 72.0
+"""Subscriber columns (47 bytes) and its Poisson source (25 bytes)."""
+PER_CONTACT = 8.0
+"""One int64 number per contact-list entry."""
+PER_NUMBER = 120.0
+"""Inventory state (74 bytes), background spam source and multiplier (33), daily counters
+and the episode index (13)."""
+PER_SLICE_CALL = 400.0
+"""A call in flight during a slice, in every array that holds it (origination, sorting,
+batch, truth, tallies)."""
+PER_CONSUMER = 8.0
+"""DNI market: each consumer's area."""
+
+
+def estimate_bytes(config: ExperimentConfig) -> dict[str, float]:
+    """Estimated peak memory of one run of ``config``, by part (bytes), with ``total``."""
+    days = config.scenario.days
+    types = config.subscribers.by_code()
+    subscribers = sum(t.initial + t.steady_arrivals_per_day * days for t in types) * 1.05
+    contacts = (
+        sum((t.initial + t.steady_arrivals_per_day * days) * t.contacts_mean for t in types) * 1.05
+    )
+    numbers = config.inventory.size
+    calls_per_day = (
+        sum((t.initial + t.steady_arrivals_per_day * days) * t.calls_per_day for t in types)
+        + numbers * config.spam.calls_per_line_per_day
+    )
+    peak_slice = 2.0 * calls_per_day * config.scenario.slice_seconds / (24 * HOUR)
+    parts = {
+        "base": BASE,
+        "subscribers": subscribers * PER_SUBSCRIBER,
+        "contacts": contacts * PER_CONTACT,
+        "numbers": numbers * PER_NUMBER,
+        "calls in a slice": peak_slice * PER_SLICE_CALL,
+        "DNI consumers": config.dni.consumers * PER_CONSUMER if config.dni.enabled else 0.0,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def available_bytes() -> float:
+    """Memory this machine can give a new process now (``MemAvailable``), else its total."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def check_fits(config: ExperimentConfig, runs_at_once: int = 1) -> dict[str, float]:
+    """The estimate, or a one-line :class:`ConfigError` when ``runs_at_once`` worlds of
+    ``config`` would not fit in the memory available now."""
+    parts = estimate_bytes(config)
+    need, have = parts["total"] * runs_at_once, available_bytes()
+    if need > have:
+        largest = sorted(((v, k) for k, v in parts.items() if k != "total"), reverse=True)[:2]
+        what = ", ".join(f"{k} {v / 1e9:.1f} GB" for v, k in largest)
+        at_once = f" x {runs_at_once} runs at once" if runs_at_once > 1 else ""
+        raise ConfigError(
+            f"the world needs about {parts['total'] / 1e9:.1f} GB{at_once} ({what}) and this "
+            f"machine has {have / 1e9:.1f} GB available; make it smaller (subscribers, "
+            "inventory, contacts_mean) or use fewer --workers"
+        )
+    return parts
