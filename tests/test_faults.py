@@ -131,16 +131,35 @@ def test_kill_9_at_random_moments_then_resume_to_the_same_tables(
     assert not _leftovers(out)
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interruption_is_one_line_and_resumes(reference, config_file, tmp_path, sig, status):
+@pytest.mark.parametrize(
+    "sig, status, workers, group",
+    [
+        (signal.SIGINT, 130, 1, False),
+        (signal.SIGTERM, 143, 1, False),
+        (signal.SIGINT, 130, 2, True),  # Ctrl-C in a terminal: every process of the group
+    ],
+    ids=["sigint", "sigterm", "ctrl-c-2-workers"],
+)
+def test_an_interruption_is_one_line_and_resumes(
+    reference, config_file, tmp_path, sig, status, workers, group
+):
     out = tmp_path / "out"
-    cmd = [*TNLAB, "run", str(config_file), "--out", str(out), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cmd = [*TNLAB, "run", str(config_file), "--out", str(out), "--workers", str(workers)]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=group,
+    )
     deadline = time.time() + 120
     while not any(out.glob("runs/*/metrics.parquet")) and time.time() < deadline:
         time.sleep(0.05)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
     line = _one_line(err)
     assert proc.returncode == status, err
     assert line.startswith("tnlab: interrupted;") and f"of {RUNS} runs kept" in line

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import json
+import signal
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -145,14 +146,20 @@ def _client(workers: int, scheduler: str | None, timeout: float):
 
     if scheduler is not None:
         return _connect(scheduler, timeout), None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        # the scheduler's HTTP server always listens: on a free loopback port, not 8787
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    )
+    # Ctrl-C reaches every process of the terminal's group: the workers inherit an ignored
+    # SIGINT, and this process alone stops them (and says so in one line)
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            # the scheduler's HTTP server always listens: on a free loopback port, not 8787
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.CRITICAL,
+        )
+    finally:
+        signal.signal(signal.SIGINT, handler)
     return Client(cluster), cluster
 
 
