@@ -139,8 +139,8 @@ def test_oracle_has_zero_regret(plays):
 
 
 # What each learner earns on this world: mean and standard deviation over 12 seed pairs
-# (contexts 100 + s, play 200 + s; one-off script in the commit message of this test), the
-# regret growth ratio's mean and standard deviation, and the test's own seed's values.
+# (simulate_bernoulli as in `plays`, contexts seeded 100 + s and play 200 + s, s = 0..11),
+# and the same of its regret growth ratio.
 #   name         share of the oracle's calls   growth ratio R(T)-R(T/2) / R(T/2)
 #   linucb       0.9765 sd 0.0051              0.029 sd 0.022
 #   thompson     0.9510 sd 0.0074              0.173 sd 0.072

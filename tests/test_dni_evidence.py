@@ -299,27 +299,32 @@ def test_fair_planner_learns_the_diurnal_load_within_its_standard_error():
     lo, hi = true_loads + (1.645 - 4) * se, true_loads + (1.645 + 4) * se
     low = TimeVaryingErlang(np.maximum(lo, np.roll(lo, 1)), 0.01, 300.0)
     high = TimeVaryingErlang(np.maximum(hi, np.roll(hi, 1)), 0.01, 300.0)
+    up = d.loads(1.645)  # exactly what it plans for: the estimate z standard errors up
+    plan = TimeVaryingErlang(np.maximum(up, np.roll(up, 1)), 0.01, 300.0)
     for h, n in enumerate(sizes):
         t = 7 * DAY + h * HOUR + 600.0
         assert low.size(t, 0) <= n <= high.size(t, 0), h
-    # z = 0 plans for the estimate itself: never more numbers than with z > 0
+        assert n == plan.size(t, 0), h
+    # z = 0 plans for the estimate itself: never more numbers than with z > 0, fewer in all
     p0 = ObservedTimeVaryingErlang(0.01, 300.0, history_days=7, z=0.0)
     p0.reset(100)
     _feed(p0, counts, lease=lease)
-    assert all(p0.size(7 * DAY + h * HOUR + 600.0, 0) <= n for h, n in enumerate(sizes))
+    sizes0 = [p0.size(7 * DAY + h * HOUR + 600.0, 0) for h in range(24)]
+    assert all(n0 <= n for n0, n in zip(sizes0, sizes)) and sum(sizes0) < sum(sizes)
 
 
 def test_fair_planner_uses_only_earlier_days():
     """The plan of day d depends on days before d only: two histories that agree up to
-    midnight and differ after it give the same sizes for all of day d."""
+    midnight and differ after it (one much busier, one much quieter, both fed to the end of
+    the day) give the same sizes for all of day d -- the plan from day 0's load."""
     a, b = (ObservedStaticErlang(0.01, 300.0, history_days=3, z=0.0) for _ in range(2))
-    for p in (a, b):
+    for p, later in ((a, 500), (b, 5)):
         p.reset(10)
         _feed(p, np.full(288, 100))
-    assert a.size(DAY, 0) == b.size(DAY, 0) == servers_for_blocking(100 * 12 * 0.6, 0.01)
-    _feed(a, np.full(287, 500), start=DAY)  # a much busier day 1 ...
-    _feed(b, np.full(287, 5), start=DAY)  # ... and a much quieter one
-    assert a.size(2 * DAY - 300, 0) == b.size(2 * DAY - 300, 0) == a.size(DAY, 0)
+        _feed(p, np.full(287, later), start=DAY)
+    day0 = servers_for_blocking(100 * 12 * 0.6, 0.01)  # 1,200 an hour x 36 minutes
+    for t in (DAY, 1.5 * DAY, 2 * DAY - 300):
+        assert a.size(t, 0) == b.size(t, 0) == day0, t
 
 
 def test_fair_planner_first_day_follows_the_last_hour():
