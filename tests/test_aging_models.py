@@ -755,7 +755,16 @@ def test_compare_scores_models_on_the_same_rows(episodes):
     models = {"lookup": LookupTable(n_bins=5), "oracle": Oracle(THR)}
     times = np.linspace(5, 350, 30)
     table = compare(models, X, y, Xt, yt, times)
-    assert list(table.columns) == ["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"]
+    assert list(table.columns) == [
+        "model",
+        "mae_ipcw",
+        "mae_days",
+        "uno_c",
+        "ibs",
+        "ibs_km_ratio",
+        "coverage",
+    ]
+    np.testing.assert_allclose(table["mae_ipcw"], table["mae_days"], rtol=0.5)  # ~the same
     assert list(table["model"]) == ["lookup", "oracle"]
     assert not hasattr(models["lookup"], "edges_")  # fitted clones only
     km = km_integrated_brier(y, yt, times)
