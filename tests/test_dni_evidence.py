@@ -506,3 +506,21 @@ def test_report_renders_for_a_short_composition_run(tmp_path):
     res = run_experiment(cfg, tmp_path / "out", workers=1, progress=False)
     page = res.report.read_text()
     assert "Call tracking (DNI)" in page and NOT_OBSERVED in page
+
+
+def test_report_renders_for_a_sizing_sweep(tmp_path):
+    """A sizing sweep with a fair and an oracle-informed planner renders every figure; the
+    oracle-informed one is tagged and shown apart."""
+    from sim.experiment import run_experiment
+
+    cfg = _config(
+        {"consumers": 500},
+        sweep={"dni.sizer": ["static_erlang", "static_erlang_oracle_informed"]},
+        replications=1,
+        scenario={"days": 2},
+    )
+    res = run_experiment(cfg, tmp_path / "out", workers=1, progress=False)
+    page = res.report.read_text()
+    assert "Oracle-informed references (not part of the comparison)" in page
+    assert "static_erlang_oracle_informed [oracle-informed]" in page
+    assert page.count("<img") >= 3

@@ -212,8 +212,8 @@ def sizing_figure(result, labels, fair: list[int], oracle: set[int]) -> str:
         ax.errorbar(
             x,
             y,
-            xerr=np.nan_tonum(xh),
-            yerr=np.nan_tonum(yh),
+            xerr=np.nan_to_num(xh),
+            yerr=np.nan_to_num(yh),
             fmt="s" if hollow else "o",
             mfc="none" if hollow else None,
             capsize=3,
