@@ -468,7 +468,8 @@ def _crossing_figure(run) -> str:
         "whose trailing residual rate has fallen to each threshold (solid: the truth, "
         "censored only by the end of the run) and of the share a carrier sees below it "
         "in all inbound calls less the mean background (dashed: censored at the "
-        "reassignment). Spam-heavy numbers never look quiet to the carrier.",
+        "reassignment). Spam-heavy numbers look quiet to the carrier later, if ever (only "
+        "a noisy dip of their spam brings them below); low-spam ones a little earlier.",
     )
 
 
