@@ -43,6 +43,16 @@ def _difference_text(candidate, reference, fmt: str = "{:.2%}") -> str:
     return f"{d.text(fmt)} ({sig})"
 
 
+def _ratio_text(candidate, reference, name: str) -> str:
+    """``candidate / reference`` replication by replication, with its interval."""
+    ratio, half = ratio_ci(candidate, reference)
+    return (
+        num(ratio, "{:.1%}")
+        + (f" ± {half:.1%}" if np.isfinite(half) else " (one replication: no interval)")
+        + f" of {html.escape(name)}'s (95% CI, replication by replication)"
+    )
+
+
 def _varies(points: list, get) -> bool:
     return len({get(p) for p in points}) > 1
 
@@ -89,13 +99,15 @@ def _sizing_evidence(result, labels, fair: list[int], oracle: set[int]) -> str:
                 f"the target and pays for significantly fewer number-days than every other "
                 f"eligible fair policy"
             )
-            static = [c for c in days.columns if c.endswith("sizer=static_erlang")]
-            if static and static[0] != best:
-                ratio, half = ratio_ci(days[best], days[static[0]])
-                text += (
-                    f"; its number-days are {num(ratio, '{:.1%}')}"
-                    + (f" ± {half:.1%}" if np.isfinite(half) else "")
-                    + f" of {html.escape(static[0])}'s (95% CI, replication by replication)"
+            by_rule = {points_of(result)[p].dni.sizer: labels[p] for p in fair}
+            static = by_rule.get("static_erlang")
+            if static is not None and static != best:
+                text += "; its number-days are " + _ratio_text(days[best], days[static], static)
+            rule = by_rule.get("one_per_twenty")
+            if rule is not None and rule != best:
+                cost = values(result, "dni.cost_per_correct_call", fair, labels)
+                text += "; its cost per correctly attributed call is " + _ratio_text(
+                    cost[best], cost[rule], rule
                 )
             parts.append(text + ".</p>")
         else:
@@ -176,6 +188,20 @@ def _composition_evidence(result, labels) -> str:
         parts.append(
             "<p>Against the oracle optimizer under the same pool constraints, replication by "
             "replication (95% CI): " + "; ".join(rows) + ".</p>"
+        )
+    cost = observed(values(result, "dni.cost_per_correct_call", learners, labels))
+    if cost.shape[1] > 1:
+        parts.append(
+            "<p>What a correctly attributed call costs (number rental and minutes; toll-free "
+            "and vanity numbers cost more): "
+            + verdict(
+                best_option(cost, lower_is_better=True),
+                what="cost per correctly attributed call",
+                lower_is_better=True,
+                fmt="{:.4f}",
+                unit=" dollars",
+            )
+            + "</p>"
         )
     if choice.best is not None:
         best_p = [p for p in learners if labels[p] == choice.best][0]
