@@ -61,12 +61,16 @@ def erlang_part(result: ExperimentResult, labels: dict[int, str]) -> list[str]:
     judged = frame["B inside the interval"].isin(["yes", "no"]).sum()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     x = np.arange(len(frame))
+    ticks = [
+        f"A={a:.4g}, N={n}, {kind[:3]}"
+        for a, n, kind in zip(frame["offered A (erlangs)"], frame["pool N"], frame["session"])
+    ]
     ax.errorbar(
         x, frame["measured"], yerr=frame["± 95%"], fmt="o", capsize=4, label="simulated (95% CI)"
     )
     ax.scatter(x, frame["Erlang B(N, A)"], marker="_", s=400, color="k", label="Erlang B(N, A)")
     ax.set_yscale("log")
-    ax.set_xticks(x, frame["point"], rotation=30, ha="right", fontsize=7)
+    ax.set_xticks(x, ticks, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("share of impressions blocked (log scale)")
     ax.set_title("Blocking of the simulated pool against Erlang B")
     ax.legend(fontsize=8)
@@ -74,7 +78,7 @@ def erlang_part(result: ExperimentResult, labels: dict[int, str]) -> list[str]:
     b = frame["Erlang B(N, A)"].to_numpy(float)
     ax2.errorbar(x, frame["measured"] / b, yerr=frame["± 95%"] / b, fmt="o", capsize=4)
     ax2.axhline(1.0, color="k", lw=1)
-    ax2.set_xticks(x, frame["point"], rotation=30, ha="right", fontsize=7)
+    ax2.set_xticks(x, ticks, rotation=30, ha="right", fontsize=7)
     ax2.set_ylabel("measured / Erlang B (95% CI)")
     ax2.set_title("Ratio to Erlang B")
     ax2.grid(alpha=0.3)
@@ -96,7 +100,7 @@ def erlang_part(result: ExperimentResult, labels: dict[int, str]) -> list[str]:
             "stationary configuration, against Erlang B for its pool size N and offered "
             "load A (left, log scale), and the ratio measured / Erlang B with its 95% "
             "interval (right); Erlang B does not depend on the lease-time distribution, "
-            "only on its mean.",
+            "only on its mean (exp: exponential, log: lognormal sessions).",
         ),
     ]
 
