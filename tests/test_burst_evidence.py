@@ -196,8 +196,9 @@ def test_recommend_breaks_ties_by_recall_then_delay():
 def synthetic_curves(seed=0, reps=10, flip_test=False):
     """Curves of two detectors at three scales over ``reps`` replications: 8,000
     legitimate new numbers per replication; ``a`` stops more robocalls than ``b`` at every
-    scale; at scale 0.5 both flag 2 legitimate numbers per replication (over budget), at 1
-    and 2 none.  ``flip_test`` makes scale 0.5 clean on the test replications only."""
+    scale; at scale 0.5 both flag one legitimate number per replication (1.25e-4 per number,
+    over the 1e-4 budget), at 1 and 2 none.  ``flip_test`` makes scale 0.5 clean on the test
+    replications only (pooled over all ten it would then be within the budget)."""
     rng = np.random.default_rng(seed)
     rows = []
     for r in range(reps):
@@ -210,7 +211,7 @@ def synthetic_curves(seed=0, reps=10, flip_test=False):
                         "replication": r,
                         "detector": det,
                         "threshold": scale,
-                        "false_flags": 2.0 if dirty else 0.0,
+                        "false_flags": 1.0 if dirty else 0.0,
                         "legit_new_lines": 8000.0,
                         "heavy_flagged": 0.0,
                         "heavy_lines": 200.0,
@@ -239,8 +240,8 @@ def test_pool_curves_sums_counts_and_recomputes_rates():
     c = synthetic_curves()
     pooled = pool_curves(c)
     row = pooled[(pooled["detector"] == "a") & (pooled["threshold"] == 0.5)].iloc[0]
-    assert row["false_flags"] == 20 and row["legit_new_lines"] == 80000
-    assert row["false_flags_per_new_number"] == pytest.approx(20 / 80000)
+    assert row["false_flags"] == 10 and row["legit_new_lines"] == 80000
+    assert row["false_flags_per_new_number"] == pytest.approx(10 / 80000)
     part = c[(c["detector"] == "a") & (c["threshold"] == 0.5)]
     assert row["robocalls_blocked_share"] == pytest.approx(
         part["robocall_calls_stopped"].sum() / part["robocall_calls"].sum()
@@ -249,7 +250,8 @@ def test_pool_curves_sums_counts_and_recomputes_rates():
 
 def test_choice_is_made_on_the_training_replications_only():
     """Scale 0.5 is over budget on the training half: neither detector chooses it, even
-    when the test half shows it clean; the choice changes when the training half does."""
+    when the test half is clean (pooled over all replications it would be within the
+    budget); the choice changes when the training half does."""
     budget = Budget(1e-4)
     train, test = split_replications(range(10))
     chosen = choose_settings(synthetic_curves(), train, budget)
@@ -370,3 +372,10 @@ def test_open_loop_sentences_follow_the_test():
     assert "No significant difference" in noisy
     assert "No single detector can be recommended" in noisy and "Recommended" not in noisy
     assert "is not testable at this size" not in clear  # 40,000 test numbers: testable
+
+
+def test_a_single_eligible_point_is_not_recommended():
+    """Only A keeps the budget on training: nothing to compare it with, so no winner."""
+    m = closed_loop_metrics({1: 500.0, 2: 1000.0}, {1: clean, 2: lambda r: 4.0})
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    assert "only point that kept the budget" in text and "Recommended" not in text

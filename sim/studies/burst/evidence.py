@@ -261,7 +261,14 @@ def closed_loop_evidence(
         choice, what=f"{what} (test replications)", lower_is_better=True, fmt="{:,.4g}"
     )
     parts.append(f"<p>{sentence}</p>")
-    parts.append(_recommendation(choice.best, choice.tied, rows, what))
+    if len(eligible) == 1:
+        parts.append(
+            f"<p><b>No recommendation</b>: {html.escape(eligible[0])} is the only point "
+            "that kept the budget on the training replications, so it was compared with "
+            "nothing.</p>"
+        )
+    else:
+        parts.append(_recommendation(choice.best, choice.tied, rows, what))
     return "".join(parts)
 
 
@@ -355,6 +362,14 @@ def selection_evidence(sel: Selection, budget: Budget, factor_word: str = "×") 
         )
         return "".join(parts)
     choice = sel.choice
+    if sel.paired.shape[1] == 1:
+        only = html.escape(str(sel.paired.columns[0]))
+        parts.append(
+            f"<p><b>No recommendation</b>: {only} is the only detector with a setting "
+            "within the budget on the training replications, so it was compared with "
+            "nothing.</p>"
+        )
+        return "".join(parts)
     parts.append(
         "<p>"
         + verdict(

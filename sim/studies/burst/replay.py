@@ -215,10 +215,10 @@ def _x(pooled: pd.DataFrame, level: float = 0.95) -> tuple[np.ndarray, np.ndarra
 
 
 def _plot(ax, x, y, zero, style, label):
-    line = ax.plot(x, y, style, ms=0, label=label)[0]
-    color = line.get_color()
-    ax.plot(x[~zero], y[~zero], "o", ms=3.5, color=color)
-    ax.plot(x[zero], y[zero], "o", ms=4.5, mfc="none", color=color)
+    """Observed points joined by a line; settings with no false flag as open "<" markers
+    at their exact upper bound (the rate is at most there), not joined."""
+    line = ax.plot(x[~zero], y[~zero], style, marker="o", ms=3.5, label=label)[0]
+    ax.plot(x[zero], y[zero], "<", ms=5, mfc="none", color=line.get_color())
 
 
 def _chosen_marks(ax, pooled, chosen, ycol):
@@ -232,32 +232,29 @@ def _chosen_marks(ax, pooled, chosen, ycol):
 
 
 def roc_figure(pooled: pd.DataFrame, chosen: pd.DataFrame, budget: float, what: str) -> str:
-    """Robocall attempts stopped against false flags, every detector (pooled curves)."""
+    """Robocall attempts let through against false flags, every detector (pooled curves)."""
     fig, ax = plt.subplots(figsize=(8, 4.4))
+    pooled = pooled.assign(let_through=1.0 - pooled["robocalls_blocked_share"])
     for name, grp in pooled.groupby("detector", sort=False):
         x, zero = _x(grp)
-        _plot(
-            ax,
-            x,
-            grp["robocalls_blocked_share"].to_numpy(),
-            zero,
-            "k--" if name == OFFLINE else "-",
-            name,
-        )
-    _chosen_marks(ax, pooled, chosen, "robocalls_blocked_share")
+        _plot(ax, x, grp["let_through"].to_numpy(), zero, "k--" if name == OFFLINE else "-", name)
+    _chosen_marks(ax, pooled, chosen, "let_through")
     ax.axvline(budget, color="grey", lw=0.8, ls=":")
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("false flags per legitimate new number (log)")
-    ax.set_ylabel("robocall attempts stopped (share)")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_ylabel("robocall attempts let through (share, log)")
+    ax.legend(fontsize=7, loc="best")
     return figure(
         fig,
-        f"Open-loop threshold sweep on {what}: each detector's thresholds scaled from 1/4 to 4 "
+        f"Open-loop threshold sweep on {what}: the share of robocall attempts made before "
+        "their number was flagged (what blocking would have let through) against false "
+        "flags; each detector's thresholds scaled from 1/4 to 4 "
         "times the configured rules (its loosest setting at the left, fewest false flags; "
         "its strictest at the right). Filled points: false flags observed, pooled over the "
-        "replications; open points: none observed, drawn at the exact 95% upper bound of "
-        "the rate. Stars: the setting each detector chose on the training replications. "
+        "replications; open triangles: none observed, drawn at the exact 95% upper bound of "
+        "the rate (the rate is at most there). Stars: the setting each detector chose on "
+        "the training replications. "
         "Dotted line: the false-flag budget. Dashed: Kleinberg's automaton solved offline "
         "(it sees each number's whole future): a reference, not a deployable rule and not "
         "an upper bound.",
@@ -316,8 +313,8 @@ def delay_figure(
         f"Detection delay against false flags on {what}, per campaign that dials faster than "
         f"the tolerated legitimate rate ({det.baseline_per_day:g} calls a day). Each "
         "detector: mean time from a robocall number's first call to its flag, over the "
-        "numbers flagged (pooled replications; open points: no false flag observed, drawn at "
-        "the exact 95% upper bound). Red: the best possible delay at each false-alarm rate "
+        "numbers flagged (pooled replications; open triangles: no false flag observed, drawn "
+        "at the exact 95% upper bound). Red: the best possible delay at each false-alarm rate "
         "for a number whose Poisson call rate changes from the tolerated rate to the "
         "campaign's -- Page's CUSUM, minimax-optimal in Lorden's sense -- computed from its "
         "average run lengths (models.burst.bound) and placed at the share of numbers calling "
