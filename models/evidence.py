@@ -26,6 +26,7 @@ __all__ = [
     "Difference",
     "best_option",
     "clopper_pearson",
+    "non_inferior",
     "paired_difference",
     "rate_text",
     "ratio_ci",
@@ -207,3 +208,37 @@ def best_option(
             tied.append(other)
     best = leader if len(tied) == 1 else None
     return Choice(best, tied, differences, options)
+
+
+def non_inferior(
+    candidate: npt.ArrayLike,
+    reference: npt.ArrayLike,
+    margin: float,
+    *,
+    lower_is_better: bool = True,
+    level: float = 0.95,
+) -> tuple[bool, Difference]:
+    """Is the candidate not worse than the reference by more than ``margin``?
+
+    Paired replications (same order, as in :func:`paired_difference`).  With
+    ``lower_is_better`` (a cost, e.g. harm) the candidate is non-inferior when the upper
+    end of the ``level`` interval of ``candidate - reference`` is below ``margin``; for a
+    benefit, when its lower end is above ``-margin``.  Fewer than two pairs (no interval)
+    is never non-inferior.
+
+    Returns
+    -------
+    (bool, Difference)
+        The verdict and the paired difference it rests on.
+
+    Examples
+    --------
+    >>> ok, d = non_inferior([5.1, 5.3, 4.9], [5.0, 5.2, 5.0], margin=0.5)
+    >>> ok, round(d.mean, 3)
+    (True, 0.033)
+    """
+    if not margin >= 0:
+        raise ValueError(f"margin must be >= 0, got {margin!r}")
+    diff = paired_difference(candidate, reference, level)
+    ok = diff.below(margin) if lower_is_better else diff.above(-margin)
+    return ok, diff

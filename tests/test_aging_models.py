@@ -399,27 +399,78 @@ def test_kaplan_meier_matches_lifelines():
 
 
 # -- lifelines models -----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["weibull", "loglogistic"])
-def test_aft_quantiles_are_lifelines_percentiles(episodes, fitted, name):
-    Xt = episodes[3]
-    model = fitted[name]
-    D, names = design_matrix(Xt)
-    frame = pd.DataFrame(D, columns=names)[model.columns_]
+DESIGN_NAMES = [
+    "log1p_tenure_days",
+    "log1p_inbound_90d",
+    "log1p_unique_callers_90d",
+    "robocall_share",
+    "log1p_earlier_reassignments",
+    "type_business",
+    "type_call_centre",
+    "type_notifier",
+]
+AFT_LAWS = {
+    # name: (wrapper, scale parameter, shape parameter, log t_q = x.b + c(q) / shape,
+    #        a draw of T / exp(x.b) given uniforms u)
+    "weibull": (
+        WeibullAFT,
+        "lambda_",
+        "rho_",
+        lambda q: np.log(-np.log(q)),
+        lambda u, k: (-np.log(u)) ** (1 / k),
+    ),
+    "loglogistic": (
+        LogLogisticAFT,
+        "alpha_",
+        "beta_",
+        lambda q: np.log((1 - q) / q),
+        lambda u, k: (u / (1 - u)) ** (1 / k),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AFT_LAWS))
+def test_aft_wrappers_recover_a_known_law(name):
+    """Data drawn from a known AFT law (Weibull, or log-logistic, with the coefficients
+    of WEIBULL_COEF and shape WEIBULL_RHO; ~40% censored): the lifelines wrapper's
+    coefficients are each within the Bonferroni bound of the truth (family-wise 0.1%:
+    |z| < 3.9 for 10 of them; the joint Wald statistic below the chi-square 0.999
+    quantile), and its predicted quantiles -- which go through the
+    wrapper's own design and prediction code -- sit on the true law's: the mean of
+    ``log(predicted / true quantile)``, linear in the estimates, within 3 delta-method
+    standard errors, at q = 0.1, 0.5 and 0.9."""
+    wrapper, scale, shape, c, draw = AFT_LAWS[name]
+    X, _, _ = make_episodes(12_000, 41, n_early=0)
+    rng = np.random.default_rng(42)
+    D = my_design(X)
+    mu = WEIBULL_COEF[0] + D @ WEIBULL_COEF[1:]
+    T = np.exp(mu) * draw(rng.random(len(X)), WEIBULL_RHO)
+    C = rng.exponential(np.exp(mu).mean() * 1.5, len(X))
+    y = Surv.from_arrays(T <= C, np.minimum(T, C))
+    model = wrapper(penalizer=0.0, min_days=1e-9).fit(X, y)
+    params, cov = model.fitter_.params_, model.fitter_.variance_matrix_
+    truth = pd.Series(
+        [*WEIBULL_COEF[1:], WEIBULL_COEF[0], np.log(WEIBULL_RHO)],
+        index=pd.MultiIndex.from_tuples(
+            [(scale, n) for n in DESIGN_NAMES] + [(scale, "Intercept"), (shape, "Intercept")]
+        ),
+    )[params.index]
+    err = (params - truth).to_numpy()
+    se = np.sqrt(np.diag(cov.to_numpy()))
+    bonferroni = stats.norm.isf(0.001 / (2 * len(err)))
+    assert np.all(np.abs(err / se) < bonferroni), dict(zip(params.index, err / se))
+    assert err @ np.linalg.solve(cov.to_numpy(), err) < stats.chi2.ppf(0.999, len(err))
+    Xt = make_episodes(3000, 43, n_early=0)[0]
+    Dt = pd.DataFrame(my_design(Xt), columns=DESIGN_NAMES)
+    mu_t = WEIBULL_COEF[0] + Dt.to_numpy() @ WEIBULL_COEF[1:]
+    k = np.exp(params[(shape, "Intercept")])
     for q in (0.1, 0.5, 0.9):
-        days = model.predict_days(Xt, q)
-        np.testing.assert_allclose(days, model.fitter_.predict_percentile(frame, p=q), rtol=1e-12)
-        surv = np.array(
-            [model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0] for i in range(0, len(Xt), 300)]
-        )
-        np.testing.assert_allclose(surv, q, rtol=1e-6)
-    np.testing.assert_allclose(model.predict(Xt), -np.log(model.predict_days(Xt)), rtol=1e-12)
-
-
-def test_weibull_wrapper_and_fast_weibull_predict_alike(episodes, fitted):
-    Xt = episodes[3]
-    np.testing.assert_allclose(
-        fitted["fast_weibull"].predict_days(Xt), fitted["weibull"].predict_days(Xt), rtol=1e-3
-    )
+        got = np.log(model.predict_days(Xt, q)) - (mu_t + c(q) / WEIBULL_RHO)
+        grad = pd.Series(
+            [Dt[n].mean() for n in DESIGN_NAMES] + [1.0, -c(q) / k], index=truth.index
+        )[params.index].to_numpy()
+        bound = 3 * np.sqrt(grad @ cov.to_numpy() @ grad)
+        assert abs(got.mean()) < bound, (q, got.mean(), bound)
 
 
 def test_cox_steps_match_lifelines(episodes, fitted):
@@ -558,9 +609,13 @@ def test_online_refit_beats_its_base(episodes, fitted):
 
 
 # -- properties of every model's predictions ------------------------------------------------
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(name=st.sampled_from(sorted(MODELS)), q1=_pos(0.01, 0.99), q2=_pos(0.01, 0.99))
+@pytest.mark.parametrize("name", sorted(MODELS))
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(q1=_pos(0.01, 0.99), q2=_pos(0.01, 0.99))
 def test_quantiles_and_survival_agree(episodes, fitted, name, q1, q2):
+    """Per model (20 examples each): quantiles fall as q rises, survival curves are
+    probabilities falling in t, and the survival at the q-quantile is q (at most q for
+    step functions)."""
     Xt = episodes[3].iloc[:200]
     model = fitted[name]
     lo_q, hi_q = min(q1, q2), max(q1, q2)
@@ -570,14 +625,12 @@ def test_quantiles_and_survival_agree(episodes, fitted, name, q1, q2):
     assert np.all((surv >= 0) & (surv <= 1))
     assert np.all(np.diff(surv, axis=1) <= 1e-12)
     days = model.predict_days(Xt, q1)
-    finite = np.isfinite(days)
-    at = np.array(
-        [model.predict_survival(Xt.iloc[[i]], [days[i]])[0, 0] for i in np.flatnonzero(finite)[:20]]
-    )
+    rows = np.flatnonzero(np.isfinite(days))[:20]
+    at = np.diag(model.predict_survival(Xt.iloc[rows], days[rows])) if len(rows) else []
     if name in STEP_MODELS:
-        assert np.all(at <= q1 + 1e-12)
+        assert np.all(np.asarray(at) <= q1 + 1e-12)
     else:  # continuous in t: equal to q, unless clipped at day 0
-        assert np.all(np.isclose(at, q1, rtol=1e-6) | (days[finite][:20] == 0))
+        assert np.all(np.isclose(at, q1, rtol=1e-6) | (days[rows] == 0))
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -702,7 +755,16 @@ def test_compare_scores_models_on_the_same_rows(episodes):
     models = {"lookup": LookupTable(n_bins=5), "oracle": Oracle(THR)}
     times = np.linspace(5, 350, 30)
     table = compare(models, X, y, Xt, yt, times)
-    assert list(table.columns) == ["model", "mae_days", "uno_c", "ibs", "ibs_km_ratio", "coverage"]
+    assert list(table.columns) == [
+        "model",
+        "mae_ipcw",
+        "mae_days",
+        "uno_c",
+        "ibs",
+        "ibs_km_ratio",
+        "coverage",
+    ]
+    np.testing.assert_allclose(table["mae_ipcw"], table["mae_days"], rtol=0.5)  # ~the same
     assert list(table["model"]) == ["lookup", "oracle"]
     assert not hasattr(models["lookup"], "edges_")  # fitted clones only
     km = km_integrated_brier(y, yt, times)

@@ -3,10 +3,11 @@
 * Learning is judged on a Bernoulli world sized on published call-tracking figures
   (:func:`~models.dni.bandits.reference_response`: best kinds call 2.5--4.6% of
   impressions) over 10^5 impressions decided in batches of 1,000, with a fixed seed:
-  the oracle has zero regret; the best of UCB1 / Thompson / LinUCB earns >= 95% of the
-  oracle's expected calls and its regret grows sublinearly; uniform's regret grows
-  linearly, within a tolerance derived from the variance of a uniform impression's
-  regret.
+  the oracle has zero regret; each learner earns at least its own target share of the
+  oracle's expected calls and its regret grows no faster than its own bound, both set 4
+  standard deviations (measured across seeds) from what it earns, so a regression of any
+  one learner fails; uniform's regret grows linearly, within a tolerance derived from the
+  variance of a uniform impression's regret.
 * Feedback is sums, so any split and order of the same observations gives the same state
   (exactly: 0/1 rewards and features).
 * Kernels agree with their plain-Python twins (``kernel.py_func``).
@@ -86,14 +87,48 @@ def _share_of_oracle(play) -> float:
 
 # -- learning against the truth ----------------------------------------------------------------
 def test_reference_response_matches_reference_effects():
-    p = P
-    loc, non, tf800, other, van = (p[:, arm_index(a)] for a in NUMBER_KINDS)
-    visual = [channel_index(c) for c in ("search", "social", "display")]
-    assert np.all(loc[visual] > 2 * tf800[visual])  # local > 2x toll-free
-    assert np.all((tf800 / other > 1.2) & (tf800 / other < 1.6))  # 800 +20-60%
-    assert 9 <= van[channel_index("print")] / tf800[channel_index("print")] <= 14
-    assert np.all(p.max(axis=1) >= 0.02) and np.all(p.max(axis=1) <= 0.05)
-    assert np.argmax(p, axis=1).tolist() == [0, 0, 0, arm_index("vanity")]
+    """The default table, computed by hand from the documented base rates and effects
+    (tollfree_other = base; 800 = 1.4 x; local = 2.2 x 800; non-local = 1.5 x other;
+    vanity = 1.15 x 800, 11 x 800 on print), is what the function returns, column by
+    column in NUMBER_KINDS order -- and each effect moves only its own cells."""
+    base = np.array([0.012, 0.009, 0.008, 0.003])
+    tf800 = 1.4 * base
+    hand = np.column_stack(
+        [2.2 * tf800, 1.5 * base, tf800, base, np.r_[1.15 * tf800[:3], 11.0 * tf800[3]]]
+    )
+    assert NUMBER_KINDS == ("local", "non_local", "tollfree_800", "tollfree_other", "vanity")
+    np.testing.assert_allclose(P, hand, rtol=1e-12)
+    # the documented best kinds: local 3.7%, 2.8%, 2.5% on the visual channels, vanity 4.6%
+    np.testing.assert_allclose(P.max(axis=1), [0.03696, 0.02772, 0.02464, 0.0462], rtol=1e-9)
+    assert np.argmax(P, axis=1).tolist() == [0, 0, 0, arm_index("vanity")]
+    # each effect changes only its own cells
+    for name, cells in {
+        "local_vs_800": (slice(None), [0]),
+        "non_local_vs_other": (slice(None), [1]),
+        "vanity_audio": ([3], [4]),
+        "vanity_visual": ([0, 1, 2], [4]),
+    }.items():
+        changed = reference_response(**{name: 0.5}) != P
+        expect = np.zeros_like(changed)
+        expect[np.ix_(np.arange(C)[cells[0]], cells[1])] = True
+        np.testing.assert_array_equal(changed, expect, err_msg=name)
+
+
+def test_world_response_follows_the_published_effects():
+    """The simulator's default hidden response (``[dni.channels.*].response``) keeps the
+    published ratios it cites (docs/calibration.md): local more than twice 800 where the
+    number is clicked (CRM Associates 2009), 800 converting 20--60% better than other
+    toll-free prefixes (Engine Ready), vanity 9--14 times 800 in audio and print
+    (800response)."""
+    from sim.config import parse_config
+
+    cfg = parse_config({}).dni
+    r = {name: ch.response for name, ch in zip(CHANNELS, cfg.channels.by_code())}
+    for name in ("search", "social", "display"):
+        assert r[name]["local"] > 2 * r[name]["tollfree_800"], name
+    for name in CHANNELS:
+        assert 1.2 <= r[name]["tollfree_800"] / r[name]["tollfree_other"] <= 1.6, name
+    assert 9 <= r["print"]["vanity"] / r["print"]["tollfree_800"] <= 14
 
 
 def test_oracle_has_zero_regret(plays):
@@ -103,22 +138,43 @@ def test_oracle_has_zero_regret(plays):
     assert math.isnan(regret_exponent(regret)) and math.isnan(regret_growth_ratio(regret))
 
 
-def test_best_learner_earns_95_percent_with_sublinear_regret(plays):
+# What each learner earns on this world: mean and standard deviation over 12 seed pairs
+# (simulate_bernoulli as in `plays`, contexts seeded 100 + s and play 200 + s, s = 0..11),
+# and the same of its regret growth ratio.
+#   name         share of the oracle's calls   growth ratio R(T)-R(T/2) / R(T/2)
+#   linucb       0.9765 sd 0.0051              0.029 sd 0.022
+#   thompson     0.9510 sd 0.0074              0.173 sd 0.072
+#   ucb1-tuned   0.8406 sd 0.0079              0.335 sd 0.053
+#   eps-greedy   0.9039 sd 0.0486              0.574 sd 0.189   (fixed eps: linear regret)
+#   ucb1         0.6141 sd 0.0082              0.866 sd 0.025   (bonus sized for [0, 1]
+#                                                               rewards: explores on)
+LEARNERS = {
+    "linucb": ((0.9765, 0.0051), (0.029, 0.022)),
+    "thompson": ((0.9510, 0.0074), (0.173, 0.072)),
+    "ucb1-tuned": ((0.8406, 0.0079), (0.335, 0.053)),
+    "eps-greedy": ((0.9039, 0.0486), (0.574, 0.189)),
+    "ucb1": ((0.6141, 0.0082), (0.866, 0.025)),
+}
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_each_learner_meets_its_own_target(plays, name):
+    """Each learner earns at least its measured share of the oracle's expected calls
+    minus 4 standard deviations, and its regret grows no faster than its measured growth
+    ratio plus 4 standard deviations -- a regression of any one learner fails, whatever
+    the others do.  UCB1 earns ~61%: that is its honest target, not a pass."""
+    (share, sd), (growth, gsd) = LEARNERS[name]
+    _, play, regret = plays[1][name]
+    assert _share_of_oracle(play) >= share - 4 * sd, _share_of_oracle(play)
+    assert regret_growth_ratio(regret) <= growth + 4 * gsd, regret_growth_ratio(regret)
+
+
+def test_learners_rank_as_measured(plays):
+    """Where the measured gaps are many standard deviations wide, the order holds:
+    LinUCB and Thompson above UCB1-Tuned, above UCB1, above uniform."""
     _, out = plays
-    shares = {name: _share_of_oracle(out[name][1]) for name in ("ucb1", "thompson", "linucb")}
-    best = max(shares, key=shares.get)
-    assert shares[best] >= 0.95, shares
-    regret = out[best][2]
-    half = regret[T // 2 - 1]
-    assert regret[-1] - half < 0.5 * half  # linear would add as much again
-    assert regret_exponent(regret) < 0.5
-
-
-@pytest.mark.parametrize("name", ["thompson", "linucb", "ucb1-tuned"])
-def test_learners_regret_is_sublinear(plays, name):
-    regret = plays[1][name][2]
-    assert regret_growth_ratio(regret) < 0.5
-    assert regret_exponent(regret) < 0.6
+    s = {name: _share_of_oracle(out[name][1]) for name in out}
+    assert min(s["linucb"], s["thompson"]) > s["ucb1-tuned"] > s["ucb1"] > s["uniform"]
 
 
 def test_learners_beat_the_all_local_pool(plays):
@@ -294,11 +350,51 @@ def test_target_shares_are_a_composition(plays, name):
             assert np.argmax(policy.target_shares(c)) == np.argmax(P[c])
 
 
+def _prob_best(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(arm k has the largest draw) for independent Beta(a_k, b_k), by quadrature:
+    integral of f_k(x) prod_{j != k} F_j(x) dx."""
+    from scipy import integrate, stats
+
+    out = []
+    for k in range(len(a)):
+        others = [j for j in range(len(a)) if j != k]
+
+        def f(x, k=k, others=others):
+            return stats.beta.pdf(x, a[k], b[k]) * np.prod(
+                [stats.beta.cdf(x, a[j], b[j]) for j in others]
+            )
+
+        out.append(integrate.quad(f, 0, 1, limit=200, points=[a[k] / (a[k] + b[k])])[0])
+    return np.array(out)
+
+
 def test_thompson_shares_follow_the_posterior():
-    ts = _trained(ThompsonSampling())
-    assert ts.target_shares(0)[2] > 0.99
-    np.testing.assert_allclose(ts.target_shares(1), 1 / K, atol=0.05)  # no data: uniform
-    np.testing.assert_array_equal(ts.target_shares(0), ts.target_shares(0))  # reproducible
+    """``target_shares`` is the posterior probability that each kind is the best: within 4
+    binomial standard errors of the ``n_draws`` Monte Carlo draws of the exact
+    probability (quadrature), in a context with close arms and in one with no data; two
+    policies in the same state give the same shares, another generator gives shares within
+    the same error."""
+    ts = ThompsonSampling(n_draws=4000).reset(C, K)
+    arms = np.repeat(np.arange(K), 200)
+    rate = np.array([0.10, 0.12, 0.05, 0.11, 0.02])  # three close arms
+    wins = np.concatenate([np.arange(200) < r * 200 for r in rate]).astype(float)
+    ts.update(np.zeros(len(arms), dtype=np.int64), arms, wins)
+    a, b = ts.posterior()
+    exacts = []
+    for c in (0, 1):  # 1: no data, every arm Beta(1, 1)
+        exact = _prob_best(a[c], b[c])
+        exacts.append(exact)
+        tol = 4 * np.sqrt(exact * (1 - exact) / ts.n_draws) + 1e-9
+        got = ts.target_shares(c)
+        assert np.all(np.abs(got - exact) <= tol), (c, got, exact)
+        other = ts.target_shares(c, np.random.default_rng(99))
+        assert np.all(np.abs(other - exact) <= tol)
+    # the close arms share the posterior (not a degenerate case); no data: 1/K each
+    assert 0.2 < exacts[0][1] < 0.6 and exacts[0][3] > 0.1
+    np.testing.assert_allclose(exacts[1], 1 / K, atol=1e-6)
+    twin = ThompsonSampling(n_draws=4000).reset(C, K)
+    twin.update(np.zeros(len(arms), dtype=np.int64), arms, wins)
+    np.testing.assert_array_equal(twin.target_shares(0), ts.target_shares(0))
     assert Fixed("vanity").reset().target_shares(3).tolist() == [0, 0, 0, 0, 1]
 
 

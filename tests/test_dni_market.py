@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.dni.erlang import erlang_b, servers_for_blocking
 from sim.config import ConfigError, parse_config
 from sim.runs.simulate import simulate
+from sim.studies.dni.metrics import dni_metrics
 
 QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
 FLAT = [1.0] * 24
@@ -39,8 +41,10 @@ BASE = {
 }
 
 
-def _run(**dni):
+def _run(scenario_days=None, **dni):
     raw = {**BASE, "dni": {**BASE["dni"], **dni}}
+    if scenario_days is not None:
+        raw["scenario"] = {"days": scenario_days}
     return simulate(parse_config(raw), progress=False)
 
 
@@ -127,6 +131,42 @@ def test_blocking_matches_erlang_b_at_the_one_percent_pool():
     assert (win["outcome"].astype(str) == "correct").mean() >= 0.99 - 4 * np.sqrt(
         0.01 * 0.99 / len(win)
     )
+
+
+@pytest.mark.parametrize("load", [10.0, 100.0, 1000.0])
+def test_market_blocking_matches_erlang_b_at_each_load(load):
+    """The whole market (sessions, leases, the pool kernel, the warm-up) against Erlang B at
+    A = 10, 100 and 1,000 erlangs: 40,000 sessions a day, each leasing a number for an
+    exponential time of mean A / rate (no hold), offered to the pool Erlang B sizes for 1%.
+    Blocking after the warm-up (``dni.warmup_hours``: at least 10 mean leases) agrees with
+    B(N, A) within 4 standard errors of its batch means over 2-hour batches (blocked
+    sessions cluster in time; batches many leases long are nearly independent)."""
+    rate = 40_000 / 86_400.0
+    lease_minutes = load / rate / 60.0
+    n = servers_for_blocking(load, 0.01)
+    warmup = max(1.0, 10 * lease_minutes / 60.0)
+    res = _run(
+        pool_size=int(n),
+        hold_minutes=0.0,
+        warmup_hours=warmup,
+        session_minutes={"kind": "exponential", "mean": lease_minutes},
+        channels={
+            "search": {"sessions_per_day": 40_000.0, "diurnal": FLAT, "call_prob": 0.0},
+            "social": {"sessions_per_day": 0.0},
+            "display": {"sessions_per_day": 0.0},
+            "print": {"sessions_per_day": 0.0},
+        },
+        scenario_days=2,
+    )
+    assert res.config.dni.offered_loads().mean() == pytest.approx(load)
+    b = erlang_b(n, load)
+    imps = res.impressions[res.impressions["t"] >= warmup * 3600.0]
+    blocked = imps["number_id"] < 0
+    assert dni_metrics(res)["dni.blocked_share"] == pytest.approx(blocked.mean())
+    batch = blocked.groupby(imps["t"] // 7200).mean()
+    se = batch.std(ddof=1) / np.sqrt(len(batch))
+    assert abs(batch.mean() - b) < 4 * se, (batch.mean(), b, se)
+    assert se < 0.25 * b  # the check can tell 1% from 0.75% or 1.25%
 
 
 def test_the_store_fixes_later_calls_to_reused_numbers(market, no_store):

@@ -7,7 +7,8 @@ all with the scikit-learn contract plus ``predict_days``, ``predict_interval`` a
 (``LookupTable``), lifelines' Cox and AFT models (``CoxPH``, ``WeibullAFT``,
 ``LogLogisticAFT``), a NumPy Weibull AFT for large tables (``FastWeibullAFT``),
 scikit-survival's boosted Cox model (``GradientBoostedSurvival``), a per-number refit from
-the first days of aging (``OnlineDecay``) and the simulator's oracle (``Oracle``); the
+the first days of aging (``OnlineDecay``) and the expected-rate oracle (``Oracle``: when the
+simulator's hidden expected rate crosses); the
 metrics that compare them are in :mod:`models.aging.metrics`.  Inputs follow the data
 contract of :mod:`models.aging.base` (:data:`FEATURES`, ``early_*``, :data:`HIDDEN`).
 """

@@ -1,4 +1,8 @@
-"""The oracle: days to the threshold from the simulator's hidden residual-traffic parameters.
+"""The expected-rate oracle: days until the *expected* residual rate -- from the simulator's
+hidden residual-traffic parameters -- falls to the threshold.  It knows the decay, not which
+callers stop when nor the Poisson noise of the realised calls, so the realised crossing
+(what models are scored against) scatters around it; reports call it
+``expected_rate_oracle``.
 
 The expected residual call rate of an episode ``t`` days after disconnect is
 
@@ -149,7 +153,8 @@ def lomax_day_weights(alpha: float, beta_days: float, n_days: int) -> np.ndarray
 
 
 class Oracle(AgingModel):
-    """Predicts from the hidden simulator-truth columns (:data:`~models.aging.base.HIDDEN`).
+    """The expected-rate oracle: predicts from the hidden simulator-truth columns
+    (:data:`~models.aging.base.HIDDEN`) when the expected rate crosses the threshold.
 
     The truth is deterministic given those columns, so every quantile is the same number:
     ``predict_days`` ignores ``q``, intervals are degenerate ``(T, T)`` and

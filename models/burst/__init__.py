@@ -3,10 +3,12 @@
 Online per-number detectors (``FixedWindow``, ``SlidingWindow``, ``TokenBucket``, ``EWMA``,
 ``PoissonCUSUM``), a bounded-memory sketch that watches every number (``CountMinWindow``),
 a cohort detector for snowshoe campaigns (``CohortDetector``), Kleinberg's automaton solved
-offline by Viterbi as the quality upper bound (``kleinberg_bursts``), the list of newly
-assigned numbers (``NewNumberList``), and the metrics that judge them against ground truth
-(``models.burst.metrics``).  The study, the detectors' equations and the measurements
-behind their settings are in ``docs/burst.md``.
+by Viterbi as an offline reference (``kleinberg_bursts``; not an upper bound), the list of
+newly assigned numbers (``NewNumberList``), the metrics that judge them against ground
+truth (``models.burst.metrics``), the choice of a setting on some replications and its test
+on others (``models.burst.selection``), and the best possible delay at each false-alarm
+rate for a Poisson rate change, Page's CUSUM (``models.burst.bound``).  The study, the
+detectors' equations and the measurements behind their settings are in ``docs/burst.md``.
 """
 
 from .base import DETECTORS, AlarmRule, Detector, OutOfOrderError

@@ -9,10 +9,14 @@ one number's gaps.  Ties go to the base state, so the path is the elementwise mi
 the optimal ones.  :func:`viterbi_path` and :func:`kleinberg_flags` are the Numba kernels
 (``kernel.py_func`` is the plain-Python twin).
 
-It sees each number's whole future: the quality upper bound of the online detectors, not
-something a carrier can run as calls arrive.  The model, the Viterbi recursion, the tie
-rule, why ``base_rate`` is fixed, how to choose ``gamma`` (with measured false-burst rates)
-and the flag-time convention are in ``docs/burst.md`` ("Kleinberg's burst automaton").
+It sees each number's whole future: an offline reference beside the online detectors, not
+something a carrier can run as calls arrive.  It is not an upper bound on what they can
+achieve: its model (a fixed base rate, exponential gaps, a cost for entering the burst
+state) is not the world's, and an online detector can beat it on a given log; the bound on
+detection delay at a false-alarm rate is Page's CUSUM (``models.burst.bound``).  The
+model, the Viterbi recursion, the tie rule, why ``base_rate`` is fixed, how to choose
+``gamma`` (with measured false-burst rates) and the flag-time convention are in
+``docs/burst.md`` ("Kleinberg's burst automaton").
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from ..common import DAY
 
 __all__ = [
     "attribute_flags",
+    "busiest_windows",
     "call_scores",
     "campaign_scores",
     "line_scores",
@@ -30,6 +31,8 @@ __all__ = [
 
 HEAVY = ("call_centre", "notifier")
 """Legitimate heavy callers: the lines a detector is most likely to hurt."""
+OUTSIDE = ("spam", "residual")
+"""Call kinds that come from outside the network (never a subscriber's own call)."""
 
 
 def _tenure(frame: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +69,9 @@ def line_scores(lines: pd.DataFrame) -> dict[str, float]:
         ``precision`` (robocall lines among flagged lines), ``recall`` (flagged among
         robocall lines), ``false_flags_per_new_number`` (flagged legitimate new lines over
         legitimate new lines), ``heavy_flagged_share`` (flagged among new call-centre and
-        notifier lines), ``robocall_lines`` and ``legit_new_lines`` (counts).
+        notifier lines), and the counts behind them: ``robocall_lines``,
+        ``robocall_flagged``, ``legit_new_lines``, ``false_flags``, ``heavy_lines``,
+        ``heavy_flagged`` (pool counts, not shares, over replications).
     """
     new = lines[~lines["initial"].astype(bool)]
     robo = (new["type"] == "robocaller").to_numpy()
@@ -74,7 +79,7 @@ def line_scores(lines: pd.DataFrame) -> dict[str, float]:
     heavy = new["type"].isin(HEAVY).to_numpy()
     legit = ~robo
 
-    def share(num: pd.Series, den: pd.Series) -> float:
+    def share(num: np.ndarray, den: np.ndarray) -> float:
         return float(num.sum() / den.sum()) if den.sum() else np.nan
 
     return {
@@ -83,7 +88,11 @@ def line_scores(lines: pd.DataFrame) -> dict[str, float]:
         "false_flags_per_new_number": share(flagged & legit, legit),
         "heavy_flagged_share": share(flagged & heavy, heavy),
         "robocall_lines": float(robo.sum()),
+        "robocall_flagged": float((flagged & robo).sum()),
         "legit_new_lines": float(legit.sum()),
+        "false_flags": float((flagged & legit).sum()),
+        "heavy_lines": float(heavy.sum()),
+        "heavy_flagged": float((flagged & heavy).sum()),
     }
 
 
@@ -95,17 +104,21 @@ def call_scores(calls: pd.DataFrame) -> dict[str, float]:
     dict
         ``legit_blocked_share`` (legitimate subscribers' calls blocked; 1 minus the call
         precision), ``robocall_blocked_share``, ``robocalls_attempted``,
-        ``robocalls_delivered`` (not blocked).
+        ``robocalls_delivered`` (not blocked), and the counts ``legit_calls`` and
+        ``legit_blocked``.
     """
     robo = calls["kind"] == "robocaller"
-    legit = ~robo & (calls["kind"] != "spam")
+    legit = ~robo & ~calls["kind"].isin(OUTSIDE)
     blocked = calls["outcome"] == "blocked"
     n_robo = int(robo.sum())
+    n_legit = int(legit.sum())
     return {
-        "legit_blocked_share": float((blocked & legit).sum() / max(int(legit.sum()), 1)),
+        "legit_blocked_share": float((blocked & legit).sum() / max(n_legit, 1)),
         "robocall_blocked_share": float((blocked & robo).sum() / n_robo) if n_robo else np.nan,
         "robocalls_attempted": float(n_robo),
         "robocalls_delivered": float((robo & ~blocked).sum()),
+        "legit_calls": float(n_legit),
+        "legit_blocked": float((blocked & legit).sum()),
     }
 
 
@@ -179,12 +192,158 @@ def campaign_scores(
     return out.reset_index()
 
 
+def watched_calls(calls: pd.DataFrame, lines: pd.DataFrame, watch_days: float) -> pd.DataFrame:
+    """Calls of lines that started during the run, within ``watch_days`` of their start
+    (the new-number list without early removal), in the calls' order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``t``, ``number_id``, ``subscriber``, ``start`` and ``row`` (position in ``calls``).
+    """
+    new = lines[~lines["initial"].astype(bool)]
+    listed = _tenure(
+        calls[["t", "caller_id"]]
+        .rename(columns={"caller_id": "number_id"})
+        .assign(row=np.arange(len(calls))),
+        new,
+    )
+    listed = listed[listed["t"] - listed["start"] < watch_days * DAY]
+    return listed.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def busiest_windows(
+    calls: pd.DataFrame, lines: pd.DataFrame, windows: Iterable[float], watch_days: float
+) -> pd.DataFrame:
+    """How close each legitimate new line came to each window rule while it was watched.
+
+    For a window of ``W`` seconds, ``aligned_W`` is the line's largest count of call
+    attempts in one window ``[k W, (k + 1) W)`` (the grid of the fixed-window rule, as the
+    patent's detector counts) and ``sliding_W`` its largest count in any interval
+    ``(t - W, t]`` (what the exact sliding window counts).  A fixed-window rule of
+    threshold ``c`` flags a line exactly when ``aligned_W > c``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per legitimate line that started during the run: ``subscriber``, ``type``,
+        ``number_id``, ``calls`` (attempts while watched), and ``aligned_W``, ``sliding_W``
+        for each window (``W`` printed with ``:g``).
+    """
+    legit = lines[~lines["initial"].astype(bool) & (lines["type"] != "robocaller")]
+    watched = watched_calls(calls, legit, watch_days).sort_values(["subscriber", "t"])
+    out = legit[["subscriber", "type", "number_id"]].set_index("subscriber")
+    sub = watched["subscriber"].to_numpy()
+    t = watched["t"].to_numpy(np.float64)
+    out["calls"] = watched.groupby("subscriber").size()
+    for w in windows:
+        aligned = watched.groupby(["subscriber", np.floor(t / w)]).size()
+        out[f"aligned_{w:g}"] = aligned.groupby(level=0).max()
+        # sliding: calls in (t_i - w, t_i] for each call i, per line (sorted by line, t)
+        key = np.empty(len(t))
+        if len(t):
+            codes = np.unique(sub)
+            span = float(t.max() - t.min()) + 2 * w + 1.0
+            rank = np.searchsorted(codes, sub)
+            key = rank * span + (t - t.min())
+            inside = np.arange(len(t)) - np.searchsorted(key, key - w, side="right") + 1
+            out[f"sliding_{w:g}"] = pd.Series(inside, index=sub).groupby(level=0).max()
+        else:
+            out[f"sliding_{w:g}"] = np.nan
+    cols = [c for c in out.columns if c.startswith(("aligned_", "sliding_", "calls"))]
+    out[cols] = out[cols].fillna(0).astype(np.int64)
+    return out.reset_index()
+
+
+class _Replay:
+    """What :func:`threshold_curve` computes once per call log: the watched stream, the
+    new lines' tenures and the robocall attempts of each robocall line."""
+
+    def __init__(
+        self,
+        calls: pd.DataFrame,
+        lines: pd.DataFrame,
+        watch_days: float,
+        behaviours: dict[int, str] | None,
+    ) -> None:
+        listed = watched_calls(calls, lines, watch_days)
+        self.t = listed["t"].to_numpy(np.float64)
+        self.ids = listed["number_id"].to_numpy(np.int64)
+        self.n_ids = int(lines["number_id"].max()) + 1 if len(lines) else 0
+        new = lines[~lines["initial"].astype(bool)].reset_index(drop=True)
+        self.number = new["number_id"].to_numpy(np.int64)
+        self.start = new["start"].to_numpy(np.float64)
+        self.end = new["end"].fillna(np.inf).to_numpy(np.float64)
+        self.robo = (new["type"] == "robocaller").to_numpy()
+        self.heavy = new["type"].isin(HEAVY).to_numpy()
+        campaign = new["campaign"].to_numpy(np.int64)
+        names = behaviours or {}
+        self.behaviour = np.array([names.get(int(c), "") for c in campaign], dtype=object)
+        self.behaviours = sorted({names[c] for c in names})
+        # robocall attempts over each robocall line's whole tenure
+        robo_calls = calls.loc[calls["kind"] == "robocaller", ["t", "caller_id"]].rename(
+            columns={"caller_id": "number_id"}
+        )
+        robo_lines = new[self.robo].assign(line=np.flatnonzero(self.robo))
+        held = _tenure(robo_calls, robo_lines).merge(
+            robo_lines[["subscriber", "line"]], on="subscriber"
+        )
+        self.call_line = held["line"].to_numpy(np.int64)
+        self.call_t = held["t"].to_numpy(np.float64)
+        n_new = len(new)
+        self.line_calls = np.bincount(self.call_line, minlength=n_new)
+        first = np.full(n_new, np.inf)
+        np.minimum.at(first, self.call_line, self.call_t)
+        self.first_call = first
+
+    def score(self, flagged_at: np.ndarray) -> dict[str, float]:
+        """Figures of one setting from its first flag time per number id."""
+        at = flagged_at[self.number]
+        line_flag = np.where((at >= self.start) & (at < self.end), at, np.inf)
+        flagged = np.isfinite(line_flag)
+        robo, legit, heavy = self.robo, ~self.robo, self.heavy
+        before = self.call_t < line_flag[self.call_line]
+        delay_calls = np.bincount(self.call_line[before], minlength=len(robo))
+        robo_calls = int(self.line_calls.sum())
+        stopped = robo_calls - int(before.sum())
+        hit = flagged & robo & (self.line_calls > 0)
+        with np.errstate(invalid="ignore"):  # inf - inf for unflagged lines without calls
+            delay_s = np.where(flagged, line_flag - self.first_call, np.inf)
+        row = {
+            "robocalls_blocked_share": stopped / max(robo_calls, 1),
+            "recall": float((flagged & robo).sum() / robo.sum()) if robo.any() else np.nan,
+            "false_flags_per_new_number": float((flagged & legit).sum() / max(legit.sum(), 1)),
+            "heavy_flagged_share": float((flagged & heavy).sum() / heavy.sum())
+            if heavy.any()
+            else np.nan,
+            "delay_calls_median": float(np.median(delay_calls[hit])) if hit.any() else np.nan,
+            "delay_seconds_median": float(np.median(delay_s[hit])) if hit.any() else np.nan,
+            "false_flags": float((flagged & legit).sum()),
+            "legit_new_lines": float(legit.sum()),
+            "heavy_flagged": float((flagged & heavy).sum()),
+            "heavy_lines": float(heavy.sum()),
+            "robocall_lines": float(robo.sum()),
+            "robocall_flagged": float((flagged & robo).sum()),
+            "robocall_calls": float(robo_calls),
+            "robocall_calls_stopped": float(stopped),
+        }
+        for b in self.behaviours:
+            mine = robo & (self.behaviour == b) & (self.line_calls > 0)
+            got = mine & flagged
+            row[f"lines.{b}"] = float(mine.sum())
+            row[f"flagged.{b}"] = float(got.sum())
+            row[f"delay_seconds_sum.{b}"] = float(delay_s[got].sum())
+            row[f"delay_calls_sum.{b}"] = float(delay_calls[got].sum())
+        return row
+
+
 def threshold_curve(
     calls: pd.DataFrame,
     lines: pd.DataFrame,
     detect: Callable[[float, np.ndarray, np.ndarray, int], np.ndarray],
     thresholds: Iterable[float],
     watch_days: float,
+    behaviours: dict[int, str] | None = None,
 ) -> pd.DataFrame:
     """Open-loop replay: flags and delays of a detector at each threshold, on one log.
 
@@ -194,56 +353,43 @@ def threshold_curve(
     Replaying the same log keeps the comparison between thresholds and detectors exact; the
     closed loop (operators rotating when blocked) is measured by the runs themselves.
 
+    Parameters
+    ----------
+    behaviours : dict, optional
+        Robocall campaign code -> behaviour, for the per-behaviour columns.
+
     Returns
     -------
     pandas.DataFrame
         One row per threshold: ``threshold``, ``robocalls_blocked_share`` (robocall
         attempts at or after their number's flag, over all robocall attempts), ``recall``,
         ``false_flags_per_new_number``, ``heavy_flagged_share``, ``delay_calls_median``,
-        ``delay_seconds_median``.
+        ``delay_seconds_median``; the counts behind them, to pool over replications:
+        ``false_flags``, ``legit_new_lines``, ``heavy_flagged``, ``heavy_lines``,
+        ``robocall_lines``, ``robocall_flagged``, ``robocall_calls``,
+        ``robocall_calls_stopped``; and per behaviour ``b``: ``lines.b`` (its lines that
+        called), ``flagged.b``, ``delay_seconds_sum.b`` and ``delay_calls_sum.b`` (sums
+        over its flagged lines of the time from the first attempt to the flag, and of the
+        attempts before it).
     """
-    new = lines[~lines["initial"].astype(bool)]
-    listed = _tenure(
-        calls[["t", "caller_id"]]
-        .rename(columns={"caller_id": "number_id"})
-        .assign(row=np.arange(len(calls))),
-        new,
-    )
-    listed = listed[listed["t"] - listed["start"] < watch_days * DAY].sort_values("row")
-    t = listed["t"].to_numpy(np.float64)
-    ids = listed["number_id"].to_numpy(np.int64)
-    n_ids = int(lines["number_id"].max()) + 1 if len(lines) else 0
+    replay = _Replay(calls, lines, watch_days, behaviours)
     rows = []
     for threshold in thresholds:
-        flagged_at = detect(threshold, t, ids, n_ids)
-        flags = pd.DataFrame({"number_id": np.flatnonzero(np.isfinite(flagged_at))})
-        flags["t"] = flagged_at[flags["number_id"]]
-        scored = attribute_flags(flags, lines)
-        s = line_scores(scored)
-        d = line_delays(calls, scored)
-        hit = d[d["flagged"]]
-        stopped = (d["calls"] - d["delay_calls"]).sum() / max(d["calls"].sum(), 1)
-        rows.append(
-            {
-                "threshold": float(threshold),
-                "robocalls_blocked_share": float(stopped),
-                "recall": s["recall"],
-                "false_flags_per_new_number": s["false_flags_per_new_number"],
-                "heavy_flagged_share": s["heavy_flagged_share"],
-                "delay_calls_median": float(hit["delay_calls"].median()) if len(hit) else np.nan,
-                "delay_seconds_median": float(hit["delay_seconds"].median())
-                if len(hit)
-                else np.nan,
-            }
-        )
+        flagged_at = detect(threshold, replay.t, replay.ids, replay.n_ids)
+        rows.append({"threshold": float(threshold), **replay.score(flagged_at)})
     return pd.DataFrame(rows)
 
 
 def recommend(
     curve: pd.DataFrame, false_flag_budget: float, heavy_budget: float = 0.01
 ) -> pd.Series | None:
-    """The best setting within the budgets: most robocalls stopped, then highest recall,
-    then shortest delay.
+    """The best setting of one curve within the budgets: most robocalls stopped, then
+    highest recall, then shortest median delay.
+
+    A setting is within the budgets when its ``false_flags_per_new_number`` is at most
+    ``false_flag_budget`` and its ``heavy_flagged_share`` at most ``heavy_budget`` (point
+    estimates: pass a curve pooled over the replications that choose, and judge the choice
+    on others, as :func:`models.burst.selection.select_and_score` does).
 
     Returns the chosen row of ``curve`` (None if no threshold meets both budgets).
     """

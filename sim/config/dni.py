@@ -137,6 +137,11 @@ class Dni(Section):
         ge=1, le=100_000_000, description="Size limit of the store (at most 100 million)."
     )
     talk_minutes: Distribution = Field(description="Talk time of a tracked call (minutes).")
+    warmup_hours: float = Field(
+        ge=0,
+        description="Hours at the start left out of the steady-state figures (blocking, "
+        "attribution, pool, cost): the pool starts empty and fair sizers have no history.",
+    )
     sizer: registered(SIZERS, "fixed") = Field(
         description='Pool sizing policy (models.dni.SIZERS), or "fixed": pool_size.'
     )
@@ -210,11 +215,16 @@ class Dni(Section):
         )
 
     def build_sizer(self):
-        """The sizing policy, planned from the configured demand."""
+        """The sizing policy.  Only an oracle-informed one (``SIZERS[name].oracle_informed``)
+        is handed the configured, true demand; a fair one gets None there and learns the
+        demand from what the market lets it observe."""
+        oracle = SIZERS[self.sizer].oracle_informed
         ctx = SizingContext(
-            hourly_loads=self.offered_loads(),
+            hourly_loads=self.offered_loads() if oracle else None,
             lease_minutes=self.session_minutes.mean + self.hold_minutes,
-            daily_visitors=sum(ch.sessions_per_day for ch in self.channels.by_code()),
+            daily_visitors=(
+                sum(ch.sessions_per_day for ch in self.channels.by_code()) if oracle else None
+            ),
             pool_size=self.pool_size,
             target_blocking=self.target_blocking,
             step_seconds=self.step_seconds,

@@ -158,8 +158,47 @@ class SubscriberType(Section):
     bursts_per_day: float = Field(
         ge=0, description="Notification bursts per line per day (0: none)."
     )
-    burst_calls: int = Field(ge=0, le=100_000, description="Calls in one burst.")
-    burst_minutes: float = Field(gt=0, le=1440, description="Minutes a burst is spread over.")
+    burst_calls: int = Field(
+        ge=0, le=100_000, description="Calls in one burst (the median when burst_calls_sigma > 0)."
+    )
+    burst_minutes: float = Field(
+        gt=0,
+        le=1440,
+        description="Minutes a burst is spread over (with burst_calls_sigma and "
+        "burst_pace_sigma > 0: sets the median dialling pace, burst_calls / burst_minutes "
+        "calls a minute).",
+    )
+    burst_calls_sigma: float = Field(
+        ge=0,
+        le=3,
+        description="Lognormal sigma of the calls in one burst around burst_calls (0: every "
+        "burst has burst_calls calls).",
+    )
+    burst_pace_sigma: float = Field(
+        ge=0,
+        le=3,
+        description="Lognormal sigma of a burst's dialling pace (calls a minute) around its "
+        "median burst_calls / burst_minutes; a burst lasts its calls over its pace (0 with "
+        "burst_calls_sigma 0: every burst lasts burst_minutes).",
+    )
+    burst_hours: tuple[int, int] = Field(
+        description="Hours [first, end) of the day in which bursts start ([0, 24]: any time; "
+        "e.g. [8, 9] for a contact centre dialling its backlog at opening)."
+    )
+    surge_day_prob: float = Field(
+        ge=0,
+        le=1,
+        description="Probability that a line's day is a campaign day, on which an "
+        "auto-dialler campaign takes the line above its usual rate (0: none).",
+    )
+    surge_factor: float = Field(
+        ge=1, description="Median multiple of the line's usual calls on a campaign day."
+    )
+    surge_factor_sigma: float = Field(
+        ge=0,
+        le=3,
+        description="Lognormal sigma of the campaign-day multiple (0: always the median).",
+    )
 
     @field_validator("aging_days")
     @classmethod
@@ -168,6 +207,13 @@ class SubscriberType(Section):
             raise ValueError("minimum must be positive")
         if v[1] < v[0]:
             raise ValueError("maximum is below minimum")
+        return v
+
+    @field_validator("burst_hours")
+    @classmethod
+    def _burst_hours(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] < v[1] <= 24:
+            raise ValueError("must be [first hour, end hour] with 0 <= first < end <= 24")
         return v
 
     @property

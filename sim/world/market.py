@@ -9,16 +9,29 @@ routes the calls that fall in the step: the association store first (caller, num
 then the number's current lease, else nothing.  Ground truth knows which impression caused
 each call.  The pool is resized by the sizing policy and its composition rebalanced by the
 optimizer, buying and releasing numbers.
+
+Random numbers come from three streams derived from the run's ``dni`` stream by name
+(:func:`substream`), so that within a replication every policy faces the same impressions
+(common random numbers):
+
+* ``sessions`` -- everything about the demand: session counts, times, consumers, sponsors,
+  session lengths, which consumers are known, and each impression's *potential* calls (a
+  uniform ``u`` that becomes a call when ``u < p`` for the kind shown, the call times,
+  repeats, withheld caller IDs, talk minutes).  They are drawn for every impression shown,
+  in a fixed number per impression, so nothing a policy does changes them;
+* ``numbers`` -- the digits of numbers bought;
+* ``optimizer`` -- the composition optimizer's own draws (its choices and rebalancing).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
 
 import numpy as np
 import simpy
 
-from models.common import DAY, NUMBER_KINDS
+from models.common import DAY, HOUR, NUMBER_KINDS
 
 from ..config.dni import Dni
 from ..core.columns import GrowingColumns
@@ -27,7 +40,7 @@ from .clock import hourly_rates
 from .leases import Pool
 from .recorder import Table
 
-__all__ = ["Market"]
+__all__ = ["Market", "substream"]
 
 LOCAL, NON_LOCAL = NUMBER_KINDS.index("local"), NUMBER_KINDS.index("non_local")
 _TOLLFREE = {
@@ -35,6 +48,15 @@ _TOLLFREE = {
     "tollfree_other": (888, 877, 866, 855, 844, 833),
     "vanity": (800,),
 }
+
+
+def substream(rng: np.random.Generator, name: str) -> np.random.Generator:
+    """A generator named ``name`` below ``rng``'s seed sequence (its spawn key extended by the
+    CRC-32 of the name, as :class:`sim.core.seeding.Streams` names the run's streams): it
+    depends only on ``rng``'s seed and the name, never on how much of ``rng`` was used."""
+    seq = rng.bit_generator.seed_seq
+    key = (*seq.spawn_key, zlib.crc32(name.encode()))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=key)))
 
 
 class Market:
@@ -53,9 +75,11 @@ class Market:
     tables : dict of Table
         ``impressions``, ``dni_calls`` and ``pool``.
     rng : numpy.random.Generator
-        The ``dni`` stream.
+        The ``dni`` stream (the market's streams are named below it: :func:`substream`).
     sizer : models.dni.PoolSizer, optional
-        Resizes the pool every step (None: the pool keeps ``pool_size``).
+        Resizes the pool every step (None: the pool keeps ``pool_size``); after every step
+        it is told what the platform observed (``observe``: lease requests and the mean
+        lease of the sessions that ended so far).
     optimizer : object, optional
         Chooses the kind of number each impression shows and rebalances the pool
         (``choose``, ``learn``, ``rebalance``); None: every number is of ``pool_kind``.
@@ -77,6 +101,9 @@ class Market:
         self.horizon = horizon
         self.tables = tables
         self.rng = rng
+        self.rng_sessions = substream(rng, "sessions")
+        self.rng_numbers = substream(rng, "numbers")
+        self.rng_optimizer = substream(rng, "optimizer")
         self.step = float(cfg.step_seconds)
         self.n_areas = len(cfg.area_codes)
         self.channels = cfg.channels.by_code()
@@ -90,7 +117,7 @@ class Market:
         self.budget = np.array([s.budget_per_day or np.inf for s in cfg.sponsors])
         self._spent = np.zeros(len(cfg.sponsors))
         self._day = 0
-        self.consumer_area = self.rng.integers(0, self.n_areas, cfg.consumers)
+        self.consumer_area = self.rng_sessions.integers(0, self.n_areas, cfg.consumers)
         self.pool = Pool(self.n_areas + len(NUMBER_KINDS) - 1, cfg.exhausted == "steal_lru")
         self.numbers = GrowingColumns({"number": "int64", "kind": "int8"}, 1024)
         self._others = np.setdiff1d(us_area_codes(), cfg.area_codes)
@@ -110,10 +137,15 @@ class Market:
         self.store: OrderedDict[tuple[int, int], int] = OrderedDict()
         self._store_t: dict[tuple[int, int], float] = {}
         self._queue: dict[int, list[tuple[np.ndarray, ...]]] = {}
-        self.mean_lease = (cfg.session_minutes.mean + cfg.hold_minutes) * 60.0
         self._next_rebalance = 0.0
         self.counters = {"sessions": 0, "blocked": 0}
-        self._offered: float | None = None  # erlangs offered over the last step
+        self._offered: float | None = None  # erlangs offered over the last step (observed)
+        # sessions still open (their end and length) and those ended, as the platform sees
+        self._open_end = np.zeros(0)
+        self._open_len = np.zeros(0)
+        self._ended = 0
+        self._ended_seconds = 0.0
+        self._step_start = 0.0
         if optimizer is None:
             self.buy(NUMBER_KINDS.index(cfg.pool_kind), cfg.pool_size)
         else:
@@ -160,7 +192,7 @@ class Market:
             self.pool.release(int(groups[int(np.argmax(sizes))]), 1)
 
     def _digits(self, kind: int, group: int, k: int) -> np.ndarray:
-        rng = self.rng
+        rng = self.rng_numbers
         name = NUMBER_KINDS[kind]
         if name in _TOLLFREE:
             npa = rng.choice(_TOLLFREE[name], k)
@@ -220,17 +252,38 @@ class Market:
     def _rebalance(self, t: float) -> None:
         if self.optimizer is None or t < self._next_rebalance:
             return
-        self._next_rebalance = t + self.cfg.rebalance_hours * 3600.0
+        self._next_rebalance = t + self.cfg.rebalance_hours * HOUR
         self.optimizer.rebalance(self)
 
+    def mean_lease(self) -> float | None:
+        """Mean lease (session plus hold, s) of the sessions that have ended so far -- what
+        the platform has observed; None before the first one ends."""
+        if self._ended == 0:
+            return None
+        return self._ended_seconds / self._ended + self.cfg.hold_minutes * 60.0
+
+    def _observe(self, t1: float, requests: int, start: np.ndarray, session: np.ndarray) -> None:
+        """Account the step's sessions as the platform sees them and tell the sizer."""
+        end = np.concatenate([self._open_end, start + session])
+        length = np.concatenate([self._open_len, session])
+        done = end <= t1
+        self._ended += int(done.sum())
+        self._ended_seconds += float(length[done].sum())
+        self._open_end, self._open_len = end[~done], length[~done]
+        lease = self.mean_lease()
+        self._offered = None if lease is None else requests / (t1 - self._step_start) * lease
+        if self.sizer is not None:
+            self.sizer.observe(t1, requests, lease)
+
     def _sessions(self, t0: float, t1: float) -> None:
-        cfg, rng = self.cfg, self.rng
-        hour = int(t0 // 3600) % 24
+        cfg, rng = self.cfg, self.rng_sessions
+        self._step_start = t0
+        hour = int(t0 // HOUR) % 24
         counts = rng.poisson(self.rates[:, hour] * (t1 - t0))
         n = int(counts.sum())
         self.counters["sessions"] += n
-        self._offered = n / (t1 - t0) * self.mean_lease
         if n == 0:
+            self._observe(t1, 0, np.zeros(0), np.zeros(0))
             return
         channel = np.repeat(np.arange(len(self.channels)), counts)
         start = t0 + rng.random(n) * (t1 - t0)
@@ -244,6 +297,9 @@ class Market:
         session = cfg.session_minutes.sample(rng, n) * 60.0
         length = session + cfg.hold_minutes * 60.0
         area = self.consumer_area[consumer]
+        known = rng.random(n) < cfg.known_caller_share
+        potential = self._potential_calls(start, session)
+        self._observe(t1, n, start, session)
         if self.optimizer is None:
             kind = np.full(n, NUMBER_KINDS.index(cfg.pool_kind))
         else:
@@ -268,7 +324,7 @@ class Market:
             lease_end=start + length,
             call_prob=p,
         )
-        known = (rng.random(n) < cfg.known_caller_share) & (number >= 0)
+        known &= number >= 0
         if cfg.store:
             for c, num, imp, t in zip(
                 consumer[known].tolist(),
@@ -277,7 +333,7 @@ class Market:
                 start[known].tolist(),
             ):
                 self._remember((c, num), imp, t)
-        self._draw_calls(start, session, length, consumer, sponsor, number, ids, kind, p)
+        self._draw_calls(potential, p, start + length, consumer, sponsor, number, ids, kind)
 
     def _within_budget(self, sponsor: np.ndarray) -> np.ndarray:
         """Impressions a sponsor can still pay for today (first come, first served)."""
@@ -291,34 +347,51 @@ class Market:
         np.add.at(self._spent, sponsor[ok], 1)
         return ok
 
-    def _draw_calls(self, start, session, length, consumer, sponsor, number, ids, kind, p) -> None:
-        cfg, rng = self.cfg, self.rng
-        calls = rng.random(len(start)) < p
-        j = np.flatnonzero(calls)
-        if len(j) == 0:
-            return
-        in_session = rng.random(len(j)) < cfg.in_session_share
-        t = np.where(
-            in_session,
-            start[j] + rng.random(len(j)) * session[j],
-            start[j] + cfg.delay_days.sample(rng, len(j)) * DAY,
-        )
-        repeats = rng.poisson(cfg.repeat_calls, len(j))
-        r = np.repeat(np.arange(len(j)), repeats)
-        gaps = cfg.repeat_days.sample(rng, len(r)) * DAY
+    def _potential_calls(self, start: np.ndarray, session: np.ndarray) -> dict[str, np.ndarray]:
+        """Every impression's potential calls, drawn whatever happens to it.
+
+        A uniform ``u`` per impression (it calls if ``u`` is below the call probability of
+        the kind it is shown); the first call's time (during the session with probability
+        ``in_session_share``, else ``delay_days`` later); ``repeat_calls`` (Poisson) more,
+        ``repeat_days`` apart; per call the withheld caller ID and the talk minutes.  The
+        number of draws depends only on the impressions, so the ``sessions`` stream is the
+        same whatever a policy does (common random numbers)."""
+        cfg, rng = self.cfg, self.rng_sessions
+        n = len(start)
+        u = rng.random(n)
+        in_session = rng.random(n) < cfg.in_session_share
+        within = rng.random(n)
+        delay = cfg.delay_days.sample(rng, n) * DAY
+        first = np.where(in_session, start + within * session, start + delay)
+        repeats = rng.poisson(cfg.repeat_calls, n)
+        owner = np.repeat(np.arange(n), repeats)
+        gaps = cfg.repeat_days.sample(rng, len(owner)) * DAY
         # each repeat call comes a gap after the one before it
-        offset = np.zeros(len(r))
-        if len(r):
+        offset = np.zeros(len(owner))
+        if len(owner):
             csum = np.cumsum(gaps)
-            first_of = np.concatenate([[0], np.cumsum(repeats)[:-1]])[r]
+            first_of = np.concatenate([[0], np.cumsum(repeats)[:-1]])[owner]
             offset = csum - np.concatenate([[0.0], csum])[first_of]
-        t_all = np.concatenate([t, t[r] + offset])
-        src = np.concatenate([j, j[r]])
-        repeat = np.concatenate([np.zeros(len(j), bool), np.ones(len(r), bool)])
-        keep = t_all < self.horizon
-        t_all, src, repeat = t_all[keep], src[keep], repeat[keep]
-        withheld = rng.random(len(t_all)) < cfg.withheld_share
-        minutes = cfg.talk_minutes.sample(rng, len(t_all))
+        k = n + len(owner)
+        return {
+            "u": u,
+            "t": np.concatenate([first, first[owner] + offset]),
+            "src": np.concatenate([np.arange(n), owner]),
+            "repeat": np.concatenate([np.zeros(n, bool), np.ones(len(owner), bool)]),
+            "withheld": rng.random(k) < cfg.withheld_share,
+            "minutes": cfg.talk_minutes.sample(rng, k),
+        }
+
+    def _draw_calls(self, potential, p, window_end, consumer, sponsor, number, ids, kind) -> None:
+        """Queue the calls of the impressions whose potential call happens (``u < p``)."""
+        called = potential["u"] < p
+        src = potential["src"]
+        keep = called[src] & (potential["t"] < self.horizon)
+        if not keep.any():
+            return
+        t_all, src = potential["t"][keep], src[keep]
+        repeat, withheld = potential["repeat"][keep], potential["withheld"][keep]
+        minutes = potential["minutes"][keep]
         steps = (t_all // self.step).astype(np.int64)
         for s in np.unique(steps):
             sel = steps == s
@@ -331,7 +404,7 @@ class Market:
                     sponsor[i],
                     number[i],
                     kind[i],
-                    start[i] + length[i],
+                    window_end[i],
                     withheld[sel],
                     repeat[sel],
                     minutes[sel],
@@ -365,24 +438,10 @@ class Market:
         parts = self._queue.pop(int(t0 // self.step), [])
         if not parts:
             return
-        (t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat, minutes) = (
-            np.concatenate(c) for c in zip(*parts)
-        )
-        order = np.argsort(t, kind="stable")
+        columns = [np.concatenate(c) for c in zip(*parts)]
+        order = np.argsort(columns[0], kind="stable")
         t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat, minutes = (
-            a[order]
-            for a in (
-                t,
-                imp,
-                consumer,
-                sponsor,
-                number,
-                kind,
-                window_end,
-                withheld,
-                repeat,
-                minutes,
-            )
+            c[order] for c in columns
         )
         lease = self.pool.lease_at(number, t)
         by_lease = np.where(lease >= 0, self.pool.lease_imp[np.maximum(lease, 0)], -1)

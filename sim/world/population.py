@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import simpy
 
-from models.common import DAY
+from models.common import DAY, HOUR
 
 from ..config.robocalls import Campaign
 from ..config.world import SubscriberType
@@ -28,7 +28,25 @@ from .schemas import ASSIGNED, END_REASONS, ROBOCALLER
 __all__ = ["Departed", "Population"]
 
 _CHUNK = 1 << 18
+_MAX_BURST = 100_000  # calls in one burst (the config's bound on burst_calls)
 _ACTIVE, _DISCONNECT, _PORT_OUT = range(len(END_REASONS))
+
+
+def _open_delay(now: float, wait: float, first: int, end: int) -> float:
+    """Wall-clock delay from ``now`` that holds ``wait`` seconds of the daily hours
+    ``[first, end)`` (``wait`` itself when they are the whole day)."""
+    if (first, end) == (0, 24):
+        return wait
+    lo, hi = first * HOUR, end * HOUR
+    day = np.floor(now / DAY) * DAY
+    tod = now - day
+    if tod >= hi:
+        day, tod = day + DAY, lo
+    tod = max(tod, lo)
+    while wait > hi - tod:
+        wait -= hi - tod
+        day, tod = day + DAY, lo
+    return max(day + tod + wait - now, 0.0)
 
 
 class Departed(NamedTuple):
@@ -177,6 +195,8 @@ class Population:
                 self.env.process(self._arrivals(code, rate))
             if spec.bursts_per_day > 0 and spec.burst_calls > 0:
                 self.env.process(self._bursts(code, spec))
+            if spec.surge_day_prob > 0 and (spec.surge_factor > 1 or spec.surge_factor_sigma > 0):
+                self.env.process(self._surges(code, spec))
 
     def _warm_aging(self, code: int, spec) -> None:
         dist = self.releaser.aging_days(code)
@@ -194,25 +214,77 @@ class Population:
             self.add(self.env.now, code, 1)
 
     def _bursts(self, code: int, spec):
-        """Notification bursts: each active line of the type bursts at ``bursts_per_day``.
+        """Legitimate bursts: each active line of the type bursts at ``bursts_per_day``.
 
-        The superposition over lines is Poisson at ``bursts_per_day x active lines``; the
-        count of active lines is read at each burst (it changes on a scale of years).
+        A notification blast (a school closure alert through an auto-dialler) or a contact
+        centre dialling its backlog at opening (``burst_hours = [8, 9]``).  The superposition
+        over lines is Poisson at ``bursts_per_day x active lines`` within the daily hours
+        ``burst_hours`` (none outside them); the count of active lines is read at each burst
+        (it changes on a scale of years).  A burst has ``burst_calls`` calls and lasts
+        ``burst_minutes``; with ``burst_calls_sigma`` or ``burst_pace_sigma`` its size and its
+        dialling pace (calls a minute, median ``burst_calls / burst_minutes``) are lognormal,
+        and it lasts its size over its pace, so that some bursts stay under a detector's
+        thresholds and some cross them.  Its calls are spread uniformly over its duration.
+
+        Draws come from the subscribers stream, in the same order as before these keys
+        existed, and only when a key asks for them: worlds that do not use them keep their
+        tables byte for byte.
         """
-        rate = spec.bursts_per_day / DAY
+        first, end = spec.burst_hours
+        rate = spec.bursts_per_day / ((end - first) * HOUR)  # per line, per open second
+        pace = spec.burst_calls / spec.burst_minutes  # median calls a minute
+        plain = spec.burst_calls_sigma == 0 and spec.burst_pace_sigma == 0
         while True:
             active = np.flatnonzero((self.subs["type"] == code) & np.isnan(self.subs["end"]))
-            yield self.env.timeout(self.rng.exponential(1.0 / (rate * max(len(active), 1))))
+            wait = self.rng.exponential(1.0 / (rate * max(len(active), 1)))
+            yield self.env.timeout(_open_delay(self.env.now, wait, first, end))
             if len(active) == 0:
                 continue
             line = int(active[self.rng.integers(len(active))])
-            times = self.env.now + np.sort(self.rng.random(spec.burst_calls)) * (
-                spec.burst_minutes * 60.0
-            )
-            self._pending_t = np.concatenate([self._pending_t, times])
-            self._pending_line = np.concatenate(
-                [self._pending_line, np.full(spec.burst_calls, line, dtype=np.int64)]
-            )
+            calls, minutes = spec.burst_calls, spec.burst_minutes
+            if not plain:
+                if spec.burst_calls_sigma > 0:
+                    drawn = self.rng.lognormal(np.log(spec.burst_calls), spec.burst_calls_sigma)
+                    calls = int(min(max(round(drawn), 1), _MAX_BURST))
+                speed = pace
+                if spec.burst_pace_sigma > 0:
+                    speed = pace * self.rng.lognormal(0.0, spec.burst_pace_sigma)
+                minutes = calls / speed
+            times = self.env.now + np.sort(self.rng.random(calls)) * (minutes * 60.0)
+            self._pend(times, np.full(calls, line, dtype=np.int64))
+
+    def _surges(self, code: int, spec):
+        """Auto-dialler campaign days: at each midnight every active line of the type has a
+        campaign day with probability ``surge_day_prob``; on it the line places
+        ``f`` times its usual calls, ``f`` lognormal with median ``surge_factor`` and sigma
+        ``surge_factor_sigma`` (drawn per line-day).  The line's own Poisson source goes on;
+        the ``(f - 1)`` extra share comes as Poisson(``(f - 1) x multiplier x calls_per_day``)
+        calls placed over the day by the type's hourly profile.  Lines that join during a day
+        start on the next.  Draws come from the subscribers stream, only when this is on.
+        """
+        weights = np.asarray(spec.diurnal, dtype=np.float64)
+        weights = weights / weights.sum()
+        while True:
+            active = np.flatnonzero((self.subs["type"] == code) & np.isnan(self.subs["end"]))
+            hit = active[self.rng.random(len(active)) < spec.surge_day_prob]
+            if len(hit):
+                factor = spec.surge_factor * (
+                    self.rng.lognormal(0.0, spec.surge_factor_sigma, len(hit))
+                    if spec.surge_factor_sigma > 0
+                    else np.ones(len(hit))
+                )
+                extra = np.maximum(factor - 1.0, 0.0) * self.subs["mult"][hit] * spec.calls_per_day
+                counts = self.rng.poisson(extra)
+                total = int(counts.sum())
+                hours = self.rng.choice(24, size=total, p=weights)
+                times = self.env.now + (hours + self.rng.random(total)) * HOUR
+                self._pend(times, np.repeat(hit.astype(np.int64), counts))
+            yield self.env.timeout(DAY - self.env.now % DAY)
+
+    def _pend(self, times: np.ndarray, lines: np.ndarray) -> None:
+        """Queue calls that the next slices emit (see :meth:`take_pending`)."""
+        self._pending_t = np.concatenate([self._pending_t, times])
+        self._pending_line = np.concatenate([self._pending_line, lines])
 
     def take_pending(self, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Burst calls scheduled before ``t1`` whose line was still active at their time."""

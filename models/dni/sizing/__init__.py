@@ -13,6 +13,11 @@ observed over the last step, in erlangs (``None`` when unknown).  Static planner
 their size at construction and ignore ``busy`` and ``offered``; reactive ones
 (:class:`UtilisationTrigger`, :class:`Autoscaler`) watch ``busy / size``.
 
+Every planner exists twice: *fair*, planned from the demand the platform observed on earlier
+days (:mod:`.observed`, registered under the plain names), and *oracle-informed*, planned
+from the configured, true demand (registered as ``<name>_oracle_informed``; their class
+attribute ``oracle_informed`` is True): a reference, not a policy a platform could run.
+
 * :class:`OnePerTwentyVisitors` -- "1 number per 20 daily visitors per source"
   (CallTrackingMetrics support).
 * :class:`PeakTimesSession` -- "pool = peak users/hour / (60 / session minutes)"
@@ -29,15 +34,32 @@ after discarding float noise below ``1e-12`` relative (so 90.00000000000001 is 9
 
 from .base import SIZERS, PoolSizer, SizingContext, number_days
 
-# Import order is registration order (SIZERS.names()): one_per_twenty, peak_session,
-# static_erlang, time_varying_erlang (planners), utilisation, autoscaler.  Keep it.
+# Import order is registration order (SIZERS.names()): the oracle-informed planners
+# <name>_oracle_informed, the fair planners one_per_twenty, peak_session, static_erlang,
+# time_varying_erlang (observed demand), then utilisation and autoscaler.  Keep it.
 # isort: off
 from .planners import OnePerTwentyVisitors, PeakTimesSession, StaticErlang, TimeVaryingErlang
+from .observed import (
+    Demand,
+    DemandHistory,
+    ObservedOnePerTwenty,
+    ObservedPeakSession,
+    ObservedPlanner,
+    ObservedStaticErlang,
+    ObservedTimeVaryingErlang,
+)
 from .reactive import Autoscaler, UtilisationTrigger
 # isort: on
 
 __all__ = [
     "Autoscaler",
+    "Demand",
+    "DemandHistory",
+    "ObservedOnePerTwenty",
+    "ObservedPeakSession",
+    "ObservedPlanner",
+    "ObservedStaticErlang",
+    "ObservedTimeVaryingErlang",
     "OnePerTwentyVisitors",
     "PeakTimesSession",
     "PoolSizer",

@@ -57,14 +57,21 @@ def _count(value: object, name: str, lo: int = 0) -> int:
 class SizingContext:
     """What a sizing policy plans from, whatever the policy.
 
+    The true demand (``hourly_loads``, ``daily_visitors``) is given only to policies that
+    declare themselves oracle-informed (:attr:`PoolSizer.oracle_informed`); a fair policy
+    gets ``None`` there and learns the demand from what the platform observes
+    (:meth:`PoolSizer.observe`).
+
     Attributes
     ----------
-    hourly_loads : numpy.ndarray
-        Offered load of the pool in each hour of the day (erlangs).
+    hourly_loads : numpy.ndarray or None
+        True offered load of the pool in each hour of the day (erlangs); None for a fair
+        policy.
     lease_minutes : float
-        Mean time a number stays with a session (session plus hold).
-    daily_visitors : float
-        Sessions per day over all sources.
+        Mean time a number stays with a session (session plus hold) -- configured, for
+        oracle-informed policies.
+    daily_visitors : float or None
+        True sessions per day over all sources; None for a fair policy.
     pool_size : int
         The pool's starting size.
     target_blocking : float
@@ -73,22 +80,37 @@ class SizingContext:
         How often the pool is resized (s).
     """
 
-    hourly_loads: np.ndarray
+    hourly_loads: np.ndarray | None
     lease_minutes: float
-    daily_visitors: float
+    daily_visitors: float | None
     pool_size: int
     target_blocking: float
     step_seconds: float
 
+    def true_loads(self) -> np.ndarray:
+        """``hourly_loads``, or ``ValueError`` if this context does not hold the truth."""
+        if self.hourly_loads is None:
+            raise ValueError("an oracle-informed sizer needs the true hourly loads")
+        return self.hourly_loads
+
+    def true_visitors(self) -> float:
+        """``daily_visitors``, or ``ValueError`` if this context does not hold the truth."""
+        if self.daily_visitors is None:
+            raise ValueError("an oracle-informed sizer needs the true daily visitors")
+        return self.daily_visitors
+
     @property
     def sessions_per_hour(self) -> np.ndarray:
-        """Sessions starting in each hour of the day."""
-        return self.hourly_loads / (self.lease_minutes * 60.0) * HOUR
+        """True sessions starting in each hour of the day."""
+        return self.true_loads() / (self.lease_minutes * 60.0) * HOUR
 
     @property
     def max_size(self) -> int:
         """The most numbers a reactive policy may hold: four times the larger of the
-        starting pool and 1.5 times the peak load."""
+        starting pool and 1.5 times the peak load (the starting pool alone when the demand
+        is not given)."""
+        if self.hourly_loads is None:
+            return 4 * self.pool_size
         return 4 * max(self.pool_size, int(self.hourly_loads.max() * 1.5))
 
 
@@ -102,6 +124,10 @@ class PoolSizer:
     """
 
     current_: int = 0
+
+    oracle_informed: bool = False
+    """True for a policy planned from the true demand (the context's ``hourly_loads`` and
+    ``daily_visitors``): a reference, not a policy a platform could run."""
 
     @classmethod
     def from_context(cls, ctx: SizingContext, *args: Any, **params: Any) -> PoolSizer:
@@ -118,6 +144,21 @@ class PoolSizer:
             Pool size before the first step, >= 0.
         """
         self.current_ = _count(start_size, "start_size")
+
+    def observe(self, t: float, sessions: int, lease_seconds: float | None) -> None:
+        """What the platform observed over the step that ends at ``t`` (called after every
+        step; the default ignores it).
+
+        Parameters
+        ----------
+        t : float
+            End of the step (s); the step began where the previous one ended (0 first).
+        sessions : int
+            Lease requests (impressions shown) in the step, blocked ones included.
+        lease_seconds : float or None
+            Mean lease (session plus hold) of the sessions that have ended so far; None
+            before the first one ends.
+        """
 
     def size(self, t: float, busy: int, offered: float | None = None) -> int:
         """The pool size wanted for the next step.

@@ -1,6 +1,11 @@
 """Static planners: the vendor rules (:class:`OnePerTwentyVisitors`,
 :class:`PeakTimesSession`) and the Erlang B planners (:class:`StaticErlang`,
-:class:`TimeVaryingErlang`)."""
+:class:`TimeVaryingErlang`).
+
+Each plans from the demand it is given.  Registered from the context they are
+*oracle-informed* (``<name>_oracle_informed``: planned from the configured, true demand); the
+fair versions that learn the demand from earlier days' observations are in
+:mod:`models.dni.sizing.observed` under the plain names."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ def _erlang_size(load: float, target: float) -> int:
 
 
 # -- vendor rules ---------------------------------------------------------------------------
-@SIZERS.register("one_per_twenty")
+@SIZERS.register("one_per_twenty_oracle_informed")
 class OnePerTwentyVisitors(_Static):
     """Vendor rule: one number per 20 daily visitors per source (CallTrackingMetrics support).
 
@@ -41,6 +46,8 @@ class OnePerTwentyVisitors(_Static):
     100
     """
 
+    oracle_informed = True  # from_context plans from the true demand
+
     def __init__(self, daily_visitors: float, visitors_per_number: float = 20.0) -> None:
         self.daily_visitors = _number(daily_visitors, "daily_visitors")
         self.visitors_per_number = _number(visitors_per_number, "visitors_per_number", lo_open=True)
@@ -54,10 +61,10 @@ class OnePerTwentyVisitors(_Static):
         visitors_per_number: float,
     ) -> OnePerTwentyVisitors:
         """One number per ``visitors_per_number`` daily visitors."""
-        return cls(ctx.daily_visitors, visitors_per_number)
+        return cls(ctx.true_visitors(), visitors_per_number)
 
 
-@SIZERS.register("peak_session")
+@SIZERS.register("peak_session_oracle_informed")
 class PeakTimesSession(_Static):
     """Vendor rule: pool = peak users/hour ÷ (60 / session minutes) (Nimbata help).
 
@@ -78,6 +85,8 @@ class PeakTimesSession(_Static):
     600
     """
 
+    oracle_informed = True  # from_context plans from the true demand
+
     def __init__(self, peak_users_per_hour: float, session_minutes: float) -> None:
         self.peak_users_per_hour = _number(peak_users_per_hour, "peak_users_per_hour")
         self.session_minutes = _number(session_minutes, "session_minutes", lo_open=True)
@@ -90,7 +99,7 @@ class PeakTimesSession(_Static):
 
 
 # -- Erlang B planners ----------------------------------------------------------------------
-@SIZERS.register("static_erlang")
+@SIZERS.register("static_erlang_oracle_informed")
 class StaticErlang(_Static):
     """Erlang B sized once for the peak load (the "static Erlang B" baseline).
 
@@ -110,6 +119,8 @@ class StaticErlang(_Static):
     117
     """
 
+    oracle_informed = True  # from_context plans from the true demand
+
     def __init__(self, peak_load: float, target: float) -> None:
         self.peak_load = _number(peak_load, "peak_load")
         self.target = _number(target, "target", lo_open=True, hi=1.0, hi_open=True)
@@ -118,10 +129,10 @@ class StaticErlang(_Static):
     @classmethod
     def from_context(cls, ctx: SizingContext) -> StaticErlang:
         """Erlang B for the peak hour's load at the target blocking."""
-        return cls(ctx.hourly_loads.max(), ctx.target_blocking)
+        return cls(ctx.true_loads().max(), ctx.target_blocking)
 
 
-@SIZERS.register("time_varying_erlang")
+@SIZERS.register("time_varying_erlang_oracle_informed")
 class TimeVaryingErlang(PoolSizer):
     """Erlang B sized per hour of day from a 24-value load profile (a baseline).
 
@@ -149,6 +160,8 @@ class TimeVaryingErlang(PoolSizer):
     (18, 117)
     """
 
+    oracle_informed = True  # from_context plans from the true demand
+
     def __init__(
         self, hourly_loads: npt.ArrayLike, target: float, lead_seconds: float = 0.0
     ) -> None:
@@ -164,7 +177,7 @@ class TimeVaryingErlang(PoolSizer):
     def from_context(cls, ctx: SizingContext) -> TimeVaryingErlang:
         """Each hour planned for the larger of its load and the last hour's (numbers leased
         late in an hour are still busy early in the next), a step ahead."""
-        loads = ctx.hourly_loads
+        loads = ctx.true_loads()
         return cls(
             np.maximum(loads, np.roll(loads, 1)), ctx.target_blocking, lead_seconds=ctx.step_seconds
         )

@@ -37,6 +37,7 @@ TRAINING_POINT = 2**31 - 1
 MIN_TRAINING_EVENTS = 30
 """Fewest crossings a model-driven release policy may be trained on."""
 _TRAINED: dict[tuple, object] = {}
+_FRAMES: dict[tuple, pd.DataFrame] = {}
 
 
 def run_frame(result: SimResult) -> pd.DataFrame:
@@ -197,13 +198,17 @@ def training_model(config: ExperimentConfig, replication: int, run_world: RunWor
     raw["aging"]["compare_models"] = False
     raw["record"]["calls"] = False
     raw["scenario"]["days"] = rel.train_days
+    raw["aging"]["labels"] = "observed"  # labels do not change the world: one run serves all
     train_cfg = ExperimentConfig.model_validate(raw)
-    # one model per world, replication and kind of policy: model_0.5 and model_0.95
-    # predict with the same fitted model
-    key = (train_cfg.digest(), replication, rel.model, release_policy_name(rel.policy)[0])
+    world = (train_cfg.digest(), replication)
+    if world not in _FRAMES:
+        _FRAMES[world] = run_frame(run_world(train_cfg, TRAINING_POINT, replication))
+    frame = _FRAMES[world]
+    # one model per world, replication, labels and kind of policy: model_0.5 and
+    # model_0.95 predict with the same fitted model
+    name = release_policy_name(rel.policy)[0]
+    key = (*world, rel.model, name, config.aging.labels, rel.threshold)
     if key not in _TRAINED:
-        res = run_world(train_cfg, TRAINING_POINT, replication)
-        frame = run_frame(res)
         y = _surv(*labels(frame, rel.threshold, kind=config.aging.labels))
         if y["event"].sum() < MIN_TRAINING_EVENTS:
             raise ConfigError(

@@ -1,123 +1,83 @@
 """The robocall-detection section of the report.
 
-Closed-loop results (flags block calls, operators rotate) come from the runs' metrics;
-threshold curves come from replaying one run's call log through every detector at a range
-of thresholds (open loop, the same events for all), with Kleinberg's offline automaton as
-the upper bound that sees each number's whole future.
+1. Can the detector be wrong here? The busiest legitimate windows against each rule.
+2. Closed loop (flags block calls, operators rotate): the runs' metrics, rare counts pooled
+   over replications with exact intervals, and the comparison of the sweep points --
+   screened against the false-flag budget on the first half of the replications,
+   compared with paired intervals on the second (``evidence.closed_loop_evidence``).
+3. Open loop: every replication of one point replayed through every detector at a range of
+   thresholds; each detector's setting chosen on the first half, scored on the second
+   (``models.burst.selection``); ROC and delay curves with the best possible delay at each
+   false-alarm rate (Page's CUSUM, ``models.burst.bound``) beside them, and Kleinberg's
+   automaton solved offline as a reference (not an upper bound).
 """
 
 from __future__ import annotations
 
-import html
-
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from models.burst import DETECTORS, kleinberg_bursts
-from models.burst.metrics import recommend, threshold_curve
+from models.burst.selection import Budget, pool_curves, select_and_score
 
-from ...config.robocalls import Detection
+from ...config.sweep import sweep_points
 from ...results.store import ExperimentResult
-from ..render import ci_table, figure, table
+from ..render import ci_table, table
+from .evidence import closed_loop_evidence, counts_table, scenario_evidence, selection_evidence
+from .replay import (
+    OFFLINE,
+    delay_figure,
+    frontiers,
+    reference_point,
+    replay_curves,
+    replay_experiment,
+    roc_figure,
+)
 
 __all__ = ["burst_section", "replay_curves"]
 
-FACTORS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
-"""Multipliers of every rule's threshold in the open-loop sweep."""
-KLEINBERG_S = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
-"""Burst-rate multiples of Kleinberg's automaton (its sensitivity knob)."""
-
 HEADLINE = [
-    ("detection.precision", "precision of flags (robocall numbers / flagged)"),
-    ("detection.recall", "recall (robocall numbers flagged)"),
-    ("detection.false_flags_per_new_number", "false flags per legitimate new number"),
-    ("detection.heavy_flagged_share", "legitimate heavy callers flagged"),
-    ("detection.legit_blocked_share", "legitimate calls blocked"),
-    ("detection.robocall_blocked_share", "robocalls blocked"),
+    ("detection.robocall_blocked_share", "robocall attempts blocked (share)"),
+    ("detection.robocalls_attempted", "robocall attempts"),
+    ("detection.robocalls_delivered", "robocalls delivered"),
 ]
+"""Closed-loop figures shown first as means ± 95% CI."""
+PER_NUMBER = (
+    "detection.precision",
+    "detection.recall",
+    "detection.false_flags",
+    "detection.legit_new_lines",
+    "detection.heavy",
+    "detection.robocall_lines",
+    "detection.robocall_flagged",
+    "detection.legit_blocked",
+    "detection.legit_calls",
+    "robocall.flagged_share.",
+    "robocall.numbers_used.",
+    "robocall.numbers_flagged.",
+    "legit.",
+)
+"""Per-number shares and counts: pooled with exact intervals instead (and the scenario's
+window figures, stated in its own paragraph)."""
 
 
-def _detect_fn(cfg: Detection, name: str, lines: pd.DataFrame):
-    """``detect(factor, t, ids, n) -> flagged_at`` for detector ``name`` at the config's
-    rules scaled by ``factor``."""
-    new = lines[~lines["initial"].astype(bool)]
-    assigned = [
-        (float(start), grp["number_id"].to_numpy(np.int64)) for start, grp in new.groupby("start")
-    ]
-
-    def detect(factor, t, ids, n_ids):
-        flagged = np.full(n_ids, np.inf)
-        for rule in cfg.rules(scale=factor):
-            try:
-                det = cfg.build(name, rule).reset(n_ids)
-            except ValueError:
-                continue  # e.g. a CUSUM rule scaled below its baseline rate
-            for start, numbers in assigned:
-                det.assign(numbers, start)
-            det.update(t, ids)
-            flagged = np.minimum(flagged, det.flagged_at_)
-            if not det.per_rule:
-                break
-        return flagged
-
-    return detect
+def _shown(metric: str) -> bool:
+    """Metrics of the mean ± CI table."""
+    return not metric.startswith(PER_NUMBER)
 
 
-def replay_curves(calls: pd.DataFrame, lines: pd.DataFrame, cfg: Detection) -> pd.DataFrame:
-    """Threshold curves of every detector (and Kleinberg) on one call log.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``detector``, ``threshold`` (multiplier of the configured thresholds, or
-        Kleinberg's burst-rate multiple), and the columns of
-        :func:`models.burst.metrics.threshold_curve`.
-    """
-    frames = []
-    for name in DETECTORS:
-        curve = threshold_curve(calls, lines, _detect_fn(cfg, name, lines), FACTORS, cfg.watch_days)
-        frames.append(curve.assign(detector=name))
-    base = cfg.rules()[0].baseline_rate
-
-    def offline(s, t, ids, n_ids):
-        return kleinberg_bursts(t, ids, n_ids, base_rate=base, s=s, gamma=2.0)
-
-    frames.append(
-        threshold_curve(calls, lines, offline, KLEINBERG_S, cfg.watch_days).assign(
-            detector="kleinberg (offline)"
-        )
-    )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _curves_figure(curves: pd.DataFrame) -> str:
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
-    floor = 1e-5
-    for name, grp in curves.groupby("detector", sort=False):
-        x = grp["false_flags_per_new_number"].clip(lower=floor)
-        style = "k--" if "offline" in name else "-"
-        ax1.plot(x, grp["robocalls_blocked_share"], style, marker="o", ms=3, label=name)
-        ax2.plot(x, grp["delay_seconds_median"], style, marker="o", ms=3, label=name)
-    for ax in (ax1, ax2):
-        ax.set_xscale("log")
-        ax.set_xlabel(f"false flags per legitimate new number (log; {floor:g} = none)")
-    ax1.set_ylabel("robocalls stopped (share of attempts after the flag)")
-    ax1.set_ylim(0, 1.02)
-    ax2.set_yscale("log")
-    ax2.set_ylabel("median detection delay (s, log)")
-    ax1.legend(fontsize=7)
-    return figure(
-        fig,
-        "Open-loop threshold sweep on one run's calls: each detector's "
-        "thresholds are scaled from 1/4 to 4 times the configured rules. Left, "
-        "the share of robocall attempts made after their number was flagged "
-        "(what blocking would have stopped) against false flags on "
-        "legitimate new numbers (an ROC curve); right, how long the flagged "
-        "robocall numbers dialled before the flag. The dashed line is "
-        "Kleinberg's automaton solved offline, which sees each number's whole "
-        "future: an upper bound, not a deployable rule.",
-    )
+def _mark_constant(
+    frame: pd.DataFrame, shown: pd.DataFrame, labels: dict[int, str]
+) -> pd.DataFrame:
+    """Cells whose replications all gave one value read "v in all n", not "v ± 0"."""
+    out = frame.copy()
+    rows = dict(zip(out["metric"], out.index))
+    names = dict(HEADLINE)
+    for (metric, point), grp in shown.groupby(["metric", "point"]):
+        vals = grp["value"].dropna()
+        col = labels.get(int(point), point)
+        row = rows.get(names.get(metric, metric))
+        if len(vals) > 1 and vals.min() == vals.max() and row is not None and col in out:
+            out.loc[row, col] = f"{vals.iloc[0]:,.4g} in all {len(vals)}"
+    return out
 
 
 def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
@@ -126,59 +86,43 @@ def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     if not cfg.robocallers.campaigns or not cfg.record.calls:
         return ""
     m = result.metrics
-    m = m[m["metric"].str.startswith(("detection.", "robocall."))]
+    m = m[m["metric"].str.startswith(("detection.", "robocall.", "legit."))]
     if m.empty:
         return ""
+    budget = Budget(cfg.detection.false_flag_budget)
+    ref, why = reference_point(result)
     names = dict(HEADLINE)
-    order = [(k, names.get(k, k)) for k in m["metric"].drop_duplicates()]
+    shown = m[m["metric"].map(_shown)]
+    order = [(k, names.get(k, k)) for k in shown["metric"].drop_duplicates()]
+    candidates = [p for p, (_, c) in enumerate(sweep_points(cfg)) if c.detection.running()]
     parts = [
         "<h2>Robocall detection</h2>",
-        "<p>Closed loop: flags block (or limit) calls in the pipeline and operators "
-        "rotate to fresh numbers when blocked. Means ± 95% confidence half-widths across "
-        "replications; delays are the worst campaign's median over its flagged numbers; "
+        scenario_evidence(m[m["point"] == ref], cfg.detection),
+        "<h3>Closed loop</h3>",
+        "<p>Flags block (or limit) calls in the pipeline and operators rotate to fresh "
+        "numbers when blocked. Means ± 95% confidence half-widths across replications; "
+        "delays are the worst campaign's median over its flagged numbers; "
         "<code>numbers_per_1000_delivered</code> is what rotation costs an operator.</p>",
-        table(ci_table(m, names=order, col_labels=labels)),
+        table(_mark_constant(ci_table(shown, names=order, col_labels=labels), shown, labels)),
+        "<p>Rare counts, pooled over all replications (a false flag is an event of a "
+        "distinct legitimate new number; exact 95% Clopper–Pearson intervals):</p>",
+        table(counts_table(m, labels)),
     ]
-    point = 0
-    if "detection.detector" in result.points.columns:
-        none = result.points.index[result.points["detection.detector"] == "none"]
-        point = int(result.points.loc[none[0], "point"]) if len(none) else 0
-    run = result.run(point, 0)
-    lines = run.subscribers
-    curves = replay_curves(run.calls, lines, cfg.detection)
-    parts.append(_curves_figure(curves))
-    budget = cfg.detection.false_flag_budget
-    best = []
-    for name, grp in curves.groupby("detector", sort=False):
-        if "offline" in name:
-            continue
-        row = recommend(grp, budget)
-        if row is not None:
-            best.append({"detector": name, **row.drop("detector").to_dict()})
-    n_legit = int((~lines["initial"].astype(bool) & (lines["type"] != "robocaller")).sum())
-    parts.append("<h3>What the evidence says</h3>")
-    if best:
-        ranked = pd.DataFrame(best).sort_values(
-            ["robocalls_blocked_share", "recall", "delay_seconds_median"],
-            ascending=[False, False, True],
-        )
-        top = ranked.iloc[0]
-        parts.append(
-            f"<p>With at most {budget:g} false flags per legitimate new number and at most 1% "
-            f"of legitimate heavy callers flagged, the most sensitive setting on this log is "
-            f"<b>{html.escape(str(top['detector']))}</b> with its thresholds at "
-            f"<b>{top['threshold']:g}×</b> the configured rules: it would stop "
-            f"{top['robocalls_blocked_share']:.1%} of robocall attempts and flag "
-            f"{top['recall']:.1%} of robocall numbers, after a median "
-            f"{top['delay_seconds_median']:.0f} s. How sure: the log has {n_legit:,} "
-            f"legitimate new numbers, so a false-flag rate below {1 / max(n_legit, 1):.1g} "
-            "cannot be told from zero; the closed-loop table above gives replication "
-            "intervals.</p>"
-        )
-        parts.append(table(ranked))
-    else:
-        parts.append(
-            f"<p>No detector setting on this log stays within {budget:g} false flags "
-            "per legitimate new number.</p>"
-        )
+    if candidates:
+        parts.append(closed_loop_evidence(m, labels, candidates, budget))
+    curves = replay_experiment(result, ref)
+    if curves.empty:
+        return "".join(parts)
+    sel = select_and_score(curves[curves["detector"] != OFFLINE], budget)
+    test = curves[curves["replication"].isin(sel.test)]
+    pooled = pool_curves(test)
+    span = f"{sel.test[0]}–{sel.test[-1]}" if sel.test else "none"
+    what = f"the logs of {labels.get(ref, ref)} ({why}), test replications {span}"
+    exposure = float(test["exposure_days"].mean())
+    parts += [
+        "<h3>Open loop: choosing a detector and its thresholds</h3>",
+        selection_evidence(sel, budget),
+        roc_figure(pooled, sel.chosen, budget.false_flags, what),
+        delay_figure(pooled, sel.chosen, frontiers(cfg, exposure), cfg, what, exposure),
+    ]
     return "".join(parts)
