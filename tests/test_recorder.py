@@ -112,7 +112,7 @@ def test_streamed_table_equals_in_memory_table(case, flush_rows):
         assert disk.rows == mem.rows == sum(sizes)
         disk.finish()
         assert path.exists()
-        assert not Path(str(path) + ".part").exists()
+        assert not Path(f"{path}.{os.getpid()}.part").exists()
         assert sorted(os.listdir(d)) == [path.name]
         got = pd.read_parquet(path)
         assert pq.ParquetFile(path).num_row_groups == row_groups(sizes, flush_rows)
@@ -125,11 +125,12 @@ def test_streamed_table_equals_in_memory_table(case, flush_rows):
 
 
 def test_several_row_groups_and_part_file():
-    """With a small flush size, rows go to <name>.parquet.part first, in several row groups."""
+    """With a small flush size, rows go to <name>.parquet.<pid>.part first, in several row
+    groups."""
     rng = np.random.default_rng(5)
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "ledger.parquet"
-        part = Path(d) / "ledger.parquet.part"
+        part = Path(d) / f"ledger.parquet.{os.getpid()}.part"
         table = Table("ledger", path, flush_rows=4)
         table.append(**make_values("ledger", 3, rng))
         assert os.listdir(d) == []  # nothing flushed yet
@@ -170,7 +171,7 @@ def test_abandon_keeps_earlier_finished_file(rows_before_abandon):
         second = Table("ledger", path, flush_rows=4)
         second.append(**make_values("ledger", rows_before_abandon, rng))
         assert path.read_bytes() == before  # not replaced while running
-        assert Path(d, "ledger.parquet.part").exists() == (rows_before_abandon >= 4)
+        assert Path(d, f"ledger.parquet.{os.getpid()}.part").exists() == (rows_before_abandon >= 4)
         second.abandon()
         assert sorted(os.listdir(d)) == [path.name]
         assert path.read_bytes() == before
