@@ -65,6 +65,12 @@ def check_sweep(config: ExperimentConfig, merged: dict[str, Any]) -> None:
     if len({len(v) for v in zipped.values()}) > 1:
         lengths = ", ".join(f"{k[len(ZIP) :]}: {len(v)}" for k, v in zipped.items())
         raise ConfigError(f"sweep.zip: zipped lists differ in length ({lengths})")
+    size = grid_size(sweep)
+    if size > MAX_POINTS:
+        raise ConfigError(
+            f"sweep: {size:,} points, more than the {MAX_POINTS:,} a sweep may have "
+            "(split it into several experiments)"
+        )
     for key, values in sweep.items():
         path = key[len(ZIP) :] if key.startswith(ZIP) else key
         if not values:
@@ -76,12 +82,6 @@ def check_sweep(config: ExperimentConfig, merged: dict[str, Any]) -> None:
                 ExperimentConfig.model_validate(_point_raw(merged, {path: value}))
             except ValidationError as err:
                 raise ConfigError(f"sweep.{key} = {value!r}: {format_error(err)}") from None
-    size = grid_size(sweep)
-    if size > MAX_POINTS:
-        raise ConfigError(
-            f"sweep: {size:,} points, more than the {MAX_POINTS:,} a sweep may have "
-            "(split it into several experiments)"
-        )
     if len(sweep) < 2:
         return  # one key: every point was checked above
     for number, params in enumerate(_points(sweep)):
