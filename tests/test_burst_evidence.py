@@ -252,7 +252,7 @@ def test_choice_is_made_on_the_training_replications_only():
     """Scale 0.5 is over budget on the training half: neither detector chooses it, even
     when the test half is clean (pooled over all replications it would be within the
     budget); the choice changes when the training half does."""
-    budget = Budget(1e-4)
+    budget = Budget(1e-4, 0.01)
     train, test = split_replications(range(10))
     chosen = choose_settings(synthetic_curves(), train, budget)
     assert chosen.set_index("detector")["threshold"].to_dict() == {"a": 1.0, "b": 1.0}
@@ -266,7 +266,7 @@ def test_choice_is_made_on_the_training_replications_only():
 def test_scores_come_from_the_test_replications_only():
     c = synthetic_curves()
     train, test = split_replications(range(10))
-    chosen = choose_settings(c, train, Budget(1e-4))
+    chosen = choose_settings(c, train, Budget(1e-4, 0.01))
     pooled, paired = score_settings(c, chosen, test, "robocalls_blocked_share")
     assert list(paired.index) == test
     assert pooled.set_index("detector")["legit_new_lines"].to_dict() == {"a": 40000, "b": 40000}
@@ -275,7 +275,7 @@ def test_scores_come_from_the_test_replications_only():
 
 
 def test_select_and_score_names_the_clear_winner():
-    sel = select_and_score(synthetic_curves(), Budget(1e-4))
+    sel = select_and_score(synthetic_curves(), Budget(1e-4, 0.01))
     assert sel.choice.best == "a"
     assert sel.train == [0, 1, 2, 3, 4] and sel.test == [5, 6, 7, 8, 9]
 
@@ -320,7 +320,7 @@ LABELS = {1: "A", 2: "B", 3: "C"}
 
 def test_noise_names_no_winner():
     m = closed_loop_metrics({1: 1000.0, 2: 1000.0}, {1: clean, 2: clean})
-    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4, 0.01))
     assert "No significant difference" in text
     assert "No single point can be recommended" in text
     assert "Recommended:" not in text
@@ -328,7 +328,7 @@ def test_noise_names_no_winner():
 
 def test_clear_difference_names_the_winner():
     m = closed_loop_metrics({1: 500.0, 2: 1000.0}, {1: clean, 2: clean})
-    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4, 0.01))
     assert "<b>A</b> has the lower" in text
     assert "Recommended: A" in text
     assert "0 of 40,000 (95% upper bound" in text  # test false flags, pooled, exact
@@ -341,25 +341,25 @@ def test_a_point_over_budget_on_training_is_never_recommended():
         {1: 500.0, 2: 1000.0, 3: 100.0},
         {1: clean, 2: clean, 3: lambda r: 5.0 if r < 5 else 0.0},
     )
-    text = closed_loop_evidence(m, LABELS, [1, 2, 3], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2, 3], Budget(1e-4, 0.01))
     assert "Recommended: A" in text and "Recommended: C" not in text
 
 
 def test_a_winner_whose_test_false_flags_break_the_budget_is_not_recommended():
     m = closed_loop_metrics({1: 500.0, 2: 1000.0}, {1: lambda r: 0.0 if r < 5 else 3.0, 2: clean})
-    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4, 0.01))
     assert "<b>A</b> has the lower" in text
     assert "No recommendation" in text and "Recommended:" not in text
 
 
 def test_too_few_replications_recommend_nothing():
     m = closed_loop_metrics({1: 500.0, 2: 1000.0}, {1: clean, 2: clean}, reps=8)
-    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4, 0.01))
     assert "No recommendation" in text and "Recommended" not in text
 
 
 def test_open_loop_sentences_follow_the_test():
-    budget = Budget(1e-4)
+    budget = Budget(1e-4, 0.01)
     clear = selection_evidence(select_and_score(synthetic_curves(), budget), budget)
     assert "Recommended (open loop): a at 1× the configured thresholds" in clear
     tied = synthetic_curves()
@@ -377,5 +377,5 @@ def test_open_loop_sentences_follow_the_test():
 def test_a_single_eligible_point_is_not_recommended():
     """Only A keeps the budget on training: nothing to compare it with, so no winner."""
     m = closed_loop_metrics({1: 500.0, 2: 1000.0}, {1: clean, 2: lambda r: 4.0})
-    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4))
+    text = closed_loop_evidence(m, LABELS, [1, 2], Budget(1e-4, 0.01))
     assert "only point that kept the budget" in text and "Recommended" not in text

@@ -84,7 +84,7 @@ class Budget:
     and the share of legitimate heavy callers (call centres, notifiers) flagged."""
 
     false_flags: float
-    heavy: float = 0.01
+    heavy: float
 
 
 def budget_status(k: int, n: int, budget: float, level: float = 0.95) -> str:

@@ -145,6 +145,12 @@ class Detection(Section):
         lt=1,
         description="False flags per legitimate new number the report's recommendation may cost.",
     )
+    heavy_flag_budget: float = Field(
+        ge=0,
+        le=1,
+        description="Share of legitimate heavy callers (new call-centre and notifier lines) "
+        "the report's recommendation may flag.",
+    )
 
     @field_validator("extra_rules")
     @classmethod

@@ -89,7 +89,7 @@ def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     m = m[m["metric"].str.startswith(("detection.", "robocall.", "legit."))]
     if m.empty:
         return ""
-    budget = Budget(cfg.detection.false_flag_budget)
+    budget = Budget(cfg.detection.false_flag_budget, cfg.detection.heavy_flag_budget)
     ref, why = reference_point(result)
     names = dict(HEADLINE)
     shown = m[m["metric"].map(_shown)]
