@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from sim.runs.simulate import simulate
 from sim.world.calls import CallBatch
@@ -45,19 +46,72 @@ def test_policy_blocks_only_its_calls_and_leaves_the_rest_unchanged(tiny_config)
     )
 
 
-def test_policy_sees_time_ordered_batches_without_truth(tiny_config):
-    """A policy gets one batch per slice, in time order, and no ground-truth field."""
-    policy = BlockNumbers([])
-    simulate(
-        tiny_config.model_copy(
-            update={"record": tiny_config.record.model_copy(update={"calls": False})}
-        ),
-        policies=[policy],
-        progress=False,
-    )
+BATCH_FIELDS = {
+    "t",
+    "caller",
+    "callee",
+    "caller_id",
+    "callee_id",
+    "blocked",
+    "outcome",
+    "answered",
+    "duration",
+}
+"""What the network sees of a call: the whole of what a policy is given per call."""
+
+
+class Watcher(BlockNumbers):
+    """Records everything it is handed: the batches and, once, its context."""
+
+    def attach(self, context) -> None:
+        self.context = context
+        self.assigned: list[tuple[float, np.ndarray]] = []
+        context.on_assign(lambda t, ids: self.assigned.append((t, ids.copy())))
+
+
+def _objects(obj, depth: int = 0, seen=None):
+    """Every object reachable from ``obj``'s attributes (slots included), a few levels."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 3:
+        return
+    seen.add(id(obj))
+    yield obj
+    names = [*getattr(obj, "__dict__", {}), *getattr(type(obj), "__slots__", ())]
+    for name in names:
+        value = getattr(obj, name, None)
+        children = value.values() if isinstance(value, dict) else [value]
+        for child in children:
+            yield from _objects(child, depth + 1, seen)
+
+
+def test_a_policy_sees_the_allowlist_only(tiny_config):
+    """A policy is handed each slice's batch -- the network's fields, in time order -- and
+    once a context holding the numbers (read only), the feed of new assignments, its own
+    tables and streams of its own: no world, inventory, recorder, truth or world stream."""
+    from sim.world.calls import POLICY_TABLES, WORLD_STREAMS
+    from sim.world.inventory import Inventory
+    from sim.world.recorder import Recorder
+    from sim.world.world import World
+
+    policy = Watcher([])
+    res = simulate(tiny_config, policies=[policy], progress=False)
     assert policy.batches == int(tiny_config.scenario.days * 24)
     assert policy.times_sorted
-    assert not policy.seen_fields & {"kind", "campaign", "would_answer", "talk_time"}
+    assert policy.seen_fields == BATCH_FIELDS
+    ctx = policy.context
+    forbidden = (World, Inventory, Recorder)
+    assert not [o for o in _objects(ctx) if isinstance(o, forbidden)]
+    assert not ctx.numbers.flags.writeable
+    with pytest.raises(KeyError):
+        ctx.table("calls")  # the truth's table
+    assert {name for name in POLICY_TABLES} == {"flags", "watchlist"}
+    for name in WORLD_STREAMS:
+        with pytest.raises(ValueError):
+            ctx.rng(name)
+    ctx.rng("my_policy")  # a stream of its own is fine
+    new = res.ledger[res.ledger["reason"] == "assign"]
+    assert sorted(np.concatenate([ids for _, ids in policy.assigned])) == sorted(new["number_id"])
+    assert [t for t, _ in policy.assigned] == sorted(new["t"].unique())
 
 
 def test_daily_aggregates_match_the_call_table(tiny_config):

@@ -17,7 +17,15 @@ import numpy as np
 
 from .recorder import Table
 
-__all__ = ["CallBatch", "CallTruth", "Calls", "Policy", "PolicyContext"]
+__all__ = [
+    "POLICY_TABLES",
+    "WORLD_STREAMS",
+    "CallBatch",
+    "CallTruth",
+    "Calls",
+    "Policy",
+    "PolicyContext",
+]
 
 
 @dataclass
@@ -132,21 +140,44 @@ class CallTruth:
     talk_time: np.ndarray
 
 
+POLICY_TABLES = ("flags", "watchlist")
+"""The output tables a call-control policy may write."""
+WORLD_STREAMS = (
+    "inventory",
+    "assignment",
+    "subscribers",
+    "contacts",
+    "calls",
+    "spam",
+    "answer",
+    "residual",
+    "robocallers",
+    "redirect",
+    "dni",
+)
+"""The world's own random streams, which no policy may draw from (drawing from them would
+both shift the world and let a policy foresee it)."""
+
+
 class PolicyContext:
-    """What a call-control policy may see besides each slice's batch (an allowlist).
+    """What a call-control policy may see besides each slice's batch -- an allowlist: the
+    inventory's numbers (read-only), the feed of newly assigned numbers, its own output
+    tables and random streams of its own.  Never the world, the recorder or the truth.
 
     Parameters
     ----------
     numbers : numpy.ndarray
-        The inventory's numbers by id (read-only).
+        The inventory's numbers by id.
     subscribe : callable
         ``subscribe(listener)`` calls ``listener(t, ids)`` whenever numbers are newly
         assigned (the carrier's provisioning feed).
     tables : dict
-        The policy's own output tables by name (e.g. ``flags``).
+        The run's tables; the policy gets only those of :data:`POLICY_TABLES`.
     rng : callable
         ``rng(name)``: the run's named random stream ``name``.
     """
+
+    __slots__ = ("numbers", "_subscribe", "_tables", "_rng")
 
     def __init__(
         self,
@@ -158,7 +189,7 @@ class PolicyContext:
         self.numbers = numbers.view()
         self.numbers.flags.writeable = False
         self._subscribe = subscribe
-        self._tables = tables
+        self._tables = {name: tables[name] for name in POLICY_TABLES if name in tables}
         self._rng = rng
 
     def on_assign(self, listener: Callable[[float, np.ndarray], None]) -> None:
@@ -166,11 +197,15 @@ class PolicyContext:
         self._subscribe(listener)
 
     def table(self, name: str) -> Table:
-        """An output table the policy writes (``flags``, ``watchlist``)."""
+        """An output table the policy writes (one of :data:`POLICY_TABLES`)."""
+        if name not in self._tables:
+            raise KeyError(f"a policy writes only the tables {', '.join(POLICY_TABLES)}")
         return self._tables[name]
 
     def rng(self, name: str) -> np.random.Generator:
-        """The run's named random stream."""
+        """A random stream of the policy's own (any name but the world's)."""
+        if name in WORLD_STREAMS or name.split(".")[0] in WORLD_STREAMS:
+            raise ValueError(f"stream {name!r} is the world's; a policy draws from its own")
         return self._rng(name)
 
 
