@@ -6,6 +6,7 @@
     tnlab simulate CONFIG --out DIR [--set KEY=VALUE ...]
     tnlab run CONFIG [--out DIR] [--workers N | --scheduler ADDRESS] [--set KEY=VALUE ...]
     tnlab report DIR
+    tnlab serve NAME [service options]
 
 Bad input of any kind prints one line on stderr naming the key path and the problem, exits
 with status 2, and writes nothing.  Faults of the machine (a full disk) are one line and
@@ -16,10 +17,13 @@ command resumes.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 from pathlib import Path
+
+from services import SERVICES
 
 from .config import ConfigError, load_config
 from .config.sweep import grid_size
@@ -75,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="if another tnlab process is writing the folder, wait for it instead of refusing",
     )
+    serve = sub.add_parser(
+        "serve",
+        help="run a network service in the foreground (Ctrl-C stops it)",
+        description="run a network service in the foreground (Ctrl-C stops it)",
+    )
+    services = serve.add_subparsers(dest="service", required=True, parser_class=_Parser)
+    for name, module in SERVICES.items():
+        entry = importlib.import_module(module)
+        entry.add_arguments(services.add_parser(name, help=entry.__doc__.splitlines()[0]))
     report = sub.add_parser(
         "report",
         help="re-render DIR/index.html from saved results",
@@ -142,6 +155,8 @@ def _command(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty()
     if args.command == "report":
         return _report(args.folder)
+    if args.command == "serve":
+        return importlib.import_module(SERVICES[args.service]).run(args)
     if args.command == "run" and args.workers < 1:
         return _error("--workers: must be at least 1")
     if args.command == "run" and not args.scheduler_timeout > 0:
