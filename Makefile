@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CODE := sim models tests benchmarks
+CODE := sim models services tests benchmarks
 
 .PHONY: demo test lint bench lab lock clean
 
