@@ -11,5 +11,7 @@ from __future__ import annotations
 
 __all__ = ["SERVICES"]
 
-SERVICES: dict[str, str] = {}
+SERVICES: dict[str, str] = {
+    "provisioning": "services.provisioning.cli",
+}
 """Service name -> the module that runs it (imported only when it is served)."""
