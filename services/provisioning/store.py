@@ -28,8 +28,6 @@ primary key), a device holds at most one pool number (a partial unique index).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import hmac
 import json
 import os
@@ -48,134 +46,13 @@ from models.provisioning import (
 )
 from models.provisioning.digest import ALGORITHMS, ha1
 
+from .bindings import Registrations
+from .schema import PIN_LOCKOUT, SCHEMA, Binding, Device, normalize_mac, pin_hash
+
 __all__ = ["Binding", "Device", "PIN_LOCKOUT", "Store"]
 
-PIN_LOCKOUT = (5, 900.0)
-"""Wrong PINs in a row that lock a user's PIN, and for how many seconds."""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS devices (
-    mac TEXT PRIMARY KEY CHECK (length(mac) = 12),
-    ha1 TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('new', 'active', 'retired')),
-    user TEXT NOT NULL,
-    config TEXT,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    replaced_by TEXT
-);
-CREATE INDEX IF NOT EXISTS devices_user ON devices (user);
-CREATE TABLE IF NOT EXISTS numbers (
-    number TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('pool', 'static')),
-    holder TEXT REFERENCES devices (mac),
-    available_at REAL NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_pool_number ON numbers (holder)
-    WHERE kind = 'pool' AND holder IS NOT NULL;
-CREATE INDEX IF NOT EXISTS free_numbers ON numbers (available_at, number)
-    WHERE kind = 'pool' AND holder IS NULL;
-CREATE INDEX IF NOT EXISTS held_numbers ON numbers (holder);
-CREATE TABLE IF NOT EXISTS users (
-    user TEXT PRIMARY KEY,
-    pin_salt BLOB NOT NULL,
-    pin_hash BLOB NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS headsets (
-    headset TEXT NOT NULL,
-    user TEXT NOT NULL,
-    mac TEXT NOT NULL REFERENCES devices (mac),
-    mapped_at REAL NOT NULL,
-    PRIMARY KEY (headset, user)
-);
-CREATE INDEX IF NOT EXISTS headsets_mac ON headsets (mac);
-CREATE TABLE IF NOT EXISTS bindings (
-    number TEXT NOT NULL,
-    contact TEXT NOT NULL,
-    mac TEXT NOT NULL REFERENCES devices (mac),
-    call_id TEXT NOT NULL,
-    cseq INTEGER NOT NULL,
-    expires_at REAL NOT NULL,
-    PRIMARY KEY (number, contact)
-);
-CREATE INDEX IF NOT EXISTS bindings_mac ON bindings (mac);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    event TEXT NOT NULL,
-    mac TEXT,
-    number TEXT,
-    detail TEXT NOT NULL DEFAULT '{}'
-);
-"""
-
-
-@dataclasses.dataclass(frozen=True)
-class Device:
-    """A phone the service knows.
-
-    Attributes
-    ----------
-    mac : str
-        12 lower-case hex digits.
-    state : {"new", "active", "retired"}
-        ``new``: known hardware with no record yet; ``active``: provisioned; ``retired``:
-        removed or replaced.
-    user : str
-        Whose phone it is (the owner keeps the numbers when the phone is replaced).
-    config : PhoneConfig or None
-        The record (``None`` until provisioned).
-    ha1 : dict
-        ``H(mac:realm:secret)`` by digest algorithm.
-    created, updated : float
-    replaced_by : str or None
-        The MAC of the phone that took over its record.
-    """
-
-    mac: str
-    state: str
-    user: str
-    config: PhoneConfig | None
-    ha1: dict[str, str]
-    created: float
-    updated: float
-    replaced_by: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Binding:
-    """A registered contact of a number (RFC 3261 section 10)."""
-
-    number: str
-    contact: str
-    mac: str
-    call_id: str
-    cseq: int
-    expires_at: float
-
-
-def normalize_mac(text: str) -> str:
-    """``"00:04:F2:A1:B2:C3"`` -> ``"0004f2a1b2c3"``.
-
-    Raises
-    ------
-    ValueError
-        If it is not 12 hex digits (with ``:``, ``-`` or ``.`` separators allowed).
-    """
-    mac = text.lower().replace(":", "").replace("-", "").replace(".", "")
-    if len(mac) != 12 or any(c not in "0123456789abcdef" for c in mac):
-        raise ValueError(f"not a MAC address: {text[:40]!r}")
-    return mac
-
-
-def _pin_hash(salt: bytes, pin: str) -> bytes:
-    return hmac.new(salt, pin.encode("utf-8"), hashlib.sha256).digest()
-
-
-class Store:
+class Store(Registrations):
     """The provisioning database (see the module's docstring).
 
     Parameters
@@ -507,7 +384,7 @@ class Store:
         self._begin()
         self.db.execute(
             "INSERT OR REPLACE INTO users VALUES (?, ?, ?, 0, 0)",
-            (user, salt, _pin_hash(salt, pin)),
+            (user, salt, pin_hash(salt, pin)),
         )
 
     def check_pin(self, user: str, pin: str, now: float) -> bool:
@@ -521,7 +398,7 @@ class Store:
         salt, digest, failures, locked_until = row
         if now < locked_until:
             return False
-        ok = hmac.compare_digest(_pin_hash(salt, pin), digest)
+        ok = hmac.compare_digest(pin_hash(salt, pin), digest)
         self._begin()
         if ok:
             self.db.execute("UPDATE users SET failures = 0 WHERE user = ?", (user,))
@@ -533,74 +410,6 @@ class Store:
                 (0 if lock else failures, lock, user),
             )
         return ok
-
-    # -- headsets -----------------------------------------------------------------------
-
-    def map_headset(self, headset: str, mac: str, user: str, now: float) -> None:
-        """Record that ``headset`` is connected to ``mac`` (of ``user``)."""
-        row = self.db.execute(
-            "SELECT mac FROM headsets WHERE headset = ? AND user = ?", (headset, user)
-        ).fetchone()
-        if row is not None and row[0] == mac:
-            return
-        self._begin()
-        self.db.execute(
-            "INSERT OR REPLACE INTO headsets VALUES (?, ?, ?, ?)", (headset, user, mac, now)
-        )
-
-    def headset_phones(self, headset: str) -> list[tuple[str, str]]:
-        """Active phones ``headset`` is mapped to, as ``(mac, user)``, most recent first."""
-        return [
-            (r[0], r[1])
-            for r in self.db.execute(
-                "SELECT h.mac, h.user FROM headsets h JOIN devices d ON d.mac = h.mac"
-                " WHERE h.headset = ? AND d.state = 'active' ORDER BY h.mapped_at DESC",
-                (headset,),
-            )
-        ]
-
-    # -- registrations ------------------------------------------------------------------
-
-    def bindings(self, number: str, now: float) -> list[Binding]:
-        """Unexpired bindings of ``number``."""
-        rows = self.db.execute(
-            "SELECT number, contact, mac, call_id, cseq, expires_at FROM bindings"
-            " WHERE number = ? AND expires_at > ? ORDER BY contact",
-            (number, now),
-        )
-        return [Binding(*r) for r in rows]
-
-    def set_binding(self, binding: Binding) -> None:
-        """Add or refresh a binding."""
-        self._begin()
-        self.db.execute(
-            "INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
-            dataclasses.astuple(binding),
-        )
-
-    def remove_binding(self, number: str, contact: str | None = None) -> None:
-        """Remove one binding of ``number``, or all of them (``contact=None``)."""
-        self._begin()
-        if contact is None:
-            self.db.execute("DELETE FROM bindings WHERE number = ?", (number,))
-        else:
-            self.db.execute(
-                "DELETE FROM bindings WHERE number = ? AND contact = ?", (number, contact)
-            )
-
-    def registered(self, mac: str, now: float) -> bool:
-        """Whether ``mac`` has an unexpired binding."""
-        return (
-            self.db.execute(
-                "SELECT 1 FROM bindings WHERE mac = ? AND expires_at > ? LIMIT 1", (mac, now)
-            ).fetchone()
-            is not None
-        )
-
-    def expire_bindings(self, now: float) -> int:
-        """Delete expired bindings; how many."""
-        self._begin()
-        return self.db.execute("DELETE FROM bindings WHERE expires_at <= ?", (now,)).rowcount
 
     # -- history ------------------------------------------------------------------------
 
