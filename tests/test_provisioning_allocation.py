@@ -20,8 +20,15 @@ BLOCK = number_block("2124561000", 5)
 def test_block_and_spelling():
     assert BLOCK == tuple(f"+1212456100{i}" for i in range(5))
     assert e164("+1 (212) 456-1000") == "+12124561000"
-    for bad in ("212-555-0100", "212-911-1000", "212-156-1000", "800-456-1000", "12345",
-                "+44 20 7946 0000", "x" * 40):  # fmt: skip
+    for bad in (
+        "212-555-0100",
+        "212-911-1000",
+        "212-156-1000",
+        "800-456-1000",
+        "12345",
+        "+44 20 7946 0000",
+        "x" * 40,
+    ):
         with pytest.raises(ValueError):
             e164(bad)
     with pytest.raises(ValueError, match="leaves the exchange"):

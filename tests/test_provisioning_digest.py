@@ -50,8 +50,15 @@ def test_header_values():
     assert challenge("r", "n", "SHA-256", stale=True).endswith(", stale=true")
     value = credentials("SHA-256", "u", "r", "p", "REGISTER", "sip:r", "n", nc=2, cnonce="c")
     assert "nc=00000002" in value and 'username="u"' in value
-    want = response("SHA-256", ha1("SHA-256", "u", "r", "p"), "REGISTER", "sip:r", "n",
-                    nc="00000002", cnonce="c")  # fmt: skip
+    want = response(
+        "SHA-256",
+        ha1("SHA-256", "u", "r", "p"),
+        "REGISTER",
+        "sip:r",
+        "n",
+        nc="00000002",
+        cnonce="c",
+    )
     assert f'response="{want}"' in value
 
 

@@ -120,6 +120,8 @@ class StormPolicy:
     knob: str | None = None
     """The parameter a sweep varies to find the smallest setting that meets the target
     (None: the policy has none)."""
+    zero_is_none: bool = False
+    """The knob at 0 is running no policy at all (no jitter, no back-off)."""
 
     def __init__(self, plan: StormPlan) -> None:
         self.plan = plan
@@ -175,6 +177,7 @@ class Jitter(StormPolicy):
     it starts (after booting and after a failed negotiation)."""
 
     knob = "window_seconds"
+    zero_is_none = True
 
     @classmethod
     def from_context(cls, ctx: StormContext, *, window_seconds: float) -> Jitter:
@@ -189,6 +192,7 @@ class RetryAfter(StormPolicy):
     once)."""
 
     knob = "seconds"
+    zero_is_none = True
 
     @classmethod
     def from_context(
@@ -204,8 +208,6 @@ class RetryAfter(StormPolicy):
 class RateLimit(StormPolicy):
     """Server rate limit: a token bucket admits ``share`` of the server's capacity (deep
     enough for ``burst_seconds`` of it) and drops the rest; phones retransmit."""
-
-    knob = "share"
 
     @classmethod
     def from_context(cls, ctx: StormContext, *, share: float, burst_seconds: float) -> RateLimit:

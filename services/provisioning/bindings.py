@@ -38,7 +38,8 @@ class Registrations:
             (r[0], r[1])
             for r in self.db.execute(
                 "SELECT h.mac, h.user FROM headsets h JOIN devices d ON d.mac = h.mac"
-                " WHERE h.headset = ? AND d.state = 'active' ORDER BY h.mapped_at DESC",
+                " WHERE h.headset = ? AND d.state = 'active'"
+                " ORDER BY h.mapped_at DESC, h.rowid DESC",
                 (headset,),
             )
         ]

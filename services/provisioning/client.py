@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import itertools
 import os
 import re
@@ -68,6 +69,10 @@ class Reply:
     def numbers(self) -> list[str]:
         """The numbers of ``P-Associated-URI``."""
         return [m for v in self.all("P-Associated-URI") for m in _NUMBER.findall(v)]
+
+
+def _tag(call_id: str) -> str:
+    return hashlib.blake2s(call_id.encode(), digest_size=4).hexdigest()
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -138,7 +143,7 @@ class SipClient:
             f"REGISTER {uri} SIP/2.0",
             f"Via: SIP/2.0/UDP {host}:{port};branch={branch};rport",
             "Max-Forwards: 70",
-            f"From: <sip:{from_user}@{self.realm}>;tag={call_id[:8]}",
+            f"From: <sip:{from_user}@{self.realm}>;tag={_tag(call_id)}",
             f"To: <sip:{to_user}@{self.realm}>",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} REGISTER",

@@ -16,6 +16,7 @@ from .aging import Aging, Residual
 from .base import Section
 from .dni import Dni
 from .robocalls import Detection, Robocallers
+from .storm import Storm
 from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS, Inventory, Record, Scenario, Spam, Subscribers
 
 __all__ = ["ExperimentConfig"]
@@ -51,6 +52,7 @@ class ExperimentConfig(Section):
     residual: Residual = Field(description="Residual traffic after a disconnect.")
     aging: Aging = Field(description="Aging and release of disconnected numbers.")
     dni: Dni = Field(description="The call-tracking market.")
+    storm: Storm = Field(description="The restart storm of IP phones.")
     sweep: dict[str, list[Any]] = Field(
         description="Dotted keys and their values, forming a grid of points; keys under "
         "[sweep.zip] vary together (lists of one length)."

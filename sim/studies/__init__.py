@@ -9,8 +9,9 @@ from .aging import AGING
 from .burst import BURST
 from .dni import DNI
 from .overview import OVERVIEW
+from .storm import STORM
 
-STUDIES = (OVERVIEW, BURST, AGING, DNI)
+STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM)
 """Every study, in the order of the report's sections."""
 
 __all__ = ["STUDIES"]

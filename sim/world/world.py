@@ -20,6 +20,7 @@ import simpy
 
 from models.aging.release import Drawn, ReleasePolicy
 from models.common import DAY
+from models.provisioning.storm import StormPlan
 
 from ..config.experiment import ExperimentConfig
 from ..core.seeding import Streams
@@ -36,6 +37,7 @@ from .residual import ResidualTraffic
 from .robocallers import Robocallers
 from .spam import Spam
 from .status import AgingTracker
+from .storm import Storm
 from .traffic import Traffic
 
 __all__ = ["Policies", "World"]
@@ -56,12 +58,15 @@ class Policies:
         Resizes the DNI pool (None: fixed size).
     composer : object or None
         Composition of the DNI pool (None: every number of ``dni.pool_kind``).
+    storm : models.provisioning.storm.StormPolicy or None
+        The restart storm's policy (None: phones and server as configured, no policy).
     """
 
     screens: list[Policy] = field(default_factory=list)
     release: ReleasePolicy | None = None
     sizer: Any = None
     composer: Any = None
+    storm: Any = None
 
     def merge(self, other: Policies) -> Policies:
         """Both sets: screens of ``self`` first; ``other`` fills what ``self`` leaves
@@ -71,6 +76,7 @@ class Policies:
             release=self.release if self.release is not None else other.release,
             sizer=self.sizer if self.sizer is not None else other.sizer,
             composer=self.composer if self.composer is not None else other.composer,
+            storm=self.storm if self.storm is not None else other.storm,
         )
 
 
@@ -198,6 +204,16 @@ class World(simpy.Environment):
                 sizer=policies.sizer,
                 optimizer=policies.composer,
             )
+        self.storm = None
+        if config.storm.enabled:
+            self.storm = Storm(
+                env=self,
+                cfg=config.storm,
+                plan=policies.storm.plan if policies.storm is not None else StormPlan(),
+                horizon=self.horizon,
+                tables=tables,
+                rng=rng("storm"),
+            )
         # Rows are put in time order only when someone looks at them; values never depend
         # on the order, because all per-call randomness is drawn in emission order.
         origination = Origination(
@@ -232,6 +248,8 @@ class World(simpy.Environment):
         self.robocallers.setup()
         if self.market is not None:
             self.process(self.market.run())
+        if self.storm is not None:
+            self.process(self.storm.run())
 
     def simulate(self) -> None:
         """Set up, run to the horizon, and write the end-of-run tables."""
