@@ -233,7 +233,7 @@ class SipClient:
         return Reply(resp.code, resp.phrase, resp.headers, max_rounds)
 
     async def negotiate(
-        self, phone: Phone, extra: list[tuple[str, str]] | None = None
+        self, phone: Phone, extra: list[tuple[str, str]] | None = None, max_rounds: int = 4
     ) -> Reply | None:
         """Ask for a number at the reserved address-of-record."""
-        return await self.register(phone, "provision", extra=extra)
+        return await self.register(phone, "provision", extra=extra, max_rounds=max_rounds)

@@ -197,13 +197,14 @@ class Store(Registrations):
         if row is not None:
             return str(row[0]), False
         row = self.db.execute(
-            "SELECT number FROM numbers WHERE kind = 'pool' AND holder IS NULL"
-            " AND available_at <= ? ORDER BY available_at, number LIMIT 1",
+            "SELECT number FROM numbers INDEXED BY free_numbers WHERE kind = 'pool'"
+            " AND holder IS NULL AND available_at <= ? ORDER BY available_at, number LIMIT 1",
             (now,),
         ).fetchone()
         if row is None:
             nxt = self.db.execute(
-                "SELECT min(available_at) FROM numbers WHERE kind = 'pool' AND holder IS NULL"
+                "SELECT min(available_at) FROM numbers INDEXED BY free_numbers"
+                " WHERE kind = 'pool' AND holder IS NULL"
             ).fetchone()[0]
             raise PoolExhausted(nxt)
         self._begin()
@@ -274,7 +275,8 @@ class Store(Registrations):
     def next_available(self) -> float | None:
         """When the next pool number becomes available (``None`` if none is free or aging)."""
         return self.db.execute(
-            "SELECT min(available_at) FROM numbers WHERE kind = 'pool' AND holder IS NULL"
+            "SELECT min(available_at) FROM numbers INDEXED BY free_numbers"
+            " WHERE kind = 'pool' AND holder IS NULL"
         ).fetchone()[0]
 
     # -- devices ------------------------------------------------------------------------
