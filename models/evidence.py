@@ -30,6 +30,7 @@ __all__ = [
     "paired_difference",
     "rate_text",
     "ratio_ci",
+    "welch_difference",
 ]
 
 
@@ -99,6 +100,36 @@ def paired_difference(
     d = d[np.isfinite(d)]
     mean, half = mean_ci(d, level)
     return Difference(mean, half, len(d), level)
+
+
+def welch_difference(
+    candidate: npt.ArrayLike, reference: npt.ArrayLike, level: float = 0.95
+) -> Difference:
+    """The difference of means ``candidate - reference`` of two independent samples, with
+    Welch's interval (unequal variances; Welch-Satterthwaite degrees of freedom) -- for runs
+    that did not share their random streams, so cannot be paired.
+
+    NaN values are left out; ``n`` is the smaller sample's size.
+
+    Examples
+    --------
+    >>> d = welch_difference([3.0, 4.0, 5.0], [1.0, 2.0, 2.0, 1.0])
+    >>> round(d.mean, 3), d.above()
+    (2.5, True)
+    """
+    a = np.asarray(candidate, dtype=np.float64)
+    b = np.asarray(reference, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    n = min(len(a), len(b))
+    if n == 0:
+        return Difference(float("nan"), float("nan"), 0, level)
+    mean = float(a.mean() - b.mean())
+    if n < 2:
+        return Difference(mean, float("nan"), n, level)
+    if a.var() == 0.0 and b.var() == 0.0:
+        return Difference(mean, 0.0, n, level)
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return Difference(mean, float(ci.high - ci.low) / 2, n, level)
 
 
 def ratio_ci(

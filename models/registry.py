@@ -10,6 +10,11 @@ implementation is one class and one registration::
     class MyDetector(Detector):
         ...
 
+A class of one's own needs no registration to be named in a config: ``"package.module:Class"``
+is imported and registered on first use (it must subclass the registry's ``base``), on
+every worker too; :func:`register_own` registers a class object (one defined in a notebook)
+in the registry its base belongs to.
+
 The class is built by its registry's *factory* -- a classmethod named by the registry
 (e.g. ``from_rule``) that takes the extension point's context (what every implementation
 needs, e.g. the alarm rule) followed by the implementation's own keyword-only parameters.
@@ -20,13 +25,18 @@ knowing the class.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "add_own", "own_entries", "register_own"]
 
 T = TypeVar("T")
+
+_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+"""A class of one's own named by where it lives: ``"package.module:Class"``."""
 
 
 class Registry(Generic[T]):
@@ -55,11 +65,19 @@ class Registry(Generic[T]):
     ['side']
     """
 
-    def __init__(self, kind: str, factory: str = "__init__", context: int = 0) -> None:
+    instances: list[Registry[Any]] = []
+    """Every registry, in creation order (to find where a class of one's own belongs)."""
+
+    def __init__(
+        self, kind: str, factory: str = "__init__", context: int = 0, base: type | None = None
+    ) -> None:
         self.kind = kind
         self.factory = factory
         self.context = context
+        self.base = base
         self._entries: dict[str, type[T]] = {}
+        self._own: set[str] = set()
+        Registry.instances.append(self)
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
         """Class decorator registering the class under ``name``.
@@ -70,18 +88,74 @@ class Registry(Generic[T]):
             If ``name`` is already taken by another class, or is not an identifier.
         """
 
-        def add(cls: type[T]) -> type[T]:
+        def decorate(cls: type[T]) -> type[T]:
             if not name.isidentifier():
                 raise ValueError(f"{self.kind} name {name!r} must be an identifier")
-            if self._entries.get(name, cls) is not cls:
-                raise ValueError(f"{self.kind} {name!r} is already registered")
-            self._entries[name] = cls
+            self._insert(name, cls)
             return cls
 
-        return add
+        return decorate
+
+    def add(self, name: str, cls: type[T]) -> None:
+        """Register a class of one's own (e.g. defined in a notebook) under ``name``; the
+        runs of an experiment register it on their workers too (:func:`own_entries`).
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is taken by another class, or ``cls`` is no entry of this registry
+            (not a subclass of its base, or without its factory).
+        """
+        self._insert(name, cls)
+        self._own.add(name)
+
+    def _insert(self, name: str, cls: type[T]) -> None:
+        if not isinstance(cls, type) or (self.base is not None and not issubclass(cls, self.base)):
+            base = f" (a subclass of {self.base.__name__})" if self.base is not None else ""
+            raise ValueError(f"{name!r} is not a {self.kind} class{base}")
+        if self.factory != "__init__" and not callable(getattr(cls, self.factory, None)):
+            raise ValueError(f"{name!r} has no {self.factory} classmethod")
+        if self._entries.get(name, cls) is not cls:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = cls
+
+    def _resolve(self, name: str) -> None:
+        """Import and register a ``"module:Class"`` name (raises KeyError saying why not)."""
+        module, _, qualname = name.partition(":")
+        if not _REFERENCE.match(name):
+            known = ", ".join(self._entries) or "none"
+            raise KeyError(
+                f"unknown {self.kind} {name!r} (known: {known}; or your own as 'module:Class')"
+            )
+        try:
+            found: Any = importlib.import_module(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+        except Exception as err:  # noqa: BLE001 -- any failure of a user's module
+            raise KeyError(f"{name!r}: cannot import it ({type(err).__name__}: {err})") from None
+        try:
+            self._insert(name, found)
+        except ValueError as err:
+            raise KeyError(str(err)) from None
 
     def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name not in self._entries and _REFERENCE.match(name):
+            try:
+                self._resolve(name)
+            except KeyError:
+                return False
         return name in self._entries
+
+    def explain(self, name: str) -> str | None:
+        """Why ``name`` is no entry (unknown, or a ``"module:Class"`` that does not import or
+        is not of this kind), or None if it is one."""
+        try:
+            self[name]
+        except KeyError as err:
+            return str(err.args[0])
+        return None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -96,13 +170,12 @@ class Registry(Generic[T]):
         Raises
         ------
         KeyError
-            With the known names, if ``name`` is not registered.
+            With the known names, if ``name`` is not registered and is no importable
+            ``"module:Class"`` of this registry's kind.
         """
-        try:
-            return self._entries[name]
-        except KeyError:
-            known = ", ".join(self._entries) or "none"
-            raise KeyError(f"unknown {self.kind} {name!r} (known: {known})") from None
+        if name not in self._entries:
+            self._resolve(name)
+        return self._entries[name]
 
     def _factory(self, name: str) -> Callable[..., T]:
         cls = self[name]
@@ -133,3 +206,49 @@ class Registry(Generic[T]):
         if len(context) != self.context:
             raise TypeError(f"{self.kind} factories take {self.context} context argument(s)")
         return self._factory(name)(*context, **params)
+
+
+def own_entries() -> list[tuple[str, str, type]]:
+    """Classes of one's own registered with :meth:`Registry.add` in this process, as
+    ``(registry kind, name, class)`` -- what a worker process registers before a run."""
+    return [(r.kind, name, r[name]) for r in Registry.instances for name in sorted(r._own)]
+
+
+def add_own(entries: list[tuple[str, str, type]]) -> None:
+    """Register :func:`own_entries` of another process here (skipping those already
+    registered)."""
+    by_kind = {r.kind: r for r in Registry.instances}
+    for kind, name, cls in entries:
+        if kind not in by_kind:
+            raise KeyError(f"no {kind} registry in this process (import its module first)")
+        if name not in by_kind[kind]._entries:
+            by_kind[kind].add(name, cls)
+
+
+def register_own(name: str, cls: type) -> Registry[Any]:
+    """Register a class of one's own in the registry whose base it subclasses (a detector,
+    an aging model, a release policy, a pool sizer, a composition optimizer, ...).
+
+    Returns
+    -------
+    Registry
+        Where it was registered.
+
+    Raises
+    ------
+    ValueError
+        If no registry, or more than one, takes the class.
+    """
+    homes = [
+        r
+        for r in Registry.instances
+        if r.base is not None and isinstance(cls, type) and issubclass(cls, r.base)
+    ]
+    if len(homes) != 1:
+        kinds = ", ".join(r.kind for r in Registry.instances if r.base is not None)
+        raise ValueError(
+            f"{name!r}: {'no' if not homes else 'more than one'} extension point takes "
+            f"{getattr(cls, '__qualname__', cls)!r} (a subclass of the base of one of: {kinds})"
+        )
+    homes[0].add(name, cls)
+    return homes[0]

@@ -6,7 +6,12 @@ The layers, lowest first (``docs/architecture.md``): ``core`` -> ``config`` -> `
 public API for notebooks::
 
     from sim import load_config, simulate, run_experiment
+
+and, to extend it without editing it, :func:`register` (a detector, aging model, release
+policy, pool sizer, composition optimizer or call-control policy class of one's own).
 """
+
+from models.registry import register_own as register
 
 from .config import ConfigError, ExperimentConfig, load_config, parse_config
 from .experiment import run_experiment
@@ -25,6 +30,7 @@ __all__ = [
     "load_runs",
     "parse_config",
     "query",
+    "register",
     "reload",
     "run_experiment",
     "simulate",

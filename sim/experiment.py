@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import ConfigError, ExperimentConfig, sweep_points
+from models.registry import own_entries
+
+from .config import ConfigError, ExperimentConfig, stream_point, sweep_points
 from .core.atomic import parquet_bytes, write_atomic
 from .report.page import write_report
 from .results.store import (
     ERROR_FILE,
+    METRICS_CSV,
     METRICS_FILE,
     ExperimentResult,
     failures,
@@ -30,9 +34,32 @@ from .results.store import (
 from .runs.executors import SCHEDULER_TIMEOUT, Task, check_scheduler, execute
 from .runs.manifest import run_manifest
 from .runs.outputs import check_out, claim, remove_partial
-from .world.footprint import check_fits
+from .studies import STUDIES
+from .world.calls import Policy
+from .world.footprint import check_fits, estimate_bytes, estimate_seconds
 
-__all__ = ["finished_runs", "run_experiment"]
+__all__ = ["estimate", "finished_runs", "run_experiment"]
+
+
+def estimate(config: ExperimentConfig) -> dict[str, float]:
+    """What an experiment will take, before it runs: its runs, their rough total time on
+    one core (each run's worlds -- its own and its studies' training worlds -- at the rates
+    ``make bench`` measures; good to a factor of about two) and the largest run's peak
+    memory.
+
+    Returns
+    -------
+    dict
+        ``runs``, ``seconds`` (one core; divide by the workers for a parallel run) and
+        ``peak_bytes``.
+    """
+    runs, seconds, peak = 0, 0.0, 0.0
+    for _, point in sweep_points(config):
+        worlds = 1 + sum(study.training_worlds(point) for study in STUDIES)
+        runs += config.replications
+        seconds += estimate_seconds(point) * worlds * config.replications
+        peak = max(peak, estimate_bytes(point)["total"])
+    return {"runs": runs, "seconds": seconds, "peak_bytes": peak}
 
 
 def finished_runs(out: str | Path) -> int:
@@ -72,6 +99,10 @@ def run_experiment(
     scheduler: str | None = None,
     scheduler_timeout: float = SCHEDULER_TIMEOUT,
     wait: bool = False,
+    log: Callable[[str], None] | None = None,
+    command: str | None = None,
+    overrides: Sequence[str] = (),
+    policies: Sequence[Policy] = (),
 ) -> ExperimentResult:
     """Run every sweep point x replication, then write metrics and the report.
 
@@ -97,6 +128,16 @@ def run_experiment(
         Seconds the scheduler has to answer.
     wait : bool
         If another process is writing ``out``, wait for it instead of refusing.
+    log : callable, optional
+        Called with one line per finished run (for logs, where a progress bar is noise).
+    command, overrides : optional
+        The command line and the ``--set`` overrides that made ``config``, recorded in the
+        manifest.
+    policies : sequence of Policy
+        Call-control policy objects of one's own (``screen(batch)``, optionally
+        ``attach(context)``: ``sim.world.calls.Policy``) added to every run after those the
+        config names; each run gets a fresh copy, on any executor (they must pickle).
+        Classes of one's own registered with :func:`sim.register` reach every worker too.
 
     Returns
     -------
@@ -117,7 +158,22 @@ def run_experiment(
         out.mkdir(parents=True, exist_ok=True)
         try:
             _remove_unfinished(out)
-            return _run(config, out, progress, workers, scheduler, scheduler_timeout)
+            provenance = {
+                "command": command,
+                "overrides": list(overrides),
+                "policies": [repr(p) for p in policies],
+            }
+            return _run(
+                config,
+                out,
+                progress,
+                workers,
+                scheduler,
+                scheduler_timeout,
+                log,
+                provenance,
+                tuple(policies),
+            )
         finally:
             _remove_unfinished(out)
 
@@ -129,9 +185,12 @@ def _run(
     workers: int,
     scheduler: str | None,
     timeout: float,
+    log: Callable[[str], None] | None,
+    provenance: dict,
+    policies: tuple[Policy, ...],
 ) -> ExperimentResult:
     write_atomic(out / "config.resolved.toml", config.to_toml())
-    started = time.time()
+    started = datetime.now(UTC)
     points = list(sweep_points(config))
     keys = list(points[0][0]) if points else []
     at_once = (
@@ -143,8 +202,9 @@ def _run(
         (p, r): run_dir(out, p, r) for p in range(len(points)) for r in range(config.replications)
     }
     todo = {k: f for k, f in folders.items() if run_problem(f) is not None}
+    own = tuple(own_entries())
     tasks = [
-        Task(p, r, points[p][0], points[p][1], folder, 0 if config.common_random_numbers else p)
+        Task(p, r, points[p][0], points[p][1], folder, stream_point(config, p), policies, own)
         for (p, r), folder in todo.items()
     ]
     for folder in todo.values():  # an unfinished or damaged run starts again from nothing
@@ -156,8 +216,17 @@ def _run(
         desc=config.name,
         disable=not progress,
     ) as bar:
-        for _ in execute(tasks, workers, scheduler, timeout):
+        done = len(folders) - len(tasks)
+        for point, replication, error in execute(tasks, workers, scheduler, timeout):
             bar.update(1)
+            done += 1
+            if log is not None:
+                elapsed = (datetime.now(UTC) - started).total_seconds()
+                what = f"failed: {error}" if error else "done"
+                log(
+                    f"run p{point:03d}-r{replication:03d} {what} ({done}/{len(folders)}, "
+                    f"{elapsed:.0f} s)"
+                )
     frames = [
         pd.read_parquet(folder / METRICS_FILE)
         for folder in folders.values()
@@ -168,14 +237,17 @@ def _run(
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )
     write_atomic(out / METRICS_FILE, parquet_bytes(metrics))
-    result = ExperimentResult(config, out, metrics, point_table(config))
-    write_report(result)
+    write_atomic(out / METRICS_CSV, metrics.to_csv(index=False))
+    finished = datetime.now(UTC)
     manifest = run_manifest(
         config,
         points=len(points),
         replications=config.replications,
         common_random_numbers=config.common_random_numbers,
-        runtime_s=round(time.time() - started, 3),
+        **provenance,
+        started=started.isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds"),
+        runtime_s=round((finished - started).total_seconds(), 3),
         executor="serial" if scheduler is None and workers <= 1 else "dask",
         workers=workers,
         scheduler=scheduler,
@@ -183,4 +255,6 @@ def _run(
         failed_runs=len(failures(out)),
     )
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+    result = ExperimentResult(config, out, metrics, point_table(config))
+    write_report(result)  # its header reads the manifest
     return result

@@ -392,6 +392,6 @@ class AgingModel(BaseEstimator):
         check_is_fitted(self)
 
 
-AGING_MODELS: Registry[AgingModel] = Registry("aging model")
+AGING_MODELS: Registry[AgingModel] = Registry("aging model", base=AgingModel)
 """Profile models by config name; each is built from its table ``[aging.models.<name>]``
 (its constructor's parameters)."""

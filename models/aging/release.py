@@ -138,7 +138,7 @@ class ReleasePolicy:
         return self
 
 
-RELEASE_POLICIES: Registry[ReleasePolicy] = Registry("release policy")
+RELEASE_POLICIES: Registry[ReleasePolicy] = Registry("release policy", base=ReleasePolicy)
 """Release policies by config name (``aging.release.policy``); each is built from its
 table ``[aging.release.policies.<name>]``."""
 

@@ -176,5 +176,5 @@ class Detector:
         raise NotImplementedError
 
 
-DETECTORS: Registry[Detector] = Registry("detector", factory="from_rule", context=1)
+DETECTORS: Registry[Detector] = Registry("detector", factory="from_rule", context=1, base=Detector)
 """Detectors a carrier's policy can run, by config name (``detection.detector``)."""

@@ -12,7 +12,7 @@ from .base import ConfigError
 from .experiment import ExperimentConfig
 from .loader import load_config, parse_config
 from .raw import parse_override
-from .sweep import sweep_points
+from .sweep import stream_point, sweep_point, sweep_points
 
 __all__ = [
     "ConfigError",
@@ -20,5 +20,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_override",
+    "stream_point",
+    "sweep_point",
     "sweep_points",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import typing
 from typing import Annotated, Any
 
@@ -116,7 +117,10 @@ def registered(registry: Registry, *reserved: str):
     def check(value: str) -> str:
         if value not in reserved and value not in registry:
             known = ", ".join([*reserved, *registry.names()])
-            raise ValueError(f"unknown {registry.kind} (known: {known})")
+            why = registry.explain(value) or ""
+            if why.startswith("unknown"):
+                why = f"unknown {registry.kind} (known: {known}; or your own as 'module:Class')"
+            raise ValueError(why)
         return value
 
     return Annotated[str, AfterValidator(check)]
@@ -132,33 +136,41 @@ def check_tables(registry: Registry, tables: dict[str, dict[str, Any]], key: str
         Starting with the dotted path below ``key``, e.g. ``"cusum.h: ..."``.
     """
     for name, params in tables.items():
-        if name not in registry:
+        part = name if re.fullmatch(r"[\w-]+", name) else f'"{name}"'  # TOML's quoting
+        check_params(registry, name, params, f"{key}.{part}")
+
+
+def check_params(registry: Registry, name: str, params: dict[str, Any], key: str) -> None:
+    """Check one entry's parameters (the table at ``key``): a registered name, no unknown
+    or missing parameter, values of the annotated types.
+
+    Raises
+    ------
+    ValueError
+        Starting with ``key`` or the parameter's path below it.
+    """
+    if name not in registry:
+        raise ValueError(f"{key}: {registry.explain(name)}")
+    spec = registry.parameters(name)
+    for param in params:
+        if param not in spec:
             raise ValueError(
-                f"{key}.{name}: unknown {registry.kind} (known: "
-                + ", ".join(registry.names())
-                + ")"
+                f"{key}.{param}: unknown key (parameters of {name}: {', '.join(spec) or 'none'})"
             )
-        spec = registry.parameters(name)
-        for param in params:
-            if param not in spec:
-                raise ValueError(
-                    f"{key}.{name}.{param}: unknown key (parameters of "
-                    f"{name}: {', '.join(spec) or 'none'})"
-                )
-        for param, p in spec.items():
-            if param not in params:
-                if p.default is inspect.Parameter.empty:
-                    raise ValueError(f"{key}.{name}.{param}: required key is missing")
-                continue
-            if p.annotation is inspect.Parameter.empty:
-                continue
-            try:
-                TypeAdapter(p.annotation).validate_python(params[param], strict=True)
-            except ValidationError as err:
-                msg = err.errors()[0]["msg"]
-                raise ValueError(f"{key}.{name}.{param}: {msg} (got {params[param]!r})") from None
-            except Exception:  # noqa: BLE001 -- an annotation pydantic cannot check
-                continue
+    for param, p in spec.items():
+        if param not in params:
+            if p.default is inspect.Parameter.empty:
+                raise ValueError(f"{key}.{param}: required key is missing")
+            continue
+        if p.annotation is inspect.Parameter.empty:
+            continue
+        try:
+            TypeAdapter(p.annotation).validate_python(params[param], strict=True)
+        except ValidationError as err:
+            msg = err.errors()[0]["msg"]
+            raise ValueError(f"{key}.{param}: {msg} (got {params[param]!r})") from None
+        except Exception:  # noqa: BLE001 -- an annotation pydantic cannot check
+            continue
 
 
 def build_checked(registry: Registry, name: str, key: str, *context, **params):

@@ -11,9 +11,10 @@ import tomli_w
 from pydantic import Field, field_validator, model_validator
 
 from models.common import SUBSCRIBER_TYPES
+from models.screens import SCREENS
 
 from .aging import Aging, Residual
-from .base import Section
+from .base import Section, check_params
 from .dni import Dni
 from .robocalls import Detection, Robocallers
 from .storm import Storm
@@ -35,6 +36,11 @@ class ExperimentConfig(Section):
     plugins: list[str] = Field(
         description="Python modules imported before the config is validated and before "
         "each run: they register their own detectors, models and policies."
+    )
+    policies: tuple[dict[str, Any], ...] = Field(
+        description="Call-control policies of one's own, added to every run's pipeline: "
+        "each a table with `policy` (a name in `models.screens.SCREENS`, or "
+        "'package.module:Class') and the class's keyword parameters."
     )
     seed: int = Field(ge=0, lt=2**63, description="Root seed of every random stream.")
     replications: int = Field(ge=1, le=10_000, description="Independent runs of every sweep point.")
@@ -64,6 +70,19 @@ class ExperimentConfig(Section):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", v) or not v.strip("."):
             raise ValueError("must be letters, digits, '_', '-' and '.', not only dots")
         return v
+
+    @model_validator(mode="after")
+    def _own_policies(self):
+        """Each policy names a call-control policy class and gives its parameters."""
+        for i, entry in enumerate(self.policies):
+            name = entry.get("policy")
+            if not isinstance(name, str):
+                raise ValueError(
+                    f"policies.{i}.policy: required: the policy's name or module:Class"
+                )
+            params = {k: v for k, v in entry.items() if k != "policy"}
+            check_params(SCREENS, name, params, f"policies.{i}")
+        return self
 
     @model_validator(mode="after")
     def _fits_the_inventory(self):

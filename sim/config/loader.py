@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from .base import ConfigError
 from .experiment import ExperimentConfig
 from .plugins import load_plugins
-from .raw import flatten, format_error, merge, parse_override, set_path
+from .raw import ZIP, flatten, format_error, merge, parse_override, set_path
 from .sweep import check_sweep
 
 __all__ = ["DEFAULTS", "defaults", "load_config", "parse_config", "validate"]
@@ -67,14 +67,35 @@ def parse_config(raw: dict[str, Any], overrides: Iterable[str] = ()) -> Experime
     merged = merge(defaults(), raw)
     if isinstance(merged.get("sweep"), dict):
         merged["sweep"] = flatten(merged["sweep"])
+    keys = []
     for text in overrides:
         key, value = parse_override(text)
         set_path(merged, key, value, f"--set {text}")
+        keys.append(key)
+    _check_unswept(keys, merged.get("sweep"))
     if isinstance(merged.get("plugins"), list):
         load_plugins(merged["plugins"])
     config = validate(merged)
     check_sweep(config, merged)
     return config
+
+
+def _check_unswept(overridden: list[tuple[str, ...]], sweep: Any) -> None:
+    """An override of a key that the sweep sets would be silently replaced at every point:
+    refuse it, naming both."""
+    if not isinstance(sweep, dict):
+        return
+    swept = [k.removeprefix(ZIP) for k in sweep]
+    for keys in overridden:
+        if keys[0] == "sweep":
+            continue
+        key = ".".join(keys)
+        for path in swept:
+            if key == path or key.startswith(f"{path}.") or path.startswith(f"{key}."):
+                raise ConfigError(
+                    f'--set {key}: overrides a swept key (sweep."{path}"); change the '
+                    f"sweep's values instead: --set 'sweep.\"{path}\"=[...]'"
+                )
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> ExperimentConfig:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from .base import ConfigError
 from .experiment import ExperimentConfig
-from .raw import ZIP, format_error, set_path
+from .raw import ZIP, format_error, key_parts, set_path
 
-__all__ = ["MAX_POINTS", "check_sweep", "grid_size", "sweep_points"]
+__all__ = ["MAX_POINTS", "check_sweep", "grid_size", "stream_point", "sweep_point", "sweep_points"]
 
 _UNSWEPT = ("sweep", "seed", "replications", "name", "common_random_numbers", "plugins")
 
@@ -46,7 +46,7 @@ def _point_raw(base: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     raw = copy.deepcopy(base)
     raw["sweep"] = {}
     for key, value in params.items():
-        set_path(raw, key, value, f"sweep.{key}")
+        set_path(raw, key_parts(key, f"sweep.{key}"), value, f"sweep.{key}")
     return raw
 
 
@@ -111,3 +111,24 @@ def sweep_points(config: ExperimentConfig) -> Iterator[tuple[dict[str, Any], Exp
     base = config.to_dict()
     for params in _points(config.sweep):
         yield params, ExperimentConfig.model_validate(_point_raw(base, params))
+
+
+def sweep_point(config: ExperimentConfig, number: int) -> tuple[dict[str, Any], ExperimentConfig]:
+    """Point ``number`` of the config's sweep (as :func:`sweep_points` numbers them).
+
+    Raises
+    ------
+    ConfigError
+        If the sweep has no such point.
+    """
+    size = grid_size(config.sweep)
+    if not 0 <= number < size:
+        raise ConfigError(f"point {number}: the sweep has {size} point(s), 0 to {size - 1}")
+    params = next(itertools.islice(_points(config.sweep), number, None))
+    return params, ExperimentConfig.model_validate(_point_raw(config.to_dict(), params))
+
+
+def stream_point(config: ExperimentConfig, number: int) -> int:
+    """The point whose random streams point ``number`` uses: 0 for every point under
+    common random numbers (each point sees the same worlds), else its own."""
+    return 0 if config.common_random_numbers else number

@@ -2,6 +2,7 @@
 
     OUT/runs/p000-r000/   each run's tables (Parquet), manifest.json, metrics.parquet
     OUT/metrics.parquet   tidy: point, replication, swept parameters, metric, value
+    OUT/metrics.csv       the same, as CSV
     OUT/config.resolved.toml
     OUT/manifest.json
     OUT/index.html        the report
@@ -26,6 +27,7 @@ __all__ = [
     "DamagedResults",
     "run_problem",
     "ERROR_FILE",
+    "METRICS_CSV",
     "METRICS_FILE",
     "ExperimentResult",
     "failures",
@@ -37,6 +39,8 @@ __all__ = [
 
 METRICS_FILE = "metrics.parquet"
 """Written last by a finished run, in its folder."""
+METRICS_CSV = "metrics.csv"
+"""The experiment's metrics again, as CSV for spreadsheets (beside ``metrics.parquet``)."""
 ERROR_FILE = "error.json"
 """Written by a run that raised, in its folder."""
 

@@ -11,6 +11,7 @@ single-threaded worker processes, or a running scheduler), not a home-made pool.
 
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import signal
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from models.registry import add_own
 
 from ..config import ConfigError, ExperimentConfig
 from ..core.atomic import parquet_bytes, write_atomic
@@ -36,7 +39,9 @@ read-only file system): they stop an experiment instead of failing its runs one 
 
 @dataclass(frozen=True)
 class Task:
-    """One (sweep point, replication) of an experiment."""
+    """One (sweep point, replication) of an experiment, with the call-control policy
+    objects handed to ``run_experiment`` and the classes of one's own registered in this
+    process (``(registry, name, class)``), for a worker to register too."""
 
     point: int
     replication: int
@@ -44,6 +49,8 @@ class Task:
     config: ExperimentConfig
     folder: Path
     stream_point: int
+    policies: tuple = ()
+    own: tuple = ()
 
 
 def _failed(task: Task, folder: Path, err: BaseException) -> tuple[int, int, str]:
@@ -70,11 +77,13 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
     replication, error)."""
     folder = Path(task.folder)
     try:
+        add_own(list(task.own))  # classes of one's own, on a worker too
         result = simulate(
             task.config,
             folder,
             point=task.stream_point,
             replication=task.replication,
+            policies=[copy.deepcopy(p) for p in task.policies],  # each run starts afresh
             progress=False,
         )
         found: dict[str, float] = {}

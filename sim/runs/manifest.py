@@ -9,10 +9,11 @@ from pathlib import Path
 
 from ..config.experiment import ExperimentConfig
 
-__all__ = ["run_manifest"]
+__all__ = ["git_commit", "run_manifest"]
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
+    """The commit tnlab runs from, if it runs from a git checkout."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -34,7 +35,7 @@ def run_manifest(config: ExperimentConfig, **extra) -> dict:
         "seed": config.seed,
         "config_sha256": config.digest(),
         "tnlab_version": metadata.version("tnlab"),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "numpy": metadata.version("numpy"),
         "simpy": metadata.version("simpy"),

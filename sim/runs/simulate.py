@@ -17,10 +17,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from models.common import DAY
+from models.screens import SCREENS
 
-from ..config import ConfigError
+from ..config import ConfigError, stream_point, sweep_point
 from ..config.experiment import ExperimentConfig
 from ..config.plugins import load_plugins
+from ..config.sweep import grid_size
 from ..core.atomic import write_atomic
 from ..core.seeding import Streams
 from ..results.run import TABLES, SimResult
@@ -32,7 +34,7 @@ from ..world.world import Policies, World
 from .manifest import run_manifest
 from .outputs import swap_in
 
-__all__ = ["check_simulate_target", "simulate", "study_policies"]
+__all__ = ["check_simulate_target", "own_policies", "simulate", "study_policies"]
 
 
 def _in_memory(config: ExperimentConfig, point: int, replication: int) -> SimResult:
@@ -58,6 +60,14 @@ def study_policies(config: ExperimentConfig, replication: int = 0, **given) -> P
             study.policies(config, replication=replication, run_world=_in_memory, given=given)
         )
     return policies
+
+
+def own_policies(config: ExperimentConfig) -> list[Policy]:
+    """The call-control policies the config's ``policies`` list names, built afresh."""
+    return [
+        SCREENS.build(entry["policy"], **{k: v for k, v in entry.items() if k != "policy"})
+        for entry in config.policies
+    ]
 
 
 def check_simulate_target(out: Path, config: ExperimentConfig) -> None:
@@ -91,11 +101,24 @@ def check_simulate_target(out: Path, config: ExperimentConfig) -> None:
         )
 
 
+def _one_point(config: ExperimentConfig, point: int | None) -> tuple[ExperimentConfig, int]:
+    """The configuration of one point and the point whose streams it uses."""
+    if not config.sweep:
+        return config, 0 if point is None else point
+    if point is None:
+        size = grid_size(config.sweep)
+        raise ConfigError(
+            f"the config sweeps {size} points: simulate one of them with point=N "
+            f"(--point N), 0 to {size - 1}"
+        )
+    return sweep_point(config, point)[1], stream_point(config, point)
+
+
 def simulate(
     config: ExperimentConfig,
     out: str | Path | None = None,
     *,
-    point: int = 0,
+    point: int | None = None,
     replication: int = 0,
     policies: Sequence[Policy] = (),
     aging_model=None,
@@ -106,13 +129,18 @@ def simulate(
     Parameters
     ----------
     config : ExperimentConfig
-        The configuration (a single point: its sweep is ignored).
+        The configuration; if it has a sweep, ``point`` picks one of its points.
     out : str or pathlib.Path, optional
         Directory for the Parquet tables and ``manifest.json``; tables stay in memory if None.
-    point, replication : int
-        Which (sweep point, replication) this is: with ``config.seed`` they fix the streams.
+    point : int, optional
+        Which sweep point this is (required when the config has a sweep; 0 by default
+        otherwise).  With ``config.seed`` and ``replication`` it fixes the random streams,
+        as in ``tnlab run``: the tables equal those of run ``pNNN-rRRR``.
+    replication : int
+        Which replication this is.
     policies : sequence of Policy
-        More call-control policies, after those the config asks for.
+        More call-control policies (objects with ``screen(batch)``, see
+        ``sim.world.calls.Policy``), after those the config names.
     aging_model : object, optional
         The fitted profile model of a release policy that needs one; by default one is
         trained on a separate run of the same world (``sim.studies.aging``).
@@ -129,11 +157,12 @@ def simulate(
     >>> res = simulate(load_config("experiments/quickstart.toml"))  # doctest: +SKIP
     >>> res.daily_calls.groupby("kind").attempts.sum()              # doctest: +SKIP
     """
+    config, point = _one_point(config, point)
     if out is not None:
         check_simulate_target(Path(out), config)
     check_fits(config)
     plugged = study_policies(config, replication, aging_model=aging_model).merge(
-        Policies(screens=list(policies))
+        Policies(screens=[*own_policies(config), *policies])
     )
     names = [n for n in TABLES if n != "calls" or config.record.calls]
     if out is None:

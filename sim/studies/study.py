@@ -57,6 +57,11 @@ class Study:
         """
         return Policies()
 
+    def training_worlds(self, config: ExperimentConfig) -> int:
+        """Worlds this study runs in memory for its own training before each run of
+        ``config`` (for estimates of an experiment's time)."""
+        return 0
+
     def metrics(self, result: SimResult, folder: Path | None = None) -> dict[str, float]:
         """Per-run metrics, judged against the run's ground truth (``folder``: where the run
         is kept, for extra files)."""

@@ -161,8 +161,9 @@ both shift the world and let a policy foresee it)."""
 
 class PolicyContext:
     """What a call-control policy may see besides each slice's batch -- an allowlist: the
-    inventory's numbers (read-only), the feed of newly assigned numbers, its own output
-    tables and random streams of its own.  Never the world, the recorder or the truth.
+    inventory's numbers (read-only), the feed of newly assigned numbers and each number's
+    last assignment time, its own output tables and random streams of its own.  Never the
+    world, the recorder or the truth.
 
     Parameters
     ----------
@@ -177,7 +178,7 @@ class PolicyContext:
         ``rng(name)``: the run's named random stream ``name``.
     """
 
-    __slots__ = ("numbers", "_subscribe", "_tables", "_rng")
+    __slots__ = ("numbers", "_subscribe", "_tables", "_rng", "_assigned_at")
 
     def __init__(
         self,
@@ -191,16 +192,34 @@ class PolicyContext:
         self._subscribe = subscribe
         self._tables = {name: tables[name] for name in POLICY_TABLES if name in tables}
         self._rng = rng
+        self._assigned_at = np.full(len(numbers), np.nan)
+        subscribe(self._assigned)
+
+    def _assigned(self, t: float, ids: np.ndarray) -> None:
+        self._assigned_at[ids] = t
 
     def on_assign(self, listener: Callable[[float, np.ndarray], None]) -> None:
         """Call ``listener(t, ids)`` whenever numbers are newly assigned."""
         self._subscribe(listener)
+
+    def assigned_at(self, ids: np.ndarray) -> np.ndarray:
+        """When each number (by id) was last given to a new owner during the run (NaN if
+        not since the run began): the carrier's own provisioning records, e.g. to treat
+        numbers assigned within a few days as new."""
+        return self._assigned_at[np.asarray(ids, dtype=np.int64)]
 
     def table(self, name: str) -> Table:
         """An output table the policy writes (one of :data:`POLICY_TABLES`)."""
         if name not in self._tables:
             raise KeyError(f"a policy writes only the tables {', '.join(POLICY_TABLES)}")
         return self._tables[name]
+
+    def flag(self, t: np.ndarray, ids: np.ndarray) -> None:
+        """Record that the policy flagged these numbers (by id) at times ``t``: the
+        ``flags`` table that the burst study scores against the truth, as it does the
+        built-in detectors' flags."""
+        ids = np.asarray(ids, dtype=np.int64)
+        self.table("flags").append(t=t, number=self.numbers[ids], number_id=ids)
 
     def rng(self, name: str) -> np.random.Generator:
         """A random stream of the policy's own (any name but the world's)."""
@@ -212,7 +231,8 @@ class PolicyContext:
 class Policy(Protocol):
     """A call-control policy plugged into the pipeline.
 
-    It may also define ``attach(context: PolicyContext)``, called once before the run.
+    It may also define ``attach(context: PolicyContext)``, called once before the run.  A
+    config names one of its own in its ``policies`` list (``models.screens.SCREENS``).
     """
 
     def screen(self, batch: CallBatch) -> np.ndarray:

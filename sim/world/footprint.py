@@ -1,4 +1,5 @@
-"""How much memory a world will take, estimated from its config before it is built.
+"""How much memory a world will take, and roughly how long it runs, estimated from its
+config before it is built.
 
 The world keeps flat arrays per subscriber, per contact-list entry and per number, plus one
 slice of calls at a time; the bytes per entity below are those arrays' widths (the columns
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import os
 
-from models.common import HOUR
+from models.common import DAY
 
 from ..config import ConfigError
 from ..config.experiment import ExperimentConfig
 
-__all__ = ["available_bytes", "check_fits", "estimate_bytes"]
+__all__ = ["available_bytes", "check_fits", "estimate_bytes", "estimate_seconds"]
 
 BASE = 300e6
 """The interpreter, NumPy, pandas, SciPy, Numba and their compiled kernels."""
@@ -34,6 +35,37 @@ PER_CONSUMER = 8.0
 """DNI market: each consumer's area."""
 
 
+RUN_SECONDS = 3.0
+"""Fixed cost of a run: building the world, loading the compiled kernels, its metrics."""
+CALLS_PER_SECOND = 2.0e6
+"""The world's end-to-end rate on one core of the reference machine (``make bench``)."""
+SESSIONS_PER_SECOND = 2.5e5
+"""The DNI market's end-to-end rate in ad sessions (``make bench``)."""
+
+
+def _calls_per_day(config: ExperimentConfig) -> float:
+    """Calls a day of the world makes at the horizon (subscribers and background spam)."""
+    days = config.scenario.days
+    return (
+        sum(
+            (t.initial + t.steady_arrivals_per_day * days) * t.calls_per_day
+            for t in config.subscribers.by_code()
+        )
+        + config.inventory.size * config.spam.calls_per_line_per_day
+    )
+
+
+def estimate_seconds(config: ExperimentConfig) -> float:
+    """Rough wall time of one world of ``config`` on one core (within a factor of about two):
+    a fixed cost plus its calls and ad sessions at the rates ``make bench`` measures."""
+    days = config.scenario.days
+    seconds = RUN_SECONDS + _calls_per_day(config) * days / CALLS_PER_SECOND
+    if config.dni.enabled:
+        sessions = sum(ch.sessions_per_day for ch in config.dni.channels.by_code())
+        seconds += sessions * days / SESSIONS_PER_SECOND
+    return seconds
+
+
 def estimate_bytes(config: ExperimentConfig) -> dict[str, float]:
     """Estimated peak memory of one run of ``config``, by part (bytes), with ``total``."""
     days = config.scenario.days
@@ -43,11 +75,8 @@ def estimate_bytes(config: ExperimentConfig) -> dict[str, float]:
         sum((t.initial + t.steady_arrivals_per_day * days) * t.contacts_mean for t in types) * 1.05
     )
     numbers = config.inventory.size
-    calls_per_day = (
-        sum((t.initial + t.steady_arrivals_per_day * days) * t.calls_per_day for t in types)
-        + numbers * config.spam.calls_per_line_per_day
-    )
-    peak_slice = 2.0 * calls_per_day * config.scenario.slice_seconds / (24 * HOUR)
+    calls_per_day = _calls_per_day(config)
+    peak_slice = 2.0 * calls_per_day * config.scenario.slice_seconds / DAY
     parts = {
         "base": BASE,
         "subscribers": subscribers * PER_SUBSCRIBER,

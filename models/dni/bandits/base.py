@@ -335,5 +335,7 @@ class Policy:
         return f"{type(self).__name__}({params})"
 
 
-OPTIMIZERS: Registry[Policy] = Registry("composition optimizer", factory="from_context", context=1)
+OPTIMIZERS: Registry[Policy] = Registry(
+    "composition optimizer", factory="from_context", context=1, base=Policy
+)
 """Composition optimizers by config name (``dni.optimizer``)."""

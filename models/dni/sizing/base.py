@@ -198,7 +198,9 @@ class _Static(PoolSizer):
         return self.size_
 
 
-SIZERS: Registry[PoolSizer] = Registry("pool sizer", factory="from_context", context=1)
+SIZERS: Registry[PoolSizer] = Registry(
+    "pool sizer", factory="from_context", context=1, base=PoolSizer
+)
 """Pool sizing policies by config name (``dni.sizer``)."""
 
 

@@ -28,6 +28,9 @@ class AgingStudy(Study):
             )
         return Policies(release=policy)
 
+    def training_worlds(self, config):
+        return int(config.aging.release.build().needs_model)
+
     def metrics(self, result, folder=None):
         found = aging_metrics(result)
         if result.config.aging.compare_models:
