@@ -3,7 +3,6 @@ shown in a fresh folder, its notebook cell run as shown."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
@@ -27,7 +26,6 @@ def walked(tmp_path_factory):
     each command's result."""
     here = tmp_path_factory.mktemp("extending")
     results = []
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for language, info, body in _blocks():
         if info.startswith("file="):
             (here / info.removeprefix("file=")).write_text(body)
@@ -36,9 +34,7 @@ def walked(tmp_path_factory):
                 argv = shlex.split(line.removeprefix("$ "))
                 assert argv[0] == "tnlab"
                 exe = Path(sys.executable).with_name("tnlab")
-                done = subprocess.run(
-                    [exe, *argv[1:]], cwd=here, env=env, capture_output=True, text=True
-                )
+                done = subprocess.run([exe, *argv[1:]], cwd=here, capture_output=True, text=True)
                 results.append((line, done))
     return here, results
 
