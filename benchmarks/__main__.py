@@ -30,6 +30,7 @@ from .dni import bench_dni
 from .dni_bandits import bench_bandits
 from .dni_erlang import bench_erlang
 from .naive import naive_world
+from .provisioning import bench_provisioning
 from .timing import rate
 
 
@@ -331,6 +332,8 @@ def main() -> None:
     bench_dni(args.quick, _row)
     print()
     bench_world()
+    print()
+    bench_provisioning(args.quick)
     print()
     bench_parallel(args.quick)
     if not args.quick:

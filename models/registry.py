@@ -77,6 +77,7 @@ class Registry(Generic[T]):
         self.base = base
         self._entries: dict[str, type[T]] = {}
         self._own: set[str] = set()
+        self._declared: list[str] = []
         Registry.instances.append(self)
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
@@ -92,6 +93,7 @@ class Registry(Generic[T]):
             if not name.isidentifier():
                 raise ValueError(f"{self.kind} name {name!r} must be an identifier")
             self._insert(name, cls)
+            self._declared.append(name)
             return cls
 
         return decorate
@@ -163,6 +165,11 @@ class Registry(Generic[T]):
     def names(self) -> tuple[str, ...]:
         """Registered names, in registration order."""
         return tuple(self._entries)
+
+    def declared(self) -> tuple[str, ...]:
+        """Names registered by the :meth:`register` decorator (those of tnlab and of
+        plugins), without the classes added at run time (:meth:`add`, ``"module:Class"``)."""
+        return tuple(self._declared)
 
     def __getitem__(self, name: str) -> type[T]:
         """The class registered as ``name``.

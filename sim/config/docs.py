@@ -106,7 +106,7 @@ def _registry(key: str, registry: Registry, default: dict, rows: list[str]) -> N
         "| name | parameter | default | meaning |",
         "|---|---|---|---|",
     ]
-    for name in registry:
+    for name in registry.declared():
         params = registry.parameters(name)
         factory = (
             registry[name]
