@@ -64,7 +64,7 @@ def load(port: int, rate: float, seconds: float, auth: bool, first: int = 0) -> 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind(("127.0.0.1", 0))
     sock.setblocking(False)
-    local = "127.0.0.1:%d" % sock.getsockname()[1]
+    local = f"127.0.0.1:{sock.getsockname()[1]}"
     server = ("127.0.0.1", port)
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ)
@@ -100,8 +100,16 @@ def load(port: int, rate: float, seconds: float, auth: bool, first: int = 0) -> 
                 if code == b"401" and auth:
                     nonce = _NONCE.search(data).group(1).decode()
                     uri = f"sip:{REALM}"
-                    value = credentials("SHA-256", _mac(i), REALM, f"secret-{i:06d}",
-                                        "REGISTER", uri, nonce, cnonce="bench")  # fmt: skip
+                    value = credentials(
+                        "SHA-256",
+                        _mac(i),
+                        REALM,
+                        f"secret-{i:06d}",
+                        "REGISTER",
+                        uri,
+                        nonce,
+                        cnonce="bench",
+                    )
                     sock.sendto(_request(local, _mac(i), call_id, 2, value), server)
                     pending[call_id] = (i, time.perf_counter())
                 elif code == b"200":
@@ -119,9 +127,13 @@ def load(port: int, rate: float, seconds: float, auth: bool, first: int = 0) -> 
     sock.close()
     ms = np.array(rtts) * 1000 if rtts else np.zeros(1)
     return {
-        "rate": rate, "done": done, "failed": failed, "achieved": done / elapsed,
-        "p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
-    }  # fmt: skip
+        "rate": rate,
+        "done": done,
+        "failed": failed,
+        "achieved": done / elapsed,
+        "p50": float(np.percentile(ms, 50)),
+        "p99": float(np.percentile(ms, 99)),
+    }
 
 
 def _serve(tmp: Path, auth: bool, cpu: int) -> tuple[subprocess.Popen, int]:
@@ -131,11 +143,28 @@ def _serve(tmp: Path, auth: bool, cpu: int) -> tuple[subprocess.Popen, int]:
     db = tmp / f"bench-{time.monotonic_ns()}.db"
     mode = ["--db", str(db)] if auth else ["--no-auth", "--memory"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.provisioning", "--sip-port", "0", "--http-port", "0",
-         "--block", "2124560000", "--block-size", str(DEVICES), "--devices", str(csv),
-         "--algorithms", "SHA-256,MD5", *mode],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "services.provisioning",
+            "--sip-port",
+            "0",
+            "--http-port",
+            "0",
+            "--block",
+            "2124560000",
+            "--block-size",
+            str(DEVICES),
+            "--devices",
+            str(csv),
+            "--algorithms",
+            "SHA-256,MD5",
+            *mode,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     line = proc.stdout.readline()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(proc.pid, {cpu})
@@ -149,10 +178,14 @@ def bench_provisioning(quick: bool, row=None) -> None:
     server_cpu, client_cpu = cpus[-1], cpus[0]
     if hasattr(os, "sched_setaffinity") and len(cpus) > 1:
         os.sched_setaffinity(0, {client_cpu})
-    print("Provisioning service, negotiations (10,000 devices, fresh database each rate; "
-          "service on one core, load generator on the other):")  # fmt: skip
-    print(f"  {'rate/s':>7} | {'auth+SQLite: done/s':>20} {'fail':>5} {'p50 ms':>7} "
-          f"{'p99 ms':>7} | {'no-auth+memory: done/s':>23} {'fail':>5} {'p50 ms':>7} {'p99 ms':>7}")  # fmt: skip
+    print(
+        "Provisioning service, negotiations (10,000 devices, fresh database each rate; "
+        "service on one core, load generator on the other):"
+    )
+    print(
+        f"  {'rate/s':>7} | {'auth+SQLite: done/s':>20} {'fail':>5} {'p50 ms':>7} "
+        f"{'p99 ms':>7} | {'no-auth+memory: done/s':>23} {'fail':>5} {'p50 ms':>7} {'p99 ms':>7}"
+    )
     knees = {True: 0.0, False: 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         for rate in rates:
