@@ -16,6 +16,7 @@ from models.screens import SCREENS
 from .aging import Aging, Residual
 from .base import Section, check_params
 from .dni import Dni
+from .fleet import Fleet
 from .robocalls import Detection, Robocallers
 from .storm import Storm
 from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS, Inventory, Record, Scenario, Spam, Subscribers
@@ -59,6 +60,7 @@ class ExperimentConfig(Section):
     aging: Aging = Field(description="Aging and release of disconnected numbers.")
     dni: Dni = Field(description="The call-tracking market.")
     storm: Storm = Field(description="The restart storm of IP phones.")
+    fleet: Fleet = Field(description="The fleet of desk phones and their replacements.")
     sweep: dict[str, list[Any]] = Field(
         description="Dotted keys and their values, forming a grid of points; keys under "
         "[sweep.zip] vary together (lists of one length)."

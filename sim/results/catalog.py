@@ -99,6 +99,11 @@ def list_experiments(root: str | Path = "reports") -> pd.DataFrame:
     return table.sort_values("finished", ascending=False, kind="stable", ignore_index=True)
 
 
+def _plain(value):
+    """A NumPy scalar as the Python value it holds (``4.0``, not ``np.float64(4.0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _by_run(folder: Path) -> pd.DataFrame:
     """Metric values with a ``where`` label of their point's swept values and the
     ``streams`` (seed, stream point) its runs drew from."""
@@ -107,7 +112,7 @@ def _by_run(folder: Path) -> pd.DataFrame:
     keys = [c for c in result.points.columns if c != "point"]
     if keys:
         labels = result.points.set_index("point")[keys].apply(
-            lambda row: ", ".join(f"{k}={row[k]!r}" for k in keys), axis=1
+            lambda row: ", ".join(f"{k}={_plain(row[k])!r}" for k in keys), axis=1
         )
         metrics = metrics.assign(where=metrics["point"].map(labels))
     else:

@@ -8,10 +8,11 @@ each other.
 from .aging import AGING
 from .burst import BURST
 from .dni import DNI
+from .fleet import FLEET
 from .overview import OVERVIEW
 from .storm import STORM
 
-STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM)
+STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM, FLEET)
 """Every study, in the order of the report's sections."""
 
 __all__ = ["STUDIES"]

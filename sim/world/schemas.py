@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.common import CHANNELS, NUMBER_KINDS, SUBSCRIBER_TYPES
+from models.provisioning.replacement import REASONS as REPLACEMENT_REASONS
 
 __all__ = [
     "AGING",
@@ -22,6 +23,9 @@ __all__ = [
     "DNI_OUTCOMES",
     "DNI_VIA",
     "END_REASONS",
+    "FLEET_OUTCOMES",
+    "FLEET_REASONS",
+    "HEADSET_EVENTS",
     "LINE_TYPES",
     "OFF_NET",
     "OUTCOMES",
@@ -52,6 +56,14 @@ DNI_VIA = ("store", "lease", "none")
 neither (the overflow number, or a number nobody leases)."""
 DNI_OUTCOMES = ("correct", "misattributed", "unattributed")
 """A tracked call's attribution against the truth."""
+
+FLEET_OUTCOMES = ("accept", "refuse", "admin")
+"""A phone replacement's outcome: the record copied, refused, or left to an administrator."""
+FLEET_REASONS = ("accepted", *REPLACEMENT_REASONS)
+"""Why a replacement was refused or left to an administrator ("accepted" when it was not)."""
+HEADSET_EVENTS = ("borrow", "return", "share", "move")
+"""What happened to a headset: lent to another user, given back, shared with another user
+for good, moved to another desk and user for good."""
 
 AVAILABLE, ASSIGNED, AGING, PORTED_OUT = range(len(STATES))
 BLOCKED, VACANT, DELIVERED, OFF_NET = range(len(OUTCOMES))
@@ -235,6 +247,31 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("duplicates", "int64"),
         ("rejected", "int64"),
         ("queue_max", "int64"),
+    ),
+    "fleet_replacements": _cols(
+        ("t", "float64"),
+        ("user", "int32"),
+        ("headset", "int32"),
+        ("headset_users", "int16"),
+        ("found_user", "int32"),
+        ("still_registered", "bool"),
+        ("pin_offered", "bool"),
+        ("pin_ok", "bool"),
+        ("outcome", "int8", FLEET_OUTCOMES),
+        ("reason", "int8", FLEET_REASONS),
+        ("wrong_user", "bool"),
+        ("protective", "bool"),
+        ("fields_lost", "int16"),
+        ("admin_touches", "int8"),
+        ("install_hours", "float64"),
+        ("service_hours", "float64"),
+    ),
+    "fleet_headsets": _cols(
+        ("t", "float64"),
+        ("headset", "int32"),
+        ("kind", "int8", HEADSET_EVENTS),
+        ("from_user", "int32"),
+        ("to_user", "int32"),
     ),
     "daily_calls": _cols(
         ("day", "int32"),

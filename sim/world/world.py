@@ -26,6 +26,7 @@ from ..config.experiment import ExperimentConfig
 from ..core.seeding import Streams
 from .calls import Policy, PolicyContext
 from .daily import Counters
+from .fleet import Fleet
 from .inventory import Inventory, make_numbers
 from .market import Market
 from .origination import Origination
@@ -60,6 +61,8 @@ class Policies:
         Composition of the DNI pool (None: every number of ``dni.pool_kind``).
     storm : models.provisioning.storm.StormPolicy or None
         The restart storm's policy (None: phones and server as configured, no policy).
+    replacement : models.provisioning.replacement.ReplacementPolicy or None
+        Decides the phone fleet's replacements (needed when ``fleet.enabled``).
     """
 
     screens: list[Policy] = field(default_factory=list)
@@ -67,6 +70,7 @@ class Policies:
     sizer: Any = None
     composer: Any = None
     storm: Any = None
+    replacement: Any = None
 
     def merge(self, other: Policies) -> Policies:
         """Both sets: screens of ``self`` first; ``other`` fills what ``self`` leaves
@@ -77,6 +81,7 @@ class Policies:
             sizer=self.sizer if self.sizer is not None else other.sizer,
             composer=self.composer if self.composer is not None else other.composer,
             storm=self.storm if self.storm is not None else other.storm,
+            replacement=self.replacement if self.replacement is not None else other.replacement,
         )
 
 
@@ -214,6 +219,16 @@ class World(simpy.Environment):
                 tables=tables,
                 rng=rng("storm"),
             )
+        self.fleet = None
+        if config.fleet.enabled:
+            self.fleet = Fleet(
+                env=self,
+                cfg=config.fleet,
+                policy=policies.replacement,
+                horizon=self.horizon,
+                tables=tables,
+                rng=rng("fleet"),
+            )
         # Rows are put in time order only when someone looks at them; values never depend
         # on the order, because all per-call randomness is drawn in emission order.
         origination = Origination(
@@ -250,6 +265,8 @@ class World(simpy.Environment):
             self.process(self.market.run())
         if self.storm is not None:
             self.process(self.storm.run())
+        if self.fleet is not None:
+            self.fleet.setup()
 
     def simulate(self) -> None:
         """Set up, run to the horizon, and write the end-of-run tables."""
