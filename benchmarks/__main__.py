@@ -31,6 +31,7 @@ from .dni_bandits import bench_bandits
 from .dni_erlang import bench_erlang
 from .naive import naive_world
 from .provisioning import bench_provisioning
+from .storm import bench_storm
 from .timing import rate
 
 
@@ -330,6 +331,8 @@ def main() -> None:
     bench_erlang(args.quick, _row)
     print()
     bench_dni(args.quick, _row)
+    print()
+    bench_storm(args.quick, _row)
     print()
     bench_world()
     print()
