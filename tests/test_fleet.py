@@ -51,10 +51,12 @@ def _run(fleet=None, **kw):
 
 # -- the fleet against its laws -------------------------------------------------------------
 def test_failures_and_their_draws_follow_their_laws():
-    cfg = _config({"phones": 5000})
+    cfg = _config({"phones": 5000, "failures_per_year": 4.0})
     r = simulate(cfg, progress=False).fleet_replacements
-    expected = 5000 * 1.0 * 100 * DAY / YEAR  # Poisson count (a replaced phone's repeat
-    assert abs(len(r) - expected) <= 4 * math.sqrt(expected)  # failure is rare: ~0.1%)
+    # Poisson count, 5,480 expected (4 standard errors: 5.4%); a failure of a phone already
+    # being replaced (~0.3%) is not a second replacement
+    expected = 5000 * 4.0 * 100 / 365.25  # per Julian year, written out (not fleet.YEAR)
+    assert abs(len(r) - expected) <= 4 * math.sqrt(expected)
     p = cfg.fleet.still_registered_share
     assert abs(r["still_registered"].mean() - p) <= 4 * math.sqrt(p * (1 - p) / len(r))
     inst = cfg.fleet.install_hours
@@ -265,6 +267,14 @@ def test_a_policy_with_wrong_users_is_not_recommended(tmp_path):
     result, pts = _experiment(tmp_path, FAST, [0, 3, 0])
     text = fleet_evidence(result, pts)
     assert "Recommended: extension_pin" not in text and "— not met</b> for extension_pin" in text
+
+
+def test_zero_wrong_users_in_the_table_are_exact_bounds(tmp_path):
+    from sim.studies.fleet.report import _headline
+
+    result, pts = _experiment(tmp_path, FAST, [0, 3, 0])
+    html_table = _headline(result, pts)
+    assert html_table.count("0 of 5,000 (95% upper bound") == 2 and "0 ± 0" not in html_table
 
 
 def test_nothing_is_recommended_below_five_replications(tmp_path):

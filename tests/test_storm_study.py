@@ -185,6 +185,24 @@ def test_smallest_setting_meeting_the_target_is_recommended(tmp_path):
     assert "0 of 15,000 (95% upper bound" in text  # zero timeouts: an exact bound
 
 
+def test_zero_counts_in_the_table_are_exact_bounds(tmp_path):
+    from sim.studies.storm.report import _headline
+
+    result, pts = _experiment(tmp_path, CLEAR)
+    extra = [
+        {"point": p, "replication": r, "metric": m, "value": v}
+        for p in range(4)
+        for r in range(5)
+        for m, v in (("storm.transactions", 3000.0), ("storm.messages", 3000.0))
+    ]
+    result.metrics = pd.concat([result.metrics, pd.DataFrame(extra)], ignore_index=True)
+    html_table = _headline(result, pts)
+    assert "0 of 15,000 (95% upper bound" in html_table  # phones with a timeout
+    assert "0 of 15,000 negotiations (95% upper bound" in html_table  # timeouts
+    assert "0 of 15,000 messages (95% upper bound" in html_table  # wasted messages
+    assert "0 ± 0" not in html_table
+
+
 def test_nothing_is_recommended_below_five_replications(tmp_path):
     result, pts = _experiment(tmp_path, CLEAR, replications=4)
     text = evidence(result, pts)
