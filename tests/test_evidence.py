@@ -6,9 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from models.evidence import best_option, clopper_pearson, paired_difference, rate_text
+from models.evidence import (
+    best_option,
+    clopper_pearson,
+    paired_difference,
+    rate_text,
+    welch_difference,
+)
 from models.stats import mean_ci, summarize
 from sim.studies.render import verdict
 
@@ -118,3 +126,19 @@ def test_eligibility_restricts_the_choice():
     choice = best_option(values, lower_is_better=True, eligible=["B", "C"])
     assert choice.best == "C" and choice.eligible == ["B", "C"]  # C sits 1.5 above A, B 3
     assert best_option(values, lower_is_better=True, eligible=[]).best is None
+
+
+@given(
+    st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=12),
+    st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=12),
+)
+@settings(max_examples=200, deadline=None)
+def test_welch_interval_is_scipys(a, b):
+    """Welch's interval of two independent samples equals SciPy's ``ttest_ind``'s."""
+    d = welch_difference(a, b)
+    assert d.mean == pytest.approx(np.mean(a) - np.mean(b), abs=1e-9)
+    if np.var(a) > 1e-6 and np.var(b) > 1e-6:
+        with np.errstate(all="ignore"):
+            ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval()
+        assert d.low == pytest.approx(ci.low, rel=1e-7, abs=1e-7)
+        assert d.high == pytest.approx(ci.high, rel=1e-7, abs=1e-7)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import re
 import resource
 import shutil
 import signal
@@ -75,12 +76,17 @@ def _digests(out: Path) -> dict[str, str]:
     return found
 
 
+RUN_LINE = re.compile(r"^tnlab: run p\d{3}-r\d{3} done \(\d+/\d+, \d+ s\)$")
+"""What a run in a log prints as each run finishes."""
+
+
 def _leftovers(out: Path) -> list[str]:
     return [str(p) for p in out.rglob("*") if p.name.endswith(".part") or ".tmp" in p.name]
 
 
 def _one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The one line that says what went wrong (besides the log's line per finished run)."""
+    lines = [ln for ln in stderr.strip().splitlines() if not RUN_LINE.match(ln)]
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
     return lines[0]
 
