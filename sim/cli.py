@@ -186,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
             1,
         )
     except (KeyboardInterrupt, _Interrupted) as err:
+        if args.command == "serve":  # the way a foreground service is stopped
+            print(f"tnlab: {args.service} stopped", file=sys.stderr)
+            return 0
         out = getattr(args, "out", None)
         kept = ""
         if args.command == "run" and out is not None:
