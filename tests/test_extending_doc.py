@@ -88,8 +88,8 @@ def test_the_notebook_cell_runs_a_class_defined_in_the_notebook(walked, monkeypa
     cell = next(body for lang, info, body in _blocks() if lang == "python" and not info)
     notebook = {"__name__": "__main__"}  # as in a notebook: not importable by workers
     exec(compile(source, "<notebook cell 1>", "exec", dont_inherit=True), notebook)
-    exec(compile(cell.replace("workers=2", "workers=2, progress=False"), "<cell 2>", "exec", dont_inherit=True),
-         notebook)  # fmt: skip
+    cell = cell.replace("workers=2", "workers=2, progress=False")
+    exec(compile(cell, "<notebook cell 2>", "exec", dont_inherit=True), notebook)
     result = notebook["result"]
     delivered = result.metrics.query("metric == 'detection.robocalls_delivered'")
     assert len(delivered) == 5 and (delivered["value"] >= 0).all()
