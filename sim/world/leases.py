@@ -294,18 +294,19 @@ class Pool:
         return int((self.num_lease[: self.n] >= 0).sum())
 
     # -- a step ----------------------------------------------------------------------------
-    def allocate(self, start, length, group, impression, until: float) -> np.ndarray:
-        """Lease numbers to a step's sessions (sorted by start); see :func:`allocate`."""
-        need = int(self.n_leases[0]) + len(start)
+    def reserve(self, k: int) -> None:
+        """Make room in the lease log for ``k`` more leases."""
+        need = int(self.n_leases[0]) + int(k)
         if need > len(self.lease_number):
             self._leases(max(2 * len(self.lease_number), need))
-        return self.kernel(
-            np.asarray(start, dtype=np.float64),
-            np.asarray(length, dtype=np.float64),
-            np.asarray(group, dtype=np.int64),
-            np.asarray(impression, dtype=np.int64),
-            self.steal,
-            float(until),
+
+    def state(self) -> tuple:
+        """The pool's arrays in :func:`allocate`'s order, then the count of numbers (what
+        :func:`sim.world.dni_steps.market_steps` takes)."""
+        return (*self._arrays(), self.n)
+
+    def _arrays(self) -> tuple:
+        return (
             self.num_group,
             self.num_lease,
             self.num_next,
@@ -327,6 +328,19 @@ class Pool:
             self.n_leases,
             self.recent,
             self.recent_pos,
+        )
+
+    def allocate(self, start, length, group, impression, until: float) -> np.ndarray:
+        """Lease numbers to a step's sessions (sorted by start); see :func:`allocate`."""
+        self.reserve(len(start))
+        return self.kernel(
+            np.asarray(start, dtype=np.float64),
+            np.asarray(length, dtype=np.float64),
+            np.asarray(group, dtype=np.int64),
+            np.asarray(impression, dtype=np.int64),
+            self.steal,
+            float(until),
+            *self._arrays(),
         )
 
     def lease_at(self, numbers: np.ndarray, t: np.ndarray) -> np.ndarray:

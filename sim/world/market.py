@@ -1,14 +1,17 @@
 """The call-tracking (DNI) market: ad sessions, leased numbers, calls and their attribution.
 
-Every ``dni.step_seconds`` the market (one SimPy process) draws the step's ad sessions per
-channel (Poisson, with the channel's hour-of-day profile), picks each impression's sponsor
-and the kind of number to show (the composition optimizer, or the pool's only kind), leases
-numbers from the platform's shared pool (:mod:`sim.world.leases`), draws the calls each
-impression will cause -- during the session or days later, repeat calls after that -- and
-routes the calls that fall in the step: the association store first (caller, number) -> impression,
-then the number's current lease, else nothing.  Ground truth knows which impression caused
-each call.  The pool is resized by the sizing policy and its composition rebalanced by the
-optimizer, buying and releasing numbers.
+Every ``dni.step_seconds`` the market leases numbers from the platform's shared pool
+(:mod:`sim.world.leases`) to the step's ad sessions, each showing the kind of number the
+composition optimizer picked (or the pool's only kind), queues the calls each impression
+will cause -- during the session or days later, repeat calls after that -- and routes the
+calls that fall in the step: the association store first (caller, number) -> impression
+(:mod:`sim.world.dni_store`), then the number's lease at the call's time, else nothing.
+Ground truth knows which impression caused each call.  The pool is resized by the sizing
+policy and its composition rebalanced by the optimizer, buying and releasing numbers.
+
+The demand is drawn a day at a time (:mod:`sim.world.dni_draws`) and the steps run in a
+compiled kernel (:func:`sim.world.dni_steps.market_steps`): one call per step when a sizer
+or an optimizer must be consulted between steps, else one call per day.
 
 Random numbers come from three streams derived from the run's ``dni`` stream by name
 (:func:`substream`), so that within a replication every policy faces the same impressions
@@ -17,8 +20,7 @@ Random numbers come from three streams derived from the run's ``dni`` stream by 
 * ``sessions`` -- everything about the demand: session counts, times, consumers, sponsors,
   session lengths, which consumers are known, and each impression's *potential* calls (a
   uniform ``u`` that becomes a call when ``u < p`` for the kind shown, the call times,
-  repeats, withheld caller IDs, talk minutes).  They are drawn for every impression shown,
-  in a fixed number per impression, so nothing a policy does changes them;
+  repeats, withheld caller IDs, talk minutes), whatever a policy does;
 * ``numbers`` -- the digits of numbers bought;
 * ``optimizer`` -- the composition optimizer's own draws (its choices and rebalancing).
 """
@@ -26,7 +28,6 @@ Random numbers come from three streams derived from the run's ``dni`` stream by 
 from __future__ import annotations
 
 import zlib
-from collections import OrderedDict
 
 import numpy as np
 import simpy
@@ -37,10 +38,13 @@ from ..config.dni import Dni
 from ..core.columns import GrowingColumns
 from ..core.numbering import area_exchange_codes, us_area_codes
 from .clock import hourly_rates
+from .dni_draws import DayDraws, draw_day
+from .dni_steps import market_steps
+from .dni_store import EVICT_AGE, EVICT_NEVER, EVICT_SIZE, Store
 from .leases import Pool
 from .recorder import Table
 
-__all__ = ["Market", "substream"]
+__all__ = ["Market", "PendingCalls", "substream"]
 
 LOCAL, NON_LOCAL = NUMBER_KINDS.index("local"), NUMBER_KINDS.index("non_local")
 _TOLLFREE = {
@@ -115,8 +119,11 @@ class Market:
         share = np.array([s.share for s in cfg.sponsors])
         self.sponsor_p = share / share.sum()
         self.budget = np.array([s.budget_per_day or np.inf for s in cfg.sponsors])
-        self._spent = np.zeros(len(cfg.sponsors))
-        self._day = 0
+        self.p_max = self.call_prob * self.response.max(axis=1)
+        n_steps = int(np.ceil(horizon / self.step))
+        self._t0 = np.arange(n_steps) * self.step
+        self._t1 = np.minimum(self._t0 + self.step, horizon)
+        self._kind = NUMBER_KINDS.index(cfg.pool_kind)
         self.consumer_area = self.rng_sessions.integers(0, self.n_areas, cfg.consumers)
         self.pool = Pool(self.n_areas + len(NUMBER_KINDS) - 1, cfg.exhausted == "steal_lru")
         self.numbers = GrowingColumns({"number": "int64", "kind": "int8"}, 1024)
@@ -134,11 +141,12 @@ class Market:
             4096,
         )
         self._reported = 0
-        self.store: OrderedDict[tuple[int, int], int] = OrderedDict()
-        self._store_t: dict[tuple[int, int], float] = {}
-        self._queue: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        self._evict = {"none": EVICT_NEVER, "age": EVICT_AGE, "size": EVICT_SIZE}[
+            cfg.store_eviction
+        ]
+        self.store = Store(self._evict, cfg.store_max_age_days * DAY, cfg.store_max_entries)
+        self.calls = PendingCalls()
         self._next_rebalance = 0.0
-        self.counters = {"sessions": 0, "blocked": 0}
         self._offered: float | None = None  # erlangs offered over the last step (observed)
         # sessions still open (their end and length) and those ended, as the platform sees
         self._open_end = np.zeros(0)
@@ -210,44 +218,52 @@ class Market:
 
     # -- the process ------------------------------------------------------------------------
     def run(self):
-        """SimPy process: one step every ``dni.step_seconds`` until the horizon."""
-        t0 = 0.0
-        while t0 < self.horizon:
-            t1 = min(t0 + self.step, self.horizon)
-            yield self.env.timeout(t1 - t0)
-            self._step(t0, t1)
-            t0 = t1
-
-    def _step(self, t0: float, t1: float) -> None:
-        day = int(t0 // DAY)
-        if day != self._day:
-            self._day, self._spent[:] = day, 0
-        self._resize(t0)
-        self._rebalance(t0)
-        self._sessions(t0, t1)
-        self._route(t0, t1)
-        self._feedback(t1)
-        self.tables["pool"].append(
-            t=t1,
-            size=self.pool.size(),
-            busy=self.pool.busy(),
-            **{f"size_{k}": self.kind_size(i) for i, k in enumerate(NUMBER_KINDS)},
-            store_entries=len(self.store),
-            sessions=self.counters["sessions"],
-            blocked=self.counters["blocked"],
-        )
-        self.counters = dict.fromkeys(self.counters, 0)
+        """SimPy process: the steps of every ``dni.step_seconds`` until the horizon, a day's
+        sessions drawn at once; with no sizer and no optimizer (nothing to consult between
+        steps) a day's steps run in one kernel call."""
+        days = (self._t0 // DAY).astype(np.int64)
+        for day in np.unique(days):
+            sel = np.flatnonzero(days == day)
+            t0, t1 = self._t0[sel], self._t1[sel]
+            d = draw_day(
+                self.cfg,
+                self.rng_sessions,
+                t0,
+                t1,
+                self.rates,
+                self.p_max,
+                self.sponsor_p,
+                self.budget,
+            )
+            if self.sizer is None and self.optimizer is None:
+                yield self.env.timeout(t1[-1] - self.env.now)
+                self._block(d, 0, len(t0), t1, np.full(d.step_first[-1], self._kind))
+                continue
+            for k in range(len(t0)):
+                yield self.env.timeout(t1[k] - self.env.now)
+                self._resize(t0[k])
+                self._rebalance(t0[k])
+                a, b = d.step_first[k], d.step_first[k + 1]
+                self._step_start = t0[k]
+                self._observe(t1[k], b - a, d.start[a:b], d.session[a:b])
+                if self.optimizer is None or a == b:
+                    kind = np.full(b - a, self._kind)
+                else:
+                    kind = self.optimizer.choose(
+                        self, d.channel[a:b], self.consumer_area[d.consumer[a:b]]
+                    )
+                self._block(d, k, k + 1, t1[k : k + 1], kind)
+                self._feedback(t1[k])
 
     def _resize(self, t: float) -> None:
         if self.sizer is None:
             return
         want = int(self.sizer.size(t, self.pool.busy(), self._offered))
-        kind = NUMBER_KINDS.index(self.cfg.pool_kind)
-        have = self.kind_size(kind)
+        have = self.kind_size(self._kind)
         if want > have:
-            self.buy(kind, want - have)
+            self.buy(self._kind, want - have)
         elif want < have:
-            self.release(kind, have - want)
+            self.release(self._kind, have - want)
 
     def _rebalance(self, t: float) -> None:
         if self.optimizer is None or t < self._next_rebalance:
@@ -275,43 +291,68 @@ class Market:
         if self.sizer is not None:
             self.sizer.observe(t1, requests, lease)
 
-    def _sessions(self, t0: float, t1: float) -> None:
-        cfg, rng = self.cfg, self.rng_sessions
-        self._step_start = t0
-        hour = int(t0 // HOUR) % 24
-        counts = rng.poisson(self.rates[:, hour] * (t1 - t0))
-        n = int(counts.sum())
-        self.counters["sessions"] += n
-        if n == 0:
-            self._observe(t1, 0, np.zeros(0), np.zeros(0))
-            return
-        channel = np.repeat(np.arange(len(self.channels)), counts)
-        start = t0 + rng.random(n) * (t1 - t0)
-        order = np.argsort(start, kind="stable")
-        start, channel = start[order], channel[order]
-        consumer = rng.integers(0, cfg.consumers, n)
-        sponsor = rng.choice(len(self.sponsor_p), n, p=self.sponsor_p)
-        shown = self._within_budget(sponsor)
-        start, channel, consumer, sponsor = (a[shown] for a in (start, channel, consumer, sponsor))
-        n = len(start)
-        session = cfg.session_minutes.sample(rng, n) * 60.0
-        length = session + cfg.hold_minutes * 60.0
+    def _block(self, d: DayDraws, lo: int, hi: int, t1: np.ndarray, kind: np.ndarray) -> None:
+        """Run steps ``lo:hi`` of a day (ending at ``t1``) in one kernel call, the sessions
+        showing numbers of ``kind``; record the impressions, the routed calls and a pool
+        row per step."""
+        a, b = int(d.step_first[lo]), int(d.step_first[hi])
+        n = b - a
+        start, channel = d.start[a:b], d.channel[a:b]
+        consumer, sponsor = d.consumer[a:b], d.sponsor[a:b]
+        kind = np.asarray(kind, dtype=np.int64)
+        length = d.session[a:b] + self.cfg.hold_minutes * 60.0
         area = self.consumer_area[consumer]
-        known = rng.random(n) < cfg.known_caller_share
-        potential = self._potential_calls(start, session)
-        self._observe(t1, n, start, session)
-        if self.optimizer is None:
-            kind = np.full(n, NUMBER_KINDS.index(cfg.pool_kind))
-        else:
-            kind = self.optimizer.choose(self, channel, area)
         group = np.where(kind == LOCAL, area, self.n_areas + kind - 1)
         first = self.impressions.extend(
             channel=channel, kind=kind, t=start, sponsor=sponsor, called=False
         )
         ids = np.asarray(first, dtype=np.int64)
-        number = self.pool.allocate(start, length, group, ids, t1)
-        self.counters["blocked"] += int((number < 0).sum())
         p = self.call_prob[channel] * self.response[channel, kind]
+        # the calls of the sessions that call (u < p), within the horizon
+        ca, cb = int(d.call_first[a]), int(d.call_first[b])
+        owner = np.repeat(np.arange(n), np.diff(d.call_first[a : b + 1]))
+        keep = (d.u[a:b][owner] < p[owner]) & (d.c_t[ca:cb] < self.horizon)
+        call_first = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[keep], minlength=n), out=call_first[1:])
+        new_calls = int(keep.sum())
+        pending = self.calls.reserve(new_calls)
+        self.pool.reserve(n)
+        self.store.reserve(int(d.known[a:b].sum()) + pending)
+        number = np.empty(n, dtype=np.int64)
+        steps = hi - lo
+        busy, blocked, entries = (np.zeros(steps, dtype=np.int64) for _ in range(3))
+        self.calls.meta[2] = 0
+        market_steps(
+            t1,
+            (d.step_first[lo : hi + 1] - a).astype(np.int64),
+            start,
+            length,
+            group,
+            ids,
+            consumer,
+            d.known[a:b],
+            number,
+            call_first,
+            d.c_t[ca:cb][keep],
+            d.c_withheld[ca:cb][keep],
+            d.c_repeat[ca:cb][keep],
+            d.c_minutes[ca:cb][keep],
+            start + length,
+            kind,
+            sponsor,
+            self.impressions["called"],
+            self.pool.steal,
+            self.cfg.store,
+            self._evict,
+            self.cfg.store_max_age_days * DAY,
+            self.cfg.store_max_entries,
+            self.pool.state(),
+            self.store.state(),
+            *self.calls.state(),
+            busy,
+            blocked,
+            entries,
+        )
         self.tables["impressions"].append(
             t=start,
             impression=ids,
@@ -324,162 +365,44 @@ class Market:
             lease_end=start + length,
             call_prob=p,
         )
-        known &= number >= 0
-        if cfg.store:
-            for c, num, imp, t in zip(
-                consumer[known].tolist(),
-                number[known].tolist(),
-                ids[known].tolist(),
-                start[known].tolist(),
-            ):
-                self._remember((c, num), imp, t)
-        self._draw_calls(potential, p, start + length, consumer, sponsor, number, ids, kind)
-
-    def _within_budget(self, sponsor: np.ndarray) -> np.ndarray:
-        """Impressions a sponsor can still pay for today (first come, first served)."""
-        if np.isinf(self.budget).all():
-            return np.ones(len(sponsor), dtype=bool)
-        rank = np.zeros(len(sponsor))
-        for s in np.unique(sponsor):
-            sel = sponsor == s
-            rank[sel] = self._spent[s] + np.arange(1, sel.sum() + 1)
-        ok = rank <= self.budget[sponsor]
-        np.add.at(self._spent, sponsor[ok], 1)
-        return ok
-
-    def _potential_calls(self, start: np.ndarray, session: np.ndarray) -> dict[str, np.ndarray]:
-        """Every impression's potential calls, drawn whatever happens to it.
-
-        A uniform ``u`` per impression (it calls if ``u`` is below the call probability of
-        the kind it is shown); the first call's time (during the session with probability
-        ``in_session_share``, else ``delay_days`` later); ``repeat_calls`` (Poisson) more,
-        ``repeat_days`` apart; per call the withheld caller ID and the talk minutes.  The
-        number of draws depends only on the impressions, so the ``sessions`` stream is the
-        same whatever a policy does (common random numbers)."""
-        cfg, rng = self.cfg, self.rng_sessions
-        n = len(start)
-        u = rng.random(n)
-        in_session = rng.random(n) < cfg.in_session_share
-        within = rng.random(n)
-        delay = cfg.delay_days.sample(rng, n) * DAY
-        first = np.where(in_session, start + within * session, start + delay)
-        repeats = rng.poisson(cfg.repeat_calls, n)
-        owner = np.repeat(np.arange(n), repeats)
-        gaps = cfg.repeat_days.sample(rng, len(owner)) * DAY
-        # each repeat call comes a gap after the one before it
-        offset = np.zeros(len(owner))
-        if len(owner):
-            csum = np.cumsum(gaps)
-            first_of = np.concatenate([[0], np.cumsum(repeats)[:-1]])[owner]
-            offset = csum - np.concatenate([[0.0], csum])[first_of]
-        k = n + len(owner)
-        return {
-            "u": u,
-            "t": np.concatenate([first, first[owner] + offset]),
-            "src": np.concatenate([np.arange(n), owner]),
-            "repeat": np.concatenate([np.zeros(n, bool), np.ones(len(owner), bool)]),
-            "withheld": rng.random(k) < cfg.withheld_share,
-            "minutes": cfg.talk_minutes.sample(rng, k),
-        }
-
-    def _draw_calls(self, potential, p, window_end, consumer, sponsor, number, ids, kind) -> None:
-        """Queue the calls of the impressions whose potential call happens (``u < p``)."""
-        called = potential["u"] < p
-        src = potential["src"]
-        keep = called[src] & (potential["t"] < self.horizon)
-        if not keep.any():
-            return
-        t_all, src = potential["t"][keep], src[keep]
-        repeat, withheld = potential["repeat"][keep], potential["withheld"][keep]
-        minutes = potential["minutes"][keep]
-        steps = (t_all // self.step).astype(np.int64)
-        for s in np.unique(steps):
-            sel = steps == s
-            i = src[sel]
-            self._queue.setdefault(int(s), []).append(
-                (
-                    t_all[sel],
-                    ids[i],
-                    consumer[i],
-                    sponsor[i],
-                    number[i],
-                    kind[i],
-                    window_end[i],
-                    withheld[sel],
-                    repeat[sel],
-                    minutes[sel],
-                )
-            )
-
-    # -- routing ----------------------------------------------------------------------------
-    def _remember(self, key: tuple[int, int], impression: int, t: float) -> None:
-        cfg = self.cfg
-        self.store[key] = impression
-        self.store.move_to_end(key)
-        self._store_t[key] = t
-        if cfg.store_eviction == "size":
-            while len(self.store) > cfg.store_max_entries:
-                old, _ = self.store.popitem(last=False)
-                del self._store_t[old]
-
-    def _lookup(self, key: tuple[int, int], t: float) -> int:
-        cfg = self.cfg
-        imp = self.store.get(key)
-        if imp is None:
-            return -1
-        if cfg.store_eviction == "age" and t - self._store_t[key] > cfg.store_max_age_days * DAY:
-            del self.store[key], self._store_t[key]
-            return -1
-        self.store.move_to_end(key)
-        self._store_t[key] = t
-        return imp
-
-    def _route(self, t0: float, t1: float) -> None:
-        parts = self._queue.pop(int(t0 // self.step), [])
-        if not parts:
-            return
-        columns = [np.concatenate(c) for c in zip(*parts)]
-        order = np.argsort(columns[0], kind="stable")
-        t, imp, consumer, sponsor, number, kind, window_end, withheld, repeat, minutes = (
-            c[order] for c in columns
+        self._record_calls()
+        sizes = {f"size_{k}": self.kind_size(i) for i, k in enumerate(NUMBER_KINDS)}
+        self.tables["pool"].append(
+            t=t1,
+            size=self.pool.size(),
+            busy=busy,
+            **sizes,
+            store_entries=entries,
+            sessions=d.drawn[lo:hi],
+            blocked=blocked,
         )
-        lease = self.pool.lease_at(number, t)
-        by_lease = np.where(lease >= 0, self.pool.lease_imp[np.maximum(lease, 0)], -1)
-        attributed = np.empty(len(t), dtype=np.int64)
-        via = np.empty(len(t), dtype=np.int8)
-        use_store = self.cfg.store
-        for k in range(len(t)):
-            key = (int(consumer[k]), int(number[k]))
-            found = -1
-            if use_store and not withheld[k] and number[k] >= 0:
-                found = self._lookup(key, float(t[k]))
-            if found >= 0:
-                attributed[k], via[k] = found, 0
-            elif by_lease[k] >= 0:
-                attributed[k], via[k] = by_lease[k], 1
-                if use_store and not withheld[k]:
-                    self._remember(key, int(by_lease[k]), float(t[k]))
-            else:
-                attributed[k], via[k] = -1, 2
-        imps = self.impressions
-        routed = np.where(attributed >= 0, imps["sponsor"][np.maximum(attributed, 0)], -1)
-        outcome = np.where(attributed == imp, 0, np.where(attributed >= 0, 1, 2))
-        imps["called"][attributed[attributed >= 0]] = True
+
+    def _record_calls(self) -> None:
+        c = self.calls
+        r = int(c.meta[2])
+        if r == 0:
+            return
+        q = c.out_call[:r]
+        attributed, via = c.out_attr[:r].copy(), c.out_via[:r].copy()
+        imp, t = c.imp[q], c.t[q]
+        routed = np.where(
+            attributed >= 0, self.impressions["sponsor"][np.maximum(attributed, 0)], -1
+        )
         self.tables["dni_calls"].append(
             t=t,
             impression=imp,
-            consumer=consumer,
-            withheld=withheld,
-            number_id=number,
-            kind=kind,
-            sponsor=sponsor,
+            consumer=c.consumer[q],
+            withheld=c.withheld[q],
+            number_id=c.number[q],
+            kind=c.kind[q],
+            sponsor=c.sponsor[q],
             attributed=attributed,
             routed_sponsor=routed,
             via=via,
-            outcome=outcome,
-            in_window=t < window_end,
-            repeat=repeat,
-            minutes=minutes,
+            outcome=np.where(attributed == imp, 0, np.where(attributed >= 0, 1, 2)),
+            in_window=t < c.window[q],
+            repeat=c.repeat[q],
+            minutes=c.minutes[q],
         )
 
     def _feedback(self, now: float) -> None:
@@ -494,3 +417,62 @@ class Market:
             sl = slice(self._reported, end)
             self.optimizer.learn(imps["channel"][sl], imps["kind"][sl], imps["called"][sl])
             self._reported = end
+
+
+class PendingCalls:
+    """Calls waiting for their time (by index, append-only), their heap by time and the
+    routing output of a kernel call (:func:`sim.world.dni_steps.market_steps`)."""
+
+    FIELDS = {
+        "t": np.float64,
+        "imp": np.int64,
+        "consumer": np.int64,
+        "sponsor": np.int64,
+        "number": np.int64,
+        "kind": np.int8,
+        "window": np.float64,
+        "withheld": np.bool_,
+        "repeat": np.bool_,
+        "minutes": np.float64,
+    }
+
+    def __init__(self, capacity: int = 1024):
+        self.meta = np.zeros(3, dtype=np.int64)  # heap size, calls queued, calls routed
+        self.cap = 0
+        self._grow(capacity)
+
+    def _grow(self, cap: int) -> None:
+        used = int(self.meta[1])
+        for name, dtype in self.FIELDS.items():
+            arr = np.zeros(cap, dtype=dtype)
+            if self.cap:
+                arr[:used] = getattr(self, name)[:used]
+            setattr(self, name, arr)
+        heap = int(self.meta[0])
+        ch, ci = np.zeros(cap), np.zeros(cap, dtype=np.int64)
+        if self.cap:
+            ch[:heap], ci[:heap] = self.ch[:heap], self.ci[:heap]
+        self.ch, self.ci = ch, ci
+        self.out_call = np.zeros(cap, dtype=np.int64)
+        self.out_attr = np.zeros(cap, dtype=np.int64)
+        self.out_via = np.zeros(cap, dtype=np.int8)
+        self.cap = cap
+
+    def reserve(self, k: int) -> int:
+        """Make room for ``k`` new calls; returns how many could be routed next (waiting
+        ones plus the new)."""
+        if int(self.meta[1]) + k > self.cap:
+            self._grow(max(2 * self.cap, int(self.meta[1]) + k))
+        return int(self.meta[0]) + k
+
+    def state(self) -> tuple:
+        """The arrays :func:`~sim.world.dni_steps.market_steps` takes, in order."""
+        return (
+            *(getattr(self, name) for name in self.FIELDS),
+            self.ch,
+            self.ci,
+            self.meta,
+            self.out_call,
+            self.out_attr,
+            self.out_via,
+        )
