@@ -1,11 +1,13 @@
 """The service against SIPp, a real SIP tester, with the scenarios of
 ``services/provisioning/sipp``: negotiation with digest authentication then registration,
-repeated negotiation, exhaustion, an unknown device, and replacement by headset (accepted,
-unknown headset, conflicting headset, old phone still registered, wrong PIN)."""
+repeated negotiation, exhaustion, an unknown device, replacement by headset (accepted,
+unknown headset, conflicting headset, old phone still registered, wrong PIN), and 50
+devices negotiating in one run, each with its own secret from the injection file."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import time
 
@@ -192,5 +194,98 @@ def test_exhaustion(tmp_path):
         assert got[2].startswith(f"UNAVAILABLE {mac(2)} 3600")
         store = Store(svc.db, realm=REALM)
         assert store.device(mac(2)).config is None
+    finally:
+        svc.stop()
+
+
+def sipp_many(service: Service, name: str, secrets: dict[str, str]) -> tuple[int, str, str]:
+    """One SIPp run of ``negotiate_many.xml``, a call per device with its own credentials
+    from the injection file; exit status, the log and the error log."""
+    exe = require("sipp", "apt-get install sip-tester")
+    work = service.tmp / name
+    work.mkdir()
+    inf = work / "devices.inf"
+    lines = (
+        f"{m};{REALM};[authentication username={m} password={s}]\n" for m, s in secrets.items()
+    )
+    inf.write_text("SEQUENTIAL\n" + "".join(lines))
+    proc = subprocess.run(
+        [
+            exe,
+            f"127.0.0.1:{service.sip}",
+            "-sf",
+            str(SCENARIOS / "negotiate_many.xml"),
+            "-inf",
+            str(inf),
+            "-r",
+            "100",
+            "-m",
+            str(len(secrets)),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-timeout",
+            "20",
+            "-trace_logs",
+            "-log_file",
+            str(work / "log"),
+            "-trace_err",
+            "-error_file",
+            str(work / "errors"),
+            "-nostdin",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=40,
+        cwd=work,
+    )
+
+    def read(f: str) -> str:
+        return (work / f).read_text() if (work / f).exists() else ""
+
+    return proc.returncode, read("log"), read("errors")
+
+
+def test_many_devices_each_with_its_own_secret(tmp_path):
+    """SIPp gives each of 50 devices its own digest credentials: wrong secrets are refused
+    with nothing allocated, right ones each get a distinct number the store keeps."""
+    require("sipp", "apt-get install sip-tester")
+    count = 50
+    svc = Service(
+        tmp_path,
+        "--block",
+        "2124561000",
+        "--block-size",
+        "60",
+        "--algorithms",
+        "MD5,SHA-256",
+        devices=count,
+    ).start()
+    try:
+        macs = [mac(i) for i in range(count)]
+        rc, log, errors = sipp_many(svc, "wrong", {m: f"wrong-{i:06d}" for i, m in enumerate(macs)})
+        assert rc == 1 and "NEGOTIATED" not in log
+        refused = re.findall(
+            r"received 'SIP/2.0 403 Forbidden \(Bad Credentials\).*?From: <sip:([0-9a-f]+)@",
+            errors,
+            re.S,
+        )
+        assert sorted(refused) == macs, errors[:2000]
+        store = Store(svc.db, realm=REALM)
+        assert all(store.device(m).config is None for m in macs)
+        assert all(store.holder(n) is None for n in number_block("2124561000", 60))
+        store.close()
+
+        rc, log, errors = sipp_many(svc, "right", {m: secret(i) for i, m in enumerate(macs)})
+        assert rc == 0, errors[:2000]
+        got = dict(line.split()[1:3] for line in log.splitlines() if line.startswith("NEGOTIATED"))
+        assert sorted(got) == macs
+        assert len(set(got.values())) == count
+        store = Store(svc.db, realm=REALM)
+        for m, number in got.items():
+            assert store.device(m).config.numbers == (number,)
+            assert store.holder(number) == m
+        store.close()
     finally:
         svc.stop()
