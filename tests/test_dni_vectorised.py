@@ -1,6 +1,6 @@
 """The market's compiled steps against the per-step Python market they replaced.
 
-:class:`tests.dni_reference.ReferenceMarket` is the market as it was (the pool kernel per
+:class:`benchmarks.dni_reference.ReferenceMarket` is the market as it was (the pool kernel per
 step, a dict of queued calls, routing call by call in Python, an ``OrderedDict`` store),
 fed the same drawn demand.  On a common slice of a few days both must write the same
 ``impressions``, ``dni_calls`` and ``pool`` tables, row for row: with the store on and off,
@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.world.world as world_module
+from benchmarks.dni_reference import ReferenceMarket
 from sim.config import parse_config
 from sim.runs.simulate import simulate
 from sim.world.dni_store import (
@@ -31,7 +32,6 @@ from sim.world.dni_store import (
     store_lookup,
     store_remember,
 )
-from tests.dni_reference import ReferenceMarket
 
 QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
 BASE = {

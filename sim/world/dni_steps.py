@@ -132,6 +132,15 @@ def _market_steps(
         n_numbers,
     ) = pool
     slots, e_key, e_imp, e_t, e_prev, e_next, smeta = store
+    # numbers leased = numbers in the pool (a number leaves it when its lease ends, as
+    # retire_pending falls) - free ones
+    in_pool_start = 0
+    for i in range(n_numbers):
+        if in_pool[i]:
+            in_pool_start += 1
+    retiring_start = 0
+    for g in range(retire_pending.shape[0]):
+        retiring_start += retire_pending[g]
     for k in range(step_t1.shape[0]):
         t1 = step_t1[k]
         a, b = step_first[k], step_first[k + 1]
@@ -170,10 +179,9 @@ def _market_steps(
             if got[j - a] < 0:
                 blocked += 1
         step_blocked[k] = blocked
-        busy = 0
-        for i in range(n_numbers):
-            if num_lease[i] >= 0:
-                busy += 1
+        busy = in_pool_start - retiring_start
+        for g in range(retire_pending.shape[0]):
+            busy += retire_pending[g] - free_count[g]
         step_busy[k] = busy
         if store_on:
             for j in range(a, b):

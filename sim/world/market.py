@@ -212,7 +212,10 @@ class Market:
                 if kind == LOCAL
                 else rng.choice(self._others, k)
             )
-            nxx = np.array([rng.choice(area_exchange_codes(int(a))) for a in npa])
+            nxx = np.empty(k, dtype=np.int64)
+            for a in np.unique(npa):  # one draw per area code, not per number
+                sel = npa == a
+                nxx[sel] = rng.choice(area_exchange_codes(int(a)), int(sel.sum()))
             line = rng.integers(0, 10_000, k)
         return npa.astype(np.int64) * 10_000_000 + nxx * 10_000 + line
 
