@@ -17,6 +17,7 @@ from .aging import Aging, Residual
 from .base import Section, check_params
 from .dni import Dni
 from .fleet import Fleet
+from .platform import Platform
 from .robocalls import Detection, Robocallers
 from .storm import Storm
 from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS, Inventory, Record, Scenario, Spam, Subscribers
@@ -59,6 +60,7 @@ class ExperimentConfig(Section):
     residual: Residual = Field(description="Residual traffic after a disconnect.")
     aging: Aging = Field(description="Aging and release of disconnected numbers.")
     dni: Dni = Field(description="The call-tracking market.")
+    platform: Platform = Field(description="The multi-tenant softphone platform.")
     storm: Storm = Field(description="The restart storm of IP phones.")
     fleet: Fleet = Field(description="The fleet of desk phones and their replacements.")
     sweep: dict[str, list[Any]] = Field(

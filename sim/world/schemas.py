@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.common import CHANNELS, NUMBER_KINDS, SUBSCRIBER_TYPES
+from models.platform.layout import CHANNELS as PLATFORM_CHANNELS
+from models.platform.layout import OUTCOMES as PLATFORM_OUTCOMES
+from models.platform.layout import TRANSFERS as PLATFORM_TRANSFERS
 from models.provisioning.replacement import REASONS as REPLACEMENT_REASONS
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "LINE_TYPES",
     "OFF_NET",
     "OUTCOMES",
+    "PLATFORM_HOURLY",
     "PORTED_OUT",
     "REASONS",
     "RESIDUAL",
@@ -64,6 +68,29 @@ FLEET_REASONS = ("accepted", *REPLACEMENT_REASONS)
 HEADSET_EVENTS = ("borrow", "return", "share", "move")
 """What happened to a headset: lent to another user, given back, shared with another user
 for good, moved to another desk and user for good."""
+
+PLATFORM_HOURLY = (
+    "offered",
+    "closed",
+    "answered",
+    "within_sl",
+    "queued",
+    "abandoned",
+    "blocked",
+    "no_ports",
+    "refused",
+    "retried",
+    "wait_seconds",
+    "texts",
+    "texts_answered",
+    "texts_within_sl",
+    "dials",
+    "connected",
+    "agent_hours",
+    "busy_hours",
+    "trunk_hours",
+)
+"""Counts of ``platform_hourly`` per tenant and hour (see docs/tables.md)."""
 
 AVAILABLE, ASSIGNED, AGING, PORTED_OUT = range(len(STATES))
 BLOCKED, VACANT, DELIVERED, OFF_NET = range(len(OUTCOMES))
@@ -272,6 +299,61 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ("kind", "int8", HEADSET_EVENTS),
         ("from_user", "int32"),
         ("to_user", "int32"),
+    ),
+    "platform_sessions": _cols(
+        ("t", "float64"),
+        ("session", "int64"),
+        ("attempt", "int8"),
+        ("tenant", "int16"),
+        ("customer", "int32"),
+        ("number_id", "int32"),
+        ("channel", "int8", PLATFORM_CHANNELS),
+        ("skill", "int8"),
+        ("outcome", "int8", PLATFORM_OUTCOMES),
+        ("wait", "float32"),
+        ("queued", "bool"),
+        ("answered_at", "float64"),
+        ("talk", "float32"),
+        ("talk2", "float32"),
+        ("end", "float64"),
+        ("agent", "int32"),
+        ("agent2", "int32"),
+        ("transfer", "int8", PLATFORM_TRANSFERS),
+        ("legs", "int8"),
+        ("ports", "int16"),
+        ("port_seconds", "float32"),
+        ("carrier", "int8"),
+        ("failovers", "int8"),
+        ("billed_seconds", "float32"),
+        ("cost", "float32"),
+        ("free_trunks", "int32"),
+        ("retried", "bool"),
+    ),
+    "platform_hourly": _cols(
+        ("t", "float64"),
+        ("tenant", "int16"),
+        *((name, "float64") for name in PLATFORM_HOURLY),
+    ),
+    "platform_carriers": _cols(
+        ("t", "float64"),
+        ("carrier", "int8"),
+        ("attempts", "int64"),
+        ("connected", "int64"),
+        ("failed_down", "int64"),
+        ("skipped_full", "int64"),
+        ("skipped_cps", "int64"),
+        ("peak_channels", "int64"),
+        ("billed_minutes", "float64"),
+        ("cost", "float64"),
+    ),
+    "platform_media": _cols(
+        ("t", "float64"),
+        ("trunks_peak", "int64"),
+        ("trunks_mean", "float64"),
+        ("ports_peak", "int64"),
+        ("ports_mean", "float64"),
+        ("in_system", "int64"),
+        ("agents", "int64"),
     ),
     "daily_calls": _cols(
         ("day", "int32"),

@@ -31,6 +31,7 @@ from .inventory import Inventory, make_numbers
 from .market import Market
 from .origination import Origination
 from .pipeline import Pipeline
+from .platform import Platform
 from .population import Population
 from .recorder import Recorder
 from .release import Releaser
@@ -59,6 +60,9 @@ class Policies:
         Resizes the DNI pool (None: fixed size).
     composer : object or None
         Composition of the DNI pool (None: every number of ``dni.pool_kind``).
+    platform : sim.world.platform.PlatformPolicies or None
+        Isolation, staffing, routing and media design of the softphone platform (None:
+        what ``[platform]`` names, with its fixed staffing).
     storm : models.provisioning.storm.StormPolicy or None
         The restart storm's policy (None: phones and server as configured, no policy).
     replacement : models.provisioning.replacement.ReplacementPolicy or None
@@ -69,6 +73,7 @@ class Policies:
     release: ReleasePolicy | None = None
     sizer: Any = None
     composer: Any = None
+    platform: Any = None
     storm: Any = None
     replacement: Any = None
 
@@ -80,6 +85,7 @@ class Policies:
             release=self.release if self.release is not None else other.release,
             sizer=self.sizer if self.sizer is not None else other.sizer,
             composer=self.composer if self.composer is not None else other.composer,
+            platform=self.platform if self.platform is not None else other.platform,
             storm=self.storm if self.storm is not None else other.storm,
             replacement=self.replacement if self.replacement is not None else other.replacement,
         )
@@ -229,6 +235,17 @@ class World(simpy.Environment):
                 tables=tables,
                 rng=rng("fleet"),
             )
+        self.platform = None
+        if config.platform.enabled:
+            self.platform = Platform(
+                env=self,
+                cfg=config.platform,
+                horizon=self.horizon,
+                population=self.population,
+                tables=tables,
+                rng=rng("platform"),
+                policies=policies.platform,
+            )
         # Rows are put in time order only when someone looks at them; values never depend
         # on the order, because all per-call randomness is drawn in emission order.
         origination = Origination(
@@ -263,6 +280,9 @@ class World(simpy.Environment):
         self.robocallers.setup()
         if self.market is not None:
             self.process(self.market.run())
+        if self.platform is not None:
+            self.platform.setup()
+            self.process(self.platform.run())
         if self.storm is not None:
             self.process(self.storm.run())
         if self.fleet is not None:
