@@ -10,9 +10,10 @@ from .burst import BURST
 from .dni import DNI
 from .fleet import FLEET
 from .overview import OVERVIEW
+from .platform import PLATFORM
 from .storm import STORM
 
-STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM, FLEET)
+STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM, FLEET, PLATFORM)
 """Every study, in the order of the report's sections."""
 
 __all__ = ["STUDIES"]
