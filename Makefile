@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := sim models services tests benchmarks
 
-.PHONY: demo test lint bench lab lock clean
+.PHONY: demo test lint bench docs lab lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,33 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-lab: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,notebook]'
+# `make docs` executes every notebook at its default parameters (papermill, in notebooks/;
+# outputs go to each notebook's out_dir, outside the repository) and publishes it with its
+# figures as docs/notebooks/<name>.html. One notebook: make docs NOTEBOOKS=notebooks/dni.ipynb
+NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
+EXECUTED := $(VENV)/notebooks-executed
+
+docs: $(STAMP)
+	@mkdir -p docs/notebooks $(EXECUTED)
+	@for nb in $(NOTEBOOKS); do \
+		name=$$(basename $$nb .ipynb); start=$$(date +%s); \
+		(cd notebooks && ../$(BIN)/papermill --no-progress-bar --kernel python3 \
+			$$name.ipynb ../$(EXECUTED)/$$name.ipynb) || exit 1; \
+		$(BIN)/jupyter nbconvert --log-level WARN --to html --embed-images \
+			--TemplateExporter.extra_template_basedirs=docs/notebooks --template template \
+			--output-dir docs/notebooks $(EXECUTED)/$$name.ipynb || exit 1; \
+		echo "$$name: $$(( $$(date +%s) - start )) s -> docs/notebooks/$$name.html"; \
+	done
+
+# JupyterLab is installed once (at the lock's versions of what it shares with tnlab).
+LAB := $(VENV)/.lab-installed
+
+$(LAB): | $(STAMP)
+	sed -n 's/^\([A-Za-z0-9_.-]*==[^ ;]*\).*/\1/p' requirements.lock > $(VENV)/constraints.txt
+	$(BIN)/pip install --quiet -c $(VENV)/constraints.txt 'jupyterlab>=4' 'ipywidgets>=8.1'
+	touch $(LAB)
+
+lab: $(LAB)
 	$(BIN)/jupyter lab notebooks/
 
 lock: $(STAMP)

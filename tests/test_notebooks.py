@@ -26,8 +26,6 @@ import sim
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
-LEGACY = {"aging", "dni", "provisioning", "robocall_detection"}
-"""Notebooks not yet converted to the conventions: run as before (TNLAB_NOTEBOOK_DAYS=3)."""
 SMALL = {"days": 3.0, "replications": 1}
 """Parameters of the test's runs, for the notebooks that have them (plus ``out_dir``)."""
 
@@ -60,8 +58,6 @@ def _parameters(path: Path) -> dict[str, object]:
 def test_parameters_cell(path):
     """A tagged parameters cell of literals with an ``out_dir`` outside the repository;
     no parameter from the environment."""
-    if path.stem in LEGACY:
-        pytest.skip("not yet converted")
     params = _parameters(path)
     assert "out_dir" in params, f"{path.name}: no out_dir parameter"
     out = Path(str(params["out_dir"])).expanduser()
@@ -110,8 +106,6 @@ def public_api_violations(imports: list[tuple[str, str | None]]) -> list[str]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_imports_only_the_public_api(path):
     """Only ``sim.__all__``, public names of ``models`` and outside packages."""
-    if path.stem in LEGACY:
-        pytest.skip("not yet converted")
     imports = _imports(path)
     assert any(module == "sim" for module, _ in imports), f"{path.name}: does not use sim"
     assert public_api_violations(imports) == []
@@ -151,16 +145,8 @@ def _files(folder: Path) -> set[Path]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_executes(path, tmp_path, monkeypatch):
+def test_notebook_executes(path, tmp_path):
     """Small parameters: no error, a figure, no empty table, nothing written beside it."""
-    if path.stem in LEGACY:
-        from nbclient import NotebookClient
-
-        monkeypatch.setenv("TNLAB_NOTEBOOK_DAYS", "3")
-        legacy = nbformat.read(path, as_version=4)
-        meta = {"metadata": {"path": str(path.parent)}}
-        NotebookClient(legacy, timeout=300, kernel_name="python3", resources=meta).execute()
-        return
     params = _parameters(path)
     given = {k: v for k, v in SMALL.items() if k in params}
     given["out_dir"] = str(tmp_path / "out")
