@@ -13,5 +13,6 @@ __all__ = ["SERVICES"]
 
 SERVICES: dict[str, str] = {
     "provisioning": "services.provisioning.cli",
+    "voice": "services.voice.cli",
 }
 """Service name -> the module that runs it (imported only when it is served)."""

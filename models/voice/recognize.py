@@ -1,0 +1,158 @@
+"""Offline speech recognition with pocketsphinx (the pip package ships its US English
+acoustic model, dictionary and language model, so nothing is downloaded at run time).
+
+Two modes over the same acoustic model: ``jsgf`` -- the search is constrained to a JSGF
+grammar (:mod:`.jsgf`, generated from the command grammar and the live equipment) -- and
+``lm`` -- the package's general trigram language model, unconstrained (the bench's
+baseline).  The confidence of a result is the decoder's posterior probability of the
+hypothesis (``Hypothesis.prob``, from the lattice's forward-backward pass).
+
+Filler words are kept out of grammar searches (``fsgusefiller = no``): with fillers
+allowed between words, pocketsphinx often ends a grammar search in a short wrong path on
+synthetic speech; batch cepstral mean normalisation suits whole utterances.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Recognition", "Recognizer", "in_dictionary", "trim"]
+
+RATE = 16_000
+DITHER = 30.0
+"""Standard deviation of the Gaussian dither added before decoding (int16 units, about
+-60 dBFS): stretches of digital zeros (synthetic pauses) upset the decoder's features."""
+
+
+def trim(samples: np.ndarray, margin: float = 0.05) -> np.ndarray:
+    """Cut leading and trailing non-speech: keep from ``margin`` seconds before the first
+    10 ms frame louder than the noise floor + 8 dB (and within 40 dB of the loudest) to
+    ``margin`` after the last.  A grammar search without fillers must match every frame
+    to a word, so silence around the words would be heard as words."""
+    f = RATE // 100
+    n = len(samples) // f
+    if n == 0:
+        return samples
+    frames = samples[: n * f].astype(np.float64).reshape(n, f)
+    energy = 10 * np.log10((frames**2).mean(axis=1) + 1e-9)
+    threshold = max(float(np.percentile(energy, 10)) + 8.0, float(energy.max()) - 40.0)
+    active = np.flatnonzero(energy > threshold)
+    if len(active) == 0:
+        return samples
+    start = max(0, int(active[0]) * f - int(margin * RATE))
+    end = min(len(samples), (int(active[-1]) + 1) * f + int(margin * RATE))
+    return samples[start:end]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One recognised utterance.
+
+    Attributes
+    ----------
+    text : str
+        The best hypothesis ("" when the decoder found none).
+    confidence : float
+        Posterior probability of the hypothesis in [0, 1] (0 when none).
+    seconds : float
+        Decoding time, end-pointing included (wall clock, one core).
+    """
+
+    text: str
+    confidence: float
+    seconds: float
+
+
+def _model_dir() -> str:
+    from pocketsphinx import get_model_path
+
+    return str(get_model_path())
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    path = os.path.join(_model_dir(), "en-us", "cmudict-en-us.dict")
+    with open(path, encoding="utf-8") as f:
+        return frozenset(line.split(" ", 1)[0] for line in f if line.strip())
+
+
+def in_dictionary(word: str) -> bool:
+    """Whether the recogniser's pronunciation dictionary has ``word``."""
+    return word.lower() in _dictionary()
+
+
+class Recognizer:
+    """A pocketsphinx decoder for 16 kHz mono int16 audio.
+
+    Parameters
+    ----------
+    mode : {"jsgf", "lm"}
+        Constrained by grammars (:meth:`set_grammar`) or the general language model.
+
+    Notes
+    -----
+    Not thread-safe: one decoder per thread (the service decodes in one worker thread).
+    """
+
+    def __init__(self, mode: str = "jsgf") -> None:
+        if mode not in ("jsgf", "lm"):
+            raise ValueError(f"mode must be 'jsgf' or 'lm', got {mode!r}")
+        self.mode = mode
+        self._options = {"loglevel": "FATAL", "cmn": "batch"}
+        self._decoders: dict[bool, Any] = {}
+        self._grammars: dict[str, tuple[str, bool]] = {}
+        if mode == "lm":
+            from pocketsphinx import Decoder
+
+            self._lm = Decoder(**self._options)
+
+    def _decoder_for(self, fillers: bool) -> Any:
+        from pocketsphinx import Decoder
+
+        if fillers not in self._decoders:
+            self._decoders[fillers] = Decoder(
+                lm=None, jsgf=None, fsgusefiller=fillers, **self._options
+            )
+        return self._decoders[fillers]
+
+    def set_grammar(self, name: str, jsgf: str, *, fillers: bool = False) -> None:
+        """Add (or replace) the grammar ``name``; unchanged text costs nothing.
+
+        ``fillers`` lets silence and noise fillers sit between words: needed by one-word
+        grammars (yes/no), harmful to long commands (see the module's notes).
+        """
+        if self.mode != "jsgf":
+            raise ValueError("grammars need mode='jsgf'")
+        if self._grammars.get(name) == (jsgf, fillers):
+            return
+        self._decoder_for(fillers).add_jsgf_string(name, jsgf)
+        self._grammars[name] = (jsgf, fillers)
+
+    def recognize(self, samples: np.ndarray, grammar: str | None = None) -> Recognition:
+        """Decode one utterance (with the grammar ``grammar`` in ``jsgf`` mode)."""
+        if self.mode == "jsgf":
+            if grammar not in self._grammars:
+                raise KeyError(f"no grammar {grammar!r} (set_grammar first)")
+            d = self._decoder_for(self._grammars[grammar][1])
+            d.activate_search(grammar)
+        else:
+            d = self._lm
+        start = time.perf_counter()
+        x = trim(np.asarray(samples, dtype=np.int16)).astype(np.float64)
+        x += np.random.default_rng(len(x)).normal(0.0, DITHER, len(x))
+        audio = np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+        d.start_utt()
+        d.process_raw(audio, full_utt=True)
+        d.end_utt()
+        hyp = d.hyp()
+        seconds = time.perf_counter() - start
+        if hyp is None or not hyp.hypstr.strip():
+            return Recognition("", 0.0, seconds)
+        prob = float(hyp.prob)
+        return Recognition(hyp.hypstr.strip(), min(max(prob, 0.0), 1.0), seconds)
