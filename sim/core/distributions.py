@@ -69,6 +69,11 @@ class _Dist(BaseModel):
         """
         raise NotImplementedError
 
+    @property
+    def kernel_params(self) -> tuple[int, float, float]:
+        """``(code, a, b)`` for compiled samplers (:func:`sim.core.fastrng.sample`)."""
+        raise NotImplementedError
+
     def sample_residual(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw remaining lifetimes of renewals observed at a random time (equilibrium).
 
@@ -102,6 +107,10 @@ class Exponential(_Dist):
     def sample(self, rng, size):
         return rng.exponential(self.mean_, size)
 
+    @property
+    def kernel_params(self):
+        return (0, self.mean_, 0.0)
+
 
 class LogNormal(_Dist):
     """Log-normal distribution: ``log X ~ Normal(log(median), sigma)``."""
@@ -115,6 +124,10 @@ class LogNormal(_Dist):
 
     def sample(self, rng, size):
         return rng.lognormal(np.log(self.median), self.sigma, size)
+
+    @property
+    def kernel_params(self):
+        return (1, float(np.log(self.median)), self.sigma)
 
 
 class Gamma(_Dist):
@@ -130,6 +143,10 @@ class Gamma(_Dist):
     def sample(self, rng, size):
         return rng.gamma(self.shape, self.mean_ / self.shape, size)
 
+    @property
+    def kernel_params(self):
+        return (2, self.shape, self.mean_ / self.shape)
+
 
 class Weibull(_Dist):
     """Weibull distribution with the given shape and scale."""
@@ -143,6 +160,10 @@ class Weibull(_Dist):
 
     def sample(self, rng, size):
         return self.scale * rng.weibull(self.shape, size)
+
+    @property
+    def kernel_params(self):
+        return (3, self.shape, self.scale)
 
 
 class Uniform(_Dist):
@@ -163,6 +184,10 @@ class Uniform(_Dist):
 
     def sample(self, rng, size):
         return rng.uniform(self.low, self.high, size)
+
+    @property
+    def kernel_params(self):
+        return (4, self.low, self.high)
 
 
 Distribution = Annotated[
