@@ -28,7 +28,7 @@ from models.stats import mean_ci
 
 from ...results.store import ExperimentResult
 from ..render import verdict
-from .values import mean_text, points_of, values, varies
+from .values import mean_text, points_of, share_text, values, varies
 
 __all__ = ["evidence"]
 
@@ -66,7 +66,8 @@ def _isolation(result: ExperimentResult, labels: dict[int, str]) -> str:
             + ("<b>within</b>" if ok else "<b>not within</b>")
             + f" the {100 * margin:g}-point margin; the surging tenant's own: "
             f"{mean_text(noisy, '{:.1%}')}; under normal load "
-            f"{mean_text(idle, '{:.2%}')} of calls were turned away while a trunk sat "
+            f"{share_text(result, 'platform.refused_idle_share', pair['base'], idle, '{:.2%}')}"
+            " of calls were turned away while a trunk sat "
             "idle (the policy's cost in idle capacity)</li>"
         )
     if not rows:
@@ -202,9 +203,12 @@ def _termination(result: ExperimentResult, labels: dict[int, str]) -> str:
     ]
     outage = values(result, "platform.outage_connected_share", idx, labels)
     if outage.notna().any().any():
-        rows = [f"{html.escape(c)} {mean_text(outage[c], '{:.1%}')}" for c in outage.columns]
         failed = values(result, "platform.outage_failed_share", idx, labels)
-        rows_f = [f"{html.escape(c)} {mean_text(failed[c], '{:.1%}')}" for c in failed.columns]
+        rows, rows_f = [], []
+        for p, c in zip(idx, outage.columns, strict=True):
+            for key, v, out in (("connected", outage, rows), ("failed", failed, rows_f)):
+                text = share_text(result, f"platform.outage_{key}_share", p, v[c], "{:.1%}")
+                out.append(f"{html.escape(c)} {text}")
         parts.append(
             "<p>During the carrier outage, dials connected: "
             + "; ".join(rows)

@@ -27,6 +27,9 @@ DENOMINATORS = {
     "platform.no_ports_share": "platform.offered",
     "platform.connected_share": "platform.dials",
     "platform.failed_share": "platform.dials",
+    "platform.refused_idle_share": "platform.offered",
+    "platform.outage_connected_share": "platform.outage_dials",
+    "platform.outage_failed_share": "platform.outage_dials",
 }
 """Each share and the count it is a share of (exact bounds when a share is 0 or 1)."""
 

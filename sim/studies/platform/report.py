@@ -95,8 +95,9 @@ def platform_section(result: ExperimentResult, labels: dict[int, str]) -> str:
         f"count against it); the targets are {cfg.sl_target:.0%} and at most "
         f"{cfg.abandon_target:.0%} abandoned. Means ± 95% confidence half-widths across "
         f"replications; every point faced the same customers (common random numbers when "
-        f"the experiment asks for them). The first {cfg.warmup_hours:g} hours are left out."
-        "</p>",
+        f"the experiment asks for them)."
+        + (f" The first {cfg.warmup_hours:g} hours are left out." if cfg.warmup_hours else "")
+        + "</p>",
         _headline(result, labels),
         "<h3>Per tenant</h3>",
         _tenants(result, labels),

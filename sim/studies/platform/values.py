@@ -14,7 +14,15 @@ from ...config import sweep_points
 from ...results.store import ExperimentResult
 from .metrics import DENOMINATORS
 
-__all__ = ["NOT_OBSERVED", "exact_text", "mean_text", "points_of", "values", "varies"]
+__all__ = [
+    "NOT_OBSERVED",
+    "exact_text",
+    "mean_text",
+    "points_of",
+    "share_text",
+    "values",
+    "varies",
+]
 
 NOT_OBSERVED = "not observed"
 
@@ -68,3 +76,10 @@ def exact_text(result: ExperimentResult, metric: str, point: int) -> str | None:
         k = int(np.round((share * total).sum()))
         return rate_text(k, n)
     return None
+
+
+def share_text(result: ExperimentResult, metric: str, point: int, v, fmt: str) -> str:
+    """A share's summary at ``point``: its exact bound when it is 0 or 1 in every
+    replication (:func:`exact_text`), else ``mean ± half-width`` of ``v``."""
+    exact = exact_text(result, metric, point)
+    return exact if exact is not None else mean_text(v, fmt)
