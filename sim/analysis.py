@@ -13,7 +13,7 @@ import pandas as pd
 from .config import ExperimentConfig
 from .results.run import SimResult
 from .studies import STUDIES
-from .studies.aging.data import labels
+from .studies.aging.data import LABEL_KINDS, labels
 from .studies.aging.models import compare_models, run_frame
 from .studies.burst.metrics import campaign_table
 from .studies.burst.replay import replay_curves
@@ -116,7 +116,9 @@ def aging_labels(
     return labels(episodes, multiple, truth=truth, crossing=crossing, kind=kind)
 
 
-def compare_aging_models(result: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare_aging_models(
+    result: SimResult, kinds: tuple[str, ...] = LABEL_KINDS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every aging profile model fitted on half of the run's numbers (the carrier's
     censored labels) and judged on the other half against the truth, at the landmark
     ``aging.landmark_days``.
@@ -125,6 +127,10 @@ def compare_aging_models(result: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]
     ----------
     result : SimResult
         A finished run whose config enables aging traffic.
+    kinds : tuple of str
+        The labels the models learn from, each compared on its own: ``"observed"`` (the
+        crossings a carrier can see), ``"residual"`` (the simulator's residual-only
+        crossings, which no carrier has); both by default.
 
     Returns
     -------
@@ -136,7 +142,7 @@ def compare_aging_models(result: SimResult) -> tuple[pd.DataFrame, pd.DataFrame]
         ``labels, episode, threshold, model, predicted_days`` (conditional median),
         ``lo, hi`` (80% interval), ``true_days, event, ipcw_weight`` per scored episode.
     """
-    return compare_models(result)
+    return compare_models(result, kinds)
 
 
 def robocall_campaigns(config: ExperimentConfig) -> pd.DataFrame:
