@@ -20,6 +20,7 @@ from .fleet import Fleet
 from .platform import Platform
 from .robocalls import Detection, Robocallers
 from .storm import Storm
+from .voice import Voice
 from .world import AGING_CAP_DAYS, AGING_FLOOR_DAYS, Inventory, Record, Scenario, Spam, Subscribers
 
 __all__ = ["ExperimentConfig"]
@@ -63,6 +64,7 @@ class ExperimentConfig(Section):
     platform: Platform = Field(description="The multi-tenant softphone platform.")
     storm: Storm = Field(description="The restart storm of IP phones.")
     fleet: Fleet = Field(description="The fleet of desk phones and their replacements.")
+    voice: Voice = Field(description="The voice-command study's corpus and policies.")
     sweep: dict[str, list[Any]] = Field(
         description="Dotted keys and their values, forming a grid of points; keys under "
         "[sweep.zip] vary together (lists of one length)."

@@ -12,8 +12,9 @@ from .fleet import FLEET
 from .overview import OVERVIEW
 from .platform import PLATFORM
 from .storm import STORM
+from .voice import VOICE
 
-STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM, FLEET, PLATFORM)
+STUDIES = (OVERVIEW, BURST, AGING, DNI, STORM, FLEET, PLATFORM, VOICE)
 """Every study, in the order of the report's sections."""
 
 __all__ = ["STUDIES"]

@@ -1,0 +1,90 @@
+"""The voice-command study: the recommendation follows the evidence (no wrong action,
+then fewest turns by paired intervals), zero counts are exact bounds, and a tiny corpus
+runs end to end through the recogniser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tools import require, require_module
+
+from sim.config import load_config
+from sim.studies.voice.metrics import evaluate
+from sim.studies.voice.report import _share, recommendation
+
+POLICIES = ["never", "always", "destructive"]
+
+
+def _metrics(turns: dict[str, list[float]], wrong: dict[str, list[int]], n: int = 40):
+    rows = []
+    for p in POLICIES:
+        for r, (t, w) in enumerate(zip(turns[p], wrong[p])):
+            for fig, v in (("turns", t), ("wrong", w), ("commands", n)):
+                rows.append(
+                    {"point": 0, "replication": r, "metric": f"voice.clean.{p}.{fig}", "value": v}
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_policy_with_a_wrong_action_is_never_recommended():
+    m = _metrics(
+        {"never": [1.0] * 5, "always": [2.0, 2.1, 2.2, 2.0, 2.1], "destructive": [1.5] * 5},
+        {"never": [0, 0, 1, 0, 0], "always": [0] * 5, "destructive": [0] * 5},
+    )
+    best, text = recommendation(m, "clean", POLICIES)
+    assert best == "destructive"  # never has fewer turns but one wrong action
+    assert "never" not in text.split("Policies with no wrong action:")[1].split(".")[0]
+    assert "0 of 200 (95% upper bound" in text  # the exact bound, not "0 ± 0"
+
+
+def test_no_winner_when_the_paired_interval_includes_zero():
+    m = _metrics(
+        {
+            "never": [3.0] * 5,
+            "always": [1.5, 1.7, 1.4, 1.8, 1.6],
+            "destructive": [1.6, 1.5, 1.7, 1.5, 1.8],
+        },
+        {p: [0] * 5 for p in POLICIES},
+    )
+    best, text = recommendation(m, "clean", POLICIES)
+    assert best is None and "No significant difference" in text
+    assert "any of always, destructive" in text or "any of destructive, always" in text
+
+
+def test_no_policy_without_wrong_actions():
+    m = _metrics({p: [1.0] * 5 for p in POLICIES}, {p: [1, 0, 0, 0, 0] for p in POLICIES})
+    assert recommendation(m, "clean", POLICIES)[0] is None
+
+
+def test_a_share_of_zero_everywhere_is_an_exact_bound():
+    m = pd.DataFrame(
+        [{"replication": r, "metric": k, "value": v} for r in range(5)
+         for k, v in (("a", 0.0), ("n", 40.0), ("b", 0.5))]
+    )  # fmt: skip
+    assert _share(m, "a", "n").startswith("0 of 200 (95% upper bound")
+    assert "±" in _share(m, "b", "n") or _share(m, "b", "n") == "0.5"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    require("espeak-ng", "apt-get install espeak-ng")
+    require_module("pocketsphinx", "pip install pocketsphinx (in requirements.lock)")
+    cfg = load_config(
+        "experiments/voice_confirmation.toml",
+        ["voice.commands=3", "voice.snr_db=[20.0]", "voice.part='tuning'",
+         f"voice.cache='{tmp_path_factory.mktemp('voice-cache')}'"],
+    )  # fmt: skip
+    return evaluate(cfg, 0)
+
+
+def test_a_tiny_corpus_runs_through_the_recogniser(tiny):
+    for level in ("clean", "20db"):
+        assert 0 <= tiny[f"voice.{level}.accuracy"] <= 1
+        assert tiny[f"voice.{level}.recognition_p95_ms"] > 0
+        for p in ("never", "always", "threshold", "destructive", "threshold_destructive"):
+            assert tiny[f"voice.{level}.{p}.commands"] == 3
+            assert 1 <= tiny[f"voice.{level}.{p}.turns"] <= 6
+        # the same recognitions: reading everything back never saves a turn
+        assert tiny[f"voice.{level}.always.turns"] >= tiny[f"voice.{level}.never.turns"]
+    assert np.isfinite(list(tiny.values())).all()
