@@ -15,6 +15,7 @@ import copy
 import errno
 import json
 import signal
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ from ..results.store import ERROR_FILE, METRICS_FILE
 from ..studies import STUDIES
 from .simulate import simulate
 
-__all__ = ["MACHINE_FAULTS", "Task", "run_task", "execute", "check_scheduler"]
+__all__ = [
+    "MACHINE_FAULTS",
+    "WORKER_CONFIG",
+    "Task",
+    "run_task",
+    "execute",
+    "check_scheduler",
+    "local_cluster",
+]
 
 MACHINE_FAULTS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS)
 """Write errors that are the machine's (a full disk, a file-size limit, a full quota, a
@@ -72,10 +81,19 @@ def _failed(task: Task, folder: Path, err: BaseException) -> tuple[int, int, str
     return task.point, task.replication, message
 
 
-def run_task(task: Task) -> tuple[int, int, str | None]:
+def run_task(task: Task, clock: dict | None = None) -> tuple[int, int, str | None]:
     """Simulate one run, write every study's metrics (or its error); returns (point,
-    replication, error)."""
+    replication, error).
+
+    Parameters
+    ----------
+    task : Task
+    clock : dict, optional
+        Filled with ``time.perf_counter()`` at the end of each phase (``simulated``,
+        ``measured``, ``written``): :func:`sim.runs.timing.timed_task` splits a task's time.
+    """
     folder = Path(task.folder)
+    clock = {} if clock is None else clock
     try:
         add_own(list(task.own))  # classes of one's own, on a worker too
         result = simulate(
@@ -86,9 +104,11 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
             policies=[copy.deepcopy(p) for p in task.policies],  # each run starts afresh
             progress=False,
         )
+        clock["simulated"] = time.perf_counter()
         found: dict[str, float] = {}
         for study in STUDIES:
             found.update(study.metrics(result, folder))
+        clock["measured"] = time.perf_counter()
     except OSError as err:
         if err.errno in MACHINE_FAULTS:
             raise  # the machine's fault, not the run's: stop, and the same command resumes
@@ -109,6 +129,7 @@ def run_task(task: Task) -> tuple[int, int, str | None]:
     )
     (folder / ERROR_FILE).unlink(missing_ok=True)
     write_atomic(folder / METRICS_FILE, parquet_bytes(rows))
+    clock["written"] = time.perf_counter()
     return task.point, task.replication, None
 
 
@@ -148,28 +169,55 @@ def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     _connect(scheduler, timeout).close()
 
 
-def _client(workers: int, scheduler: str | None, timeout: float):
+WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.scheduler.worker-saturation": float("inf"),
+}
+"""Dask settings of tnlab's local cluster.  The worker's statistical profiler walks the
+running task's stack every 10 ms; on a sweep's runs (SimPy and NumPy in one thread) it
+cost 0.03-0.07 s of CPU per 0.4 s task (``make bench``: CPU of the worker's other threads
+0.09-0.12 s a task with it, 0.05-0.06 s without), CPU the runs lack when the workers fill
+the machine's cores.  Every task goes to a worker at once (no queueing on the scheduler),
+so a worker starts its next run without a round trip to the scheduler; work stealing
+still evens out the workers.  Workers started by hand get the first with
+``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
+
+
+def local_cluster(workers: int, dashboard: str = "127.0.0.1:0", **settings):
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes with
+    :data:`WORKER_CONFIG` (and ``settings``, Dask config keys), and its client.
+
+    Returns
+    -------
+    client, cluster
+    """
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
-    if scheduler is not None:
-        return _connect(scheduler, timeout), None
     # Ctrl-C reaches every process of the terminal's group: the workers inherit an ignored
     # SIGINT, and this process alone stops them (and says so in one line)
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            # the scheduler's HTTP server always listens: on a free loopback port, not 8787
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.CRITICAL,
-        )
+        with dask.config.set({**WORKER_CONFIG, **settings}):  # handed to the workers
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                # the scheduler's HTTP server always listens: on a free loopback port, not 8787
+                dashboard_address=dashboard,
+                silence_logs=logging.CRITICAL,
+            )
     finally:
         signal.signal(signal.SIGINT, handler)
     return Client(cluster), cluster
+
+
+def _client(workers: int, scheduler: str | None, timeout: float):
+    if scheduler is not None:
+        return _connect(scheduler, timeout), None
+    return local_cluster(workers)
 
 
 def execute(
@@ -203,8 +251,9 @@ def execute(
     futures = []
     try:
         futures = client.map(run_task, tasks, pure=False)
-        for future in as_completed(futures):
-            yield future.result()
+        # results come with the completion notice: no second round trip per task
+        for _, result in as_completed(futures, with_results=True):
+            yield result
     finally:
         client.cancel(futures)  # on an interruption, a shared cluster stops our runs too
         client.close()

@@ -33,6 +33,7 @@ from ..world.recorder import Recorder
 from ..world.world import Policies, World
 from .manifest import run_manifest
 from .outputs import swap_in
+from .phases import mark
 
 __all__ = ["check_simulate_target", "own_policies", "simulate", "study_policies"]
 
@@ -173,6 +174,7 @@ def simulate(
     try:
         manifest = _run(config, fresh, names, plugged, point, replication, progress).manifest
         swap_in(fresh, out)
+        mark("swapped")
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     return SimResult(config, out, {}, manifest)
@@ -201,8 +203,11 @@ def _run(
             plugged,
             progress=lambda s: bar.update(s / DAY),
         )
+        mark("built")
         world.simulate()
+        mark("ran")
         recorder.finish()
+        mark("finished")
     except BaseException:
         recorder.abandon()
         raise

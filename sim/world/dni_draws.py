@@ -119,9 +119,10 @@ def draw_day(
     consumer = rng.integers(0, cfg.consumers, n)
     sponsor = rng.choice(len(sponsor_p), n, p=sponsor_p)
     shown = _within_budget(sponsor, budget)
-    start, channel, step, consumer, sponsor = (
-        a[shown] for a in (start, channel, step, consumer, sponsor)
-    )
+    if not shown.all():
+        start, channel, step, consumer, sponsor = (
+            a[shown] for a in (start, channel, step, consumer, sponsor)
+        )
     n = len(start)
     session = cfg.session_minutes.sample(rng, n) * 60.0
     known = rng.random(n) < cfg.known_caller_share

@@ -16,12 +16,13 @@ order.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .dni_store import pair_key, store_lookup, store_remember
 from .leases import RECENT, allocate, heap_pop, heap_push
 
-__all__ = ["market_steps"]
+__all__ = ["PendingCalls", "market_steps"]
 
 
 def _market_steps(
@@ -275,3 +276,62 @@ def _market_steps(
 
 
 market_steps = njit(cache=True, nogil=True)(_market_steps)
+
+
+class PendingCalls:
+    """Calls waiting for their time (by index, append-only), their heap by time and the
+    routing output of a kernel call (:func:`sim.world.dni_steps.market_steps`)."""
+
+    FIELDS = {
+        "t": np.float64,
+        "imp": np.int64,
+        "consumer": np.int64,
+        "sponsor": np.int64,
+        "number": np.int64,
+        "kind": np.int8,
+        "window": np.float64,
+        "withheld": np.bool_,
+        "repeat": np.bool_,
+        "minutes": np.float64,
+    }
+
+    def __init__(self, capacity: int = 1024):
+        self.meta = np.zeros(3, dtype=np.int64)  # heap size, calls queued, calls routed
+        self.cap = 0
+        self._grow(capacity)
+
+    def _grow(self, cap: int) -> None:
+        used = int(self.meta[1])
+        for name, dtype in self.FIELDS.items():
+            arr = np.zeros(cap, dtype=dtype)
+            if self.cap:
+                arr[:used] = getattr(self, name)[:used]
+            setattr(self, name, arr)
+        heap = int(self.meta[0])
+        ch, ci = np.zeros(cap), np.zeros(cap, dtype=np.int64)
+        if self.cap:
+            ch[:heap], ci[:heap] = self.ch[:heap], self.ci[:heap]
+        self.ch, self.ci = ch, ci
+        self.out_call = np.zeros(cap, dtype=np.int64)
+        self.out_attr = np.zeros(cap, dtype=np.int64)
+        self.out_via = np.zeros(cap, dtype=np.int8)
+        self.cap = cap
+
+    def reserve(self, k: int) -> int:
+        """Make room for ``k`` new calls; returns how many could be routed next (waiting
+        ones plus the new)."""
+        if int(self.meta[1]) + k > self.cap:
+            self._grow(max(2 * self.cap, int(self.meta[1]) + k))
+        return int(self.meta[0]) + k
+
+    def state(self) -> tuple:
+        """The arrays :func:`~sim.world.dni_steps.market_steps` takes, in order."""
+        return (
+            *(getattr(self, name) for name in self.FIELDS),
+            self.ch,
+            self.ci,
+            self.meta,
+            self.out_call,
+            self.out_attr,
+            self.out_via,
+        )

@@ -39,12 +39,12 @@ from ..core.columns import GrowingColumns
 from ..core.numbering import area_exchange_codes, us_area_codes
 from .clock import hourly_rates
 from .dni_draws import DayDraws, draw_day
-from .dni_steps import market_steps
+from .dni_steps import PendingCalls, market_steps
 from .dni_store import EVICT_AGE, EVICT_NEVER, EVICT_SIZE, Store
 from .leases import Pool
 from .recorder import Table
 
-__all__ = ["Market", "PendingCalls", "substream"]
+__all__ = ["Market", "substream"]
 
 LOCAL, NON_LOCAL = NUMBER_KINDS.index("local"), NUMBER_KINDS.index("non_local")
 _TOLLFREE = {
@@ -146,6 +146,7 @@ class Market:
         ]
         self.store = Store(self._evict, cfg.store_max_age_days * DAY, cfg.store_max_entries)
         self.calls = PendingCalls()
+        self._rows: dict[str, list[dict]] = {"impressions": [], "dni_calls": [], "pool": []}
         self._next_rebalance = 0.0
         self._offered: float | None = None  # erlangs offered over the last step (observed)
         # sessions still open (their end and length) and those ended, as the platform sees
@@ -169,7 +170,7 @@ class Market:
 
     def kind_size(self, kind: int) -> int:
         """Numbers of a kind in the pool."""
-        return sum(self.pool.size(int(g)) for g in self.groups_of(kind))
+        return int(self._kind_sizes()[kind])
 
     def free_by_kind(self) -> np.ndarray:
         """Free numbers of each kind now."""
@@ -241,6 +242,7 @@ class Market:
             if self.sizer is None and self.optimizer is None:
                 yield self.env.timeout(t1[-1] - self.env.now)
                 self._block(d, 0, len(t0), t1, np.full(d.step_first[-1], self._kind))
+                self._flush()
                 continue
             for k in range(len(t0)):
                 yield self.env.timeout(t1[k] - self.env.now)
@@ -257,6 +259,7 @@ class Market:
                     )
                 self._block(d, k, k + 1, t1[k : k + 1], kind)
                 self._feedback(t1[k])
+            self._flush()
 
     def _resize(self, t: float) -> None:
         if self.sizer is None:
@@ -356,7 +359,8 @@ class Market:
             blocked,
             entries,
         )
-        self.tables["impressions"].append(
+        self._emit(
+            "impressions",
             t=start,
             impression=ids,
             consumer=consumer,
@@ -369,10 +373,12 @@ class Market:
             call_prob=p,
         )
         self._record_calls()
-        sizes = {f"size_{k}": self.kind_size(i) for i, k in enumerate(NUMBER_KINDS)}
-        self.tables["pool"].append(
+        kinds = self._kind_sizes()
+        sizes = {f"size_{k}": np.full(steps, kinds[i]) for i, k in enumerate(NUMBER_KINDS)}
+        self._emit(
+            "pool",
             t=t1,
-            size=self.pool.size(),
+            size=np.full(steps, kinds.sum()),
             busy=busy,
             **sizes,
             store_entries=entries,
@@ -391,7 +397,8 @@ class Market:
         routed = np.where(
             attributed >= 0, self.impressions["sponsor"][np.maximum(attributed, 0)], -1
         )
-        self.tables["dni_calls"].append(
+        self._emit(
+            "dni_calls",
             t=t,
             impression=imp,
             consumer=c.consumer[q],
@@ -408,6 +415,28 @@ class Market:
             minutes=c.minutes[q],
         )
 
+    def _kind_sizes(self) -> np.ndarray:
+        """Numbers of each kind in the pool (net of those waiting to be retired)."""
+        n = self.pool.n
+        groups = np.bincount(
+            self.pool.num_group[:n][self.pool.in_pool[:n]], minlength=self.pool.n_groups
+        )
+        groups = groups - self.pool.retire_pending
+        return np.concatenate([[groups[: self.n_areas].sum()], groups[self.n_areas :]])
+
+    def _emit(self, name: str, **columns) -> None:
+        """Keep a block's rows of a table until the day's end (:meth:`_flush`)."""
+        self._rows[name].append({k: np.asarray(v) for k, v in columns.items()})
+
+    def _flush(self) -> None:
+        """Append the rows kept since the last flush to the tables, a table at a time."""
+        for name, parts in self._rows.items():
+            if parts:
+                self.tables[name].append(
+                    **{k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+                )
+                parts.clear()
+
     def _feedback(self, now: float) -> None:
         """Report impressions whose feedback window closed to the optimizer (reward: an
         attributed call -- what the platform sees, misattributions included)."""
@@ -420,62 +449,3 @@ class Market:
             sl = slice(self._reported, end)
             self.optimizer.learn(imps["channel"][sl], imps["kind"][sl], imps["called"][sl])
             self._reported = end
-
-
-class PendingCalls:
-    """Calls waiting for their time (by index, append-only), their heap by time and the
-    routing output of a kernel call (:func:`sim.world.dni_steps.market_steps`)."""
-
-    FIELDS = {
-        "t": np.float64,
-        "imp": np.int64,
-        "consumer": np.int64,
-        "sponsor": np.int64,
-        "number": np.int64,
-        "kind": np.int8,
-        "window": np.float64,
-        "withheld": np.bool_,
-        "repeat": np.bool_,
-        "minutes": np.float64,
-    }
-
-    def __init__(self, capacity: int = 1024):
-        self.meta = np.zeros(3, dtype=np.int64)  # heap size, calls queued, calls routed
-        self.cap = 0
-        self._grow(capacity)
-
-    def _grow(self, cap: int) -> None:
-        used = int(self.meta[1])
-        for name, dtype in self.FIELDS.items():
-            arr = np.zeros(cap, dtype=dtype)
-            if self.cap:
-                arr[:used] = getattr(self, name)[:used]
-            setattr(self, name, arr)
-        heap = int(self.meta[0])
-        ch, ci = np.zeros(cap), np.zeros(cap, dtype=np.int64)
-        if self.cap:
-            ch[:heap], ci[:heap] = self.ch[:heap], self.ci[:heap]
-        self.ch, self.ci = ch, ci
-        self.out_call = np.zeros(cap, dtype=np.int64)
-        self.out_attr = np.zeros(cap, dtype=np.int64)
-        self.out_via = np.zeros(cap, dtype=np.int8)
-        self.cap = cap
-
-    def reserve(self, k: int) -> int:
-        """Make room for ``k`` new calls; returns how many could be routed next (waiting
-        ones plus the new)."""
-        if int(self.meta[1]) + k > self.cap:
-            self._grow(max(2 * self.cap, int(self.meta[1]) + k))
-        return int(self.meta[0]) + k
-
-    def state(self) -> tuple:
-        """The arrays :func:`~sim.world.dni_steps.market_steps` takes, in order."""
-        return (
-            *(getattr(self, name) for name in self.FIELDS),
-            self.ch,
-            self.ci,
-            self.meta,
-            self.out_call,
-            self.out_attr,
-            self.out_via,
-        )

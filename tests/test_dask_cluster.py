@@ -1,0 +1,126 @@
+"""A sweep on a real multi-process Dask cluster, started with the ``dask scheduler`` and
+``dask worker`` commands, through ``tnlab run --scheduler``: the same tables as in-process,
+and no Dask warning on a successful run (issue 16)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomli_w
+
+from tests.test_executors import SMALL, _tables
+
+DASK = Path(sys.executable).with_name("dask")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` on free loopback
+    ports, their own process groups, stopped in ``finally``."""
+    if not DASK.exists():
+        pytest.fail(f"{DASK} is missing: pip install 'dask[distributed]' (pyproject.toml)")
+    logs = tmp_path_factory.mktemp("dask-logs")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = []
+    try:
+        for name, args in (
+            ("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(port)]),
+            ("worker", ["worker", address, "--nworkers", "2", "--nthreads", "1"]),
+        ):
+            extra = ["--dashboard-address", "127.0.0.1:0"] if name == "scheduler" else []
+            if name == "worker":
+                extra = ["--host", "127.0.0.1", "--no-dashboard"]
+            procs.append(
+                subprocess.Popen(
+                    [str(DASK), *args, *extra],
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(logs / f"{name}.log", "wb"),  # noqa: SIM115 -- the child's
+                    start_new_session=True,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            assert len(client.scheduler_info()["workers"]) == 2
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def test_a_sweep_on_a_dask_cluster_gives_the_in_process_tables(cluster, tmp_path):
+    cfg = tmp_path / "exec.toml"
+    cfg.write_text(tomli_w.dumps(SMALL))
+    runs = {}
+    for name, how in (("serial", ["--workers", "1"]), ("cluster", ["--scheduler", cluster])):
+        out = tmp_path / name
+        res = subprocess.run(
+            [sys.executable, "-m", "sim.cli", "run", str(cfg), "--out", str(out), *how],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert res.returncode == 0, res.stderr
+        noise = [
+            line
+            for line in res.stderr.splitlines()
+            if "warn" in line.lower() or "distributed." in line
+        ]
+        assert not noise, noise
+        runs[name] = out
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(runs["cluster"] / "metrics.parquet"),
+        pd.read_parquet(runs["serial"] / "metrics.parquet"),
+    )
+    want, got = _tables(runs["serial"]), _tables(runs["cluster"])
+    assert want and got.keys() == want.keys()
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+
+
+def test_timed_task_splits_a_run_into_its_phases(tmp_path):
+    """``sim.runs.timing.timed_task``: the run's result, its phases in order (summing to at
+    most its wall time), CPU no more than wall, nothing compiled or imported the second
+    time in a process."""
+    from sim.config import parse_config, sweep_points
+    from sim.runs.executors import Task
+    from sim.runs.timing import timed_task
+
+    cfg = parse_config({**SMALL, "sweep": {}})
+    ((params, point),) = sweep_points(cfg)
+    tasks = [Task(0, r, params, point, tmp_path / f"r{r}", 0) for r in range(2)]
+    timed_task(tasks[0])
+    result, timing = timed_task(tasks[1])
+    assert result == (0, 1, None)
+    phases = ["build", "run", "finish", "swap", "metrics", "write"]
+    assert all(timing[p] >= 0 for p in phases)
+    assert sum(timing[p] for p in phases) <= timing["wall"] + 1e-6
+    assert 0 < timing["cpu"] <= timing["process_cpu"] + 1e-3
+    assert timing["end"] - timing["start"] == pytest.approx(timing["wall"])
+    assert timing["compiled"] == 0 and timing["imported"] == 0
+    assert (tmp_path / "r1" / "metrics.parquet").exists()
