@@ -14,7 +14,9 @@ bottom with small parameters (papermill), so none of them rots.
 from __future__ import annotations
 
 import ast
+import html
 import importlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -187,3 +189,24 @@ def test_metrics_of_one_study_or_all(tiny_config):
     assert world and world.keys() <= every.keys() and len(every) > len(world)
     with pytest.raises(ValueError, match="no study named 'nope'"):
         sim.metrics(res, "nope")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_published_executed_and_committed_without_outputs(path):
+    """The source carries no outputs; ``docs/notebooks/<name>.html`` (``make docs``) shows
+    every line of its current code, with at least one figure."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not [c for c in code if c.get("outputs")], f"{path.name}: committed with outputs"
+    page = ROOT / "docs" / "notebooks" / f"{path.stem}.html"
+    assert page.exists(), f"{path.name}: not published (make docs NOTEBOOKS={path.as_posix()})"
+    text = page.read_text()
+    assert "data:image/png;base64," in text, f"{page.name}: no figure"
+    shown = html.unescape(re.sub(r"<[^>]+>", "", text))
+    stale = [
+        line.strip()
+        for c in code
+        for line in c.source.splitlines()
+        if line.strip() and line.strip() not in shown
+    ]
+    assert stale == [], f"{page.name} is older than {path.name}: run make docs"
