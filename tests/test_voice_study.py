@@ -88,3 +88,19 @@ def test_a_tiny_corpus_runs_through_the_recogniser(tiny):
         # the same recognitions: reading everything back never saves a turn
         assert tiny[f"voice.{level}.always.turns"] >= tiny[f"voice.{level}.never.turns"]
     assert np.isfinite(list(tiny.values())).all()
+
+
+def test_the_threshold_reads_back_every_unguarded_harmful_hypothesis():
+    from sim.studies.voice.tuning import threshold_for
+
+    first = pd.DataFrame(
+        {
+            "confidence": [0.9, 0.62, 0.95, 0.3],
+            "harmful": [False, True, True, True],
+            "risky": [False, False, True, False],  # the 0.95 one is read back anyway
+        }
+    )
+    t = threshold_for(first)
+    assert t == pytest.approx(0.65)
+    assert (first[first.harmful & ~first.risky].confidence < t).all()
+    assert threshold_for(first.assign(harmful=False)) == pytest.approx(0.05)

@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--equipment", help="JSON of the starting equipment (else a small switch from --seed)")
     a("--seed", default="1", help="seed of the default starting equipment (default 1)")
     a("--policy", default="threshold_destructive", help="confirmation policy")
-    a("--threshold", default="0.5", help="confidence threshold of the threshold policies")
+    a(
+        "--threshold",
+        default="0.9",
+        help="confidence threshold of the threshold policies (default 0.9, see docs/voice.md)",
+    )
     a("--repeat-below", default="0.05", help="confidence below which to ask to repeat")
     a("--confirm-timeout", default="30", help="seconds a read-back waits (default 30)")
     a("--max-seconds", default="10", help="longest utterance in seconds (default 10)")

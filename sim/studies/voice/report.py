@@ -96,7 +96,9 @@ def _level_table(m: pd.DataFrame, level: str, policies: list[str]) -> str:
                 "completed as meant": _share(m, f"{key}.completed", f"{key}.commands"),
                 "completed within two turns": _share(m, f"{key}.within_two", f"{key}.commands"),
                 "turns per command": _ci(_wide(m, f"{key}.turns")),
-                "wrong answers (no change)": _ci(_wide(m, f"{key}.wrong_answers")),
+                "wrong answers (no change; pooled)": rate_text(
+                    int(_wide(m, f"{key}.wrong_answers").sum()), n
+                ),
                 "recognition time per command (ms)": _ci(_wide(m, f"{key}.latency_ms"), "{:.0f}"),
             }
         )
@@ -221,8 +223,10 @@ def voice_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     if len(named) == 1 and None not in chosen:
         policy = named.pop()
         parts.append(
-            f"<p><b>Recommendation: {html.escape(policy)}</b> — no wrong action and the "
-            f"fewest turns at {' and '.join(TARGET_LEVELS)}, by paired intervals.</p>"
+            f"<p><b>Recommendation: {html.escape(policy)}</b> — at "
+            f"{' and '.join(TARGET_LEVELS)} it executed no wrong action and, among the "
+            "policies that executed none, needed the fewest turns by paired intervals (or "
+            "was the only one; see each level above).</p>"
         )
         parts.append(_targets(m, policy, levels))
     else:
