@@ -28,7 +28,8 @@ def unlinked(pages: list[str], links: set[str]) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_docs_page_is_linked_from_the_readme(page):
     """A page nobody can find from the README is not documentation."""
-    assert unlinked([page], LINKS) == [], f"README.md does not link to {page}"
+    where = "the notebooks table" if page.endswith(".html") else "the `docs/` row of Layout"
+    assert unlinked([page], LINKS) == [], f"README.md does not link to {page}: add it to {where}"
 
 
 def test_every_local_link_of_the_readme_exists():
