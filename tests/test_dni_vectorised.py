@@ -23,6 +23,7 @@ import sim.world.world as world_module
 from benchmarks.dni_reference import ReferenceMarket
 from sim.config import parse_config
 from sim.runs.simulate import simulate
+from sim.world.dni_steps import PendingCalls, market_steps
 from sim.world.dni_store import (
     EVICT_AGE,
     EVICT_NEVER,
@@ -32,6 +33,7 @@ from sim.world.dni_store import (
     store_lookup,
     store_remember,
 )
+from sim.world.leases import Pool
 
 QUIET = {"initial": 0, "arrivals_per_day": 0, "bursts_per_day": 0.0}
 BASE = {
@@ -180,3 +182,59 @@ def test_steps_kernel_matches_its_python_twin(seed, case, sessions, pool, monkey
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         yield mp
+
+
+def _run_steps(pool, store, calls, t1, start=(), length=()):
+    """One call of ``market_steps`` on bare state: sessions of group 0, no calls."""
+    n = len(start)
+    f, i = np.float64, np.int64
+    number = np.empty(n, dtype=i)
+    busy, blocked, entries = (np.zeros(len(t1), dtype=i) for _ in range(3))
+    pool.reserve(n)
+    calls.meta[2] = 0
+    market_steps(
+        np.asarray(t1, dtype=f),
+        np.array([0] + [n] * len(t1), dtype=i),
+        np.asarray(start, dtype=f),
+        np.asarray(length, dtype=f),
+        np.zeros(n, dtype=i),
+        np.arange(n, dtype=i),
+        np.arange(n, dtype=i),
+        np.zeros(n, dtype=bool),
+        number,
+        np.zeros(n + 1, dtype=i),
+        np.zeros(0),
+        np.zeros(0, dtype=bool),
+        np.zeros(0, dtype=bool),
+        np.zeros(0),
+        np.asarray(start, dtype=f) + np.asarray(length, dtype=f),
+        np.zeros(n, dtype=i),
+        np.zeros(n, dtype=i),
+        np.zeros(max(n, 1), dtype=bool),
+        False,
+        True,
+        EVICT_AGE,
+        1.0,
+        10,
+        pool.state(),
+        store.state(),
+        *calls.state(),
+        busy,
+        blocked,
+        entries,
+    )
+    return number, busy
+
+
+def test_busy_counts_numbers_released_while_leased_until_their_lease_ends():
+    """The pool row's ``busy`` (kept as a count in the kernel) equals the numbers leased
+    (``Pool.busy``) through a release of leased numbers and their retirement."""
+    pool, store, calls = Pool(1, steal=False), Store(EVICT_AGE, 1.0, 10), PendingCalls()
+    pool.buy(0, 5)
+    number, busy = _run_steps(pool, store, calls, [10.0], [0, 1, 2, 3], [100.0] * 4)
+    assert (number >= 0).all() and busy.tolist() == [4] == [pool.busy()]
+    assert pool.release(0, 3) == 1  # the free number now; two leased ones at their ends
+    _, busy = _run_steps(pool, store, calls, [20.0, 30.0])
+    assert busy.tolist() == [4, 4] and pool.busy() == 4 and pool.size() == 2
+    _, busy = _run_steps(pool, store, calls, [102.0, 200.0])
+    assert busy.tolist() == [1, 0] and pool.busy() == 0 and pool.size() == 2
