@@ -71,7 +71,7 @@ class Calls:
             t=self.t,
             caller=self.caller,
             callee=self.callee,
-            caller_id=self.caller_id.astype(np.int32),
+            caller_id=np.asarray(self.caller_id, dtype=np.int32),
             callee_id=np.asarray(self.callee_id, dtype=np.int32),
             blocked=np.zeros(n, dtype=bool),
             outcome=np.zeros(n, dtype=np.int8),

@@ -176,7 +176,7 @@ class PoissonSources:
         (numpy.ndarray, numpy.ndarray)
             Event times (float64, in source order, not sorted) and sources (int64).
         """
-        clock_end = self.clock + self.rate * (t1 - self.t0)
+        clock_end = self.clock_at(t1)
         times, sources = [np.empty(0)], [np.empty(0, dtype=np.int64)]
         start = 0 if (self.rate > 0).any() else len(self.cols)  # a silent hour: no sweep
         c = self.cols
@@ -201,8 +201,17 @@ class PoissonSources:
                 break
             self._out_t = np.empty(2 * len(self._out_t))
             self._out_src = np.empty(2 * len(self._out_src), dtype=np.int64)
+        self.finish(t1, clock_end)
+        return np.concatenate(times), np.concatenate(sources)
+
+    def clock_at(self, t1: float) -> np.ndarray:
+        """Each group's integrated intensity at ``t1`` (within the current slice)."""
+        return self.clock + self.rate * (t1 - self.t0)
+
+    def finish(self, t1: float, clock_end: np.ndarray) -> None:
+        """End the current slice at ``t1`` once every source has been advanced to it
+        (by :meth:`emit` or a kernel of :mod:`sim.world.kernels`)."""
         self.clock = clock_end
         self.t0 = t1
         hour = int(t1 // 3600) % 24
         self.rate = self.profiles[:, hour].copy()
-        return np.concatenate(times), np.concatenate(sources)

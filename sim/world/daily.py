@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .calls import CallBatch, CallTruth
+from .kernels import TALLY
 from .recorder import Table
-from .schemas import BLOCKED, CALL_KINDS, OFF_NET, OUTCOMES, VACANT
+from .schemas import CALL_KINDS
 
 __all__ = ["CallTally", "Counters"]
 
@@ -36,29 +36,20 @@ class Counters:
 
 
 class CallTally:
-    """Calls of the current day by caller kind: named columns of per-kind totals."""
+    """Calls of the current day by caller kind: per-kind totals of :data:`COLUMNS`
+    (``totals``, one row per kind, added to by :func:`sim.world.kernels.route_tally`)."""
 
-    COLUMNS = ("attempts", "blocked", "vacant", "off_net", "answered", "minutes")
+    COLUMNS = TALLY
 
     def __init__(self):
-        self.columns = {name: np.zeros(len(CALL_KINDS)) for name in self.COLUMNS}
+        self.totals = np.zeros((len(CALL_KINDS), len(self.COLUMNS)))
 
-    def add(self, batch: CallBatch, truth: CallTruth) -> None:
-        """Count a slice's calls."""
-        k, kind = len(CALL_KINDS), truth.kind
-        by_outcome = np.bincount(
-            kind.astype(np.int64) * len(OUTCOMES) + batch.outcome, minlength=k * len(OUTCOMES)
-        ).reshape(k, len(OUTCOMES))
-        c = self.columns
-        c["attempts"] += by_outcome.sum(axis=1)
-        c["blocked"] += by_outcome[:, BLOCKED]
-        c["vacant"] += by_outcome[:, VACANT]
-        c["off_net"] += by_outcome[:, OFF_NET]
-        c["answered"] += np.bincount(kind, weights=batch.answered, minlength=k)
-        c["minutes"] += np.bincount(kind, weights=batch.duration, minlength=k) / 60.0
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The totals by column name."""
+        return {name: self.totals[:, k] for k, name in enumerate(self.COLUMNS)}
 
     def write(self, table: Table, day: int) -> None:
         """Append the day's rows to the ``daily_calls`` table and start a new day."""
         table.append(day=day, kind=np.arange(len(CALL_KINDS)), **self.columns)
-        for column in self.columns.values():
-            column[:] = 0
+        self.totals = np.zeros_like(self.totals)

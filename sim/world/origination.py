@@ -1,115 +1,44 @@
-"""Origination: a slice's calls built in vectorised form.
+"""Origination: a slice's calls, written once into preallocated buffers.
 
-Subscribers' outbound calls (Poisson clocks, notification bursts, robocall lines), the
+Subscribers' outbound calls (Poisson clocks), notification bursts and robocall lines are made
+by the fused kernels of :mod:`sim.world.kernels` in one pass over their sources; the
 background spam every number receives and the residual calls of disconnected numbers are
-assembled into one :class:`~sim.world.calls.Calls` record in the order their sources
-emitted them (so look-ups into the subscriber and contact arrays run nearly sequentially),
-then put in time order when someone will look at them.  All per-call randomness -- whether
-the callee would answer, how long they would talk -- is drawn here in emission order, so a
-call's values never depend on row order or on what a policy did to another call.
+added after them, and the calls are put in time order only when someone will look at them.
+All per-call randomness -- whether the callee would answer, how long they would talk -- is
+drawn here in emission order, so a call's values never depend on row order or on what a
+policy did to another call.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ..config.experiment import ExperimentConfig
-from ..core.hashing import mix64
+from ..core.fastrng import NONE, new_stream
 from .calls import Calls
+from .clock import PoissonSources
 from .inventory import Inventory
+from .kernels import N_KINDS, complete_calls, draw_outcomes, line_calls, source_calls
 from .population import Population
 from .residual import ResidualTraffic
 from .schemas import RESIDUAL, ROBOCALLER, SPAM
 from .spam import Spam
 from .timesort import time_order
 
-__all__ = ["Origination", "assemble_calls", "stale_calls"]
+__all__ = ["Origination"]
 
-
-def _assemble_calls(
-    subs,
-    u,
-    sub_line,
-    sub_type,
-    sub_campaign,
-    contact_off,
-    contact_deg,
-    contacts,
-    numbers,
-    lines,
-    spam_callers,
-    spam_kind,
-):
-    """Build a slice's calls from the sources' raw events, in the order they were emitted.
-
-    Emission order follows the source ids, so the look-ups into the subscriber and contact
-    arrays run nearly sequentially; sorting by time comes after, on the small outputs.
-
-    Events ``0..len(subs)-1`` are subscribers' outbound calls: the caller is the
-    subscriber's line, the callee the contact picked by the uniform ``u``.  The rest are
-    background spam from ``spam_callers`` to the inventory lines ``lines``.
-
-    Returns
-    -------
-    caller, callee : int64
-    caller_id : int32
-        The calling line, -1 for calls from outside.
-    edge : int64
-        Index of the picked contact in ``contacts``, -1 for spam.
-    kind : int8
-        Ground-truth caller kind.
-    campaign : int32
-        Ground-truth robocall campaign, -1 for none.
-    """
-    n_sub = subs.shape[0]
-    n = n_sub + lines.shape[0]
-    caller = np.empty(n, dtype=np.int64)
-    callee = np.empty(n, dtype=np.int64)
-    caller_id = np.empty(n, dtype=np.int32)
-    edge = np.full(n, -1, dtype=np.int64)
-    kind = np.empty(n, dtype=np.int8)
-    campaign = np.full(n, -1, dtype=np.int32)
-    for j in range(n_sub):
-        sub = subs[j]
-        line = sub_line[sub]
-        caller[j] = numbers[line]
-        caller_id[j] = line
-        edge[j] = contact_off[sub] + int(u[j] * contact_deg[sub])
-        callee[j] = contacts[edge[j]]
-        kind[j] = sub_type[sub]
-        campaign[j] = sub_campaign[sub]
-    for k in range(lines.shape[0]):
-        j = n_sub + k
-        caller[j] = spam_callers[k]
-        caller_id[j] = -1
-        callee[j] = numbers[lines[k]]
-        kind[j] = spam_kind
-    return caller, callee, caller_id, edge, kind, campaign
-
-
-assemble_calls = njit(cache=True, nogil=True)(_assemble_calls)
-
-
-def _stale_calls(ids, subs, kind, disconnected_at, start, first_robot_kind):
-    """Positions of subscriber calls to a contact whose number was disconnected after the
-    caller joined (``disconnected_at[id] > start[caller]``), in order.
-
-    ``ids`` are the callees' inventory ids (-1 off the network), ``subs`` the callers'
-    line ids, ``kind`` the callers' kinds: only kinds below ``first_robot_kind``
-    (subscribers) count.
-    """
-    out = np.empty(ids.shape[0], dtype=np.int64)
-    n = 0
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        if i >= 0 and kind[j] < first_robot_kind and disconnected_at[i] > start[subs[j]]:
-            out[n] = j
-            n += 1
-    return out[:n]
-
-
-stale_calls = njit(cache=True, nogil=True)(_stale_calls)
+_COLUMNS = {
+    "t": np.float64,
+    "caller": np.int64,
+    "callee": np.int64,
+    "caller_id": np.int32,
+    "callee_id": np.int32,
+    "kind": np.int8,
+    "campaign": np.int32,
+    "would_answer": np.bool_,
+    "talk_time": np.float32,
+}
+_NO_LINES = np.empty(0, dtype=np.int64)
 
 
 class Origination:
@@ -123,7 +52,8 @@ class Origination:
         The sources of the calls and the numbers they reach.
     rng_calls, rng_answer : numpy.random.Generator
         The ``calls`` stream (call times, callees) and the ``answer`` stream (answer,
-        talk time); robocall lines draw from the population's ``robocallers`` stream.
+        talk time); robocall lines draw from the population's ``robocallers`` stream.  Each
+        keys a counter-based stream (:mod:`sim.core.fastrng`) that the kernels draw from.
     redirect_key : numpy.uint64
         Key of the hash that redirects calls to stale contacts.
     sort : bool
@@ -147,130 +77,110 @@ class Origination:
         self.spam = spam
         self.residual = residual
         self.inventory = inventory
-        self.rng_calls = rng_calls
-        self.rng_answer = rng_answer
-        self._redirect_key = redirect_key
         self.sort = sort
+        # counter-based streams keyed from the named ones: calls, answer, robocall lines
+        self.rc, self.ra = new_stream(rng_calls), new_stream(rng_answer)
+        self.rr = new_stream(population.rng_robo)
+        self._keys = (np.uint64(redirect_key), ROBOCALLER)
+        # answer probability and talk time by profile: caller kind, then robocall campaign
         types = config.subscribers.by_code()
         campaigns = config.robocallers.campaigns
-        # answer probability and talk time: by kind, and for robocalls by campaign
         spam_cfg, res = config.spam, config.residual
-        self.answer_prob = np.array(
-            [t.answer_prob for t in types] + [0.0, spam_cfg.answer_prob, res.answer_prob]
+        answer = [t.answer_prob for t in types] + [0.0, spam_cfg.answer_prob, res.answer_prob]
+        talk = [t.duration.kernel_params for t in types]
+        talk += [(NONE, 0.0, 0.0), spam_cfg.duration.kernel_params, res.duration.kernel_params]
+        assert len(answer) == N_KINDS
+        answer += [c.answer_prob for c in campaigns]
+        talk += [c.duration.kernel_params for c in campaigns]
+        code, a, b = zip(*talk)
+        self.prof = (
+            np.array(answer, dtype=np.float64),
+            np.array(code, dtype=np.int64),
+            np.array(a, dtype=np.float64),
+            np.array(b, dtype=np.float64),
         )
-        self.campaign_answer = np.array([c.answer_prob for c in campaigns] + [0.0])
-        self.talk_time = [t.duration for t in types] + [None, spam_cfg.duration, res.duration]
-        self.campaign_talk = [c.duration for c in campaigns]
+        self._buf = {name: np.empty(4096, dtype=dtype) for name, dtype in _COLUMNS.items()}
+        self._out = tuple(self._buf.values())
 
     def originate(self, t0: float, t1: float) -> Calls:
-        """The calls of the slice ``[t0, t1)``."""
+        """The calls of the slice ``[t0, t1)``.
+
+        Unless they are put in time order (a copy), the columns are views of buffers that
+        the next slice overwrites: whoever keeps a slice's calls copies them.
+        """
         pop = self.population
-        t_sub, subs = pop.sources.emit(t1, self.rng_calls)
-        t_burst, burst_lines = pop.take_pending(t1)
-        t_robo, robo_src = pop.robo_sources.emit(t1, pop.rng_robo)
-        # robocall lines draw from their own stream: common random numbers across policies
-        u = np.concatenate(
-            [self.rng_calls.random(len(subs) + len(t_burst)), pop.rng_robo.random(len(t_robo))]
+        subs = pop.subs
+        self._subs = (
+            subs["number_id"],
+            subs["type"],
+            subs["campaign"],
+            subs["start"],
+            subs["contact_off"],
+            subs["contact_deg"],
+            pop.contacts["number"],
         )
-        t_sub = np.concatenate([t_sub, t_burst, t_robo])
-        subs = np.concatenate([subs, burst_lines, pop.robo_line["line"][robo_src]])
+        inv = self.inventory
+        self._inv = (inv.numbers, inv._npa_slot, inv._block_of, inv.disconnected_at)
+        n = self._emit(pop.sources, _NO_LINES, t1, self.rc, 0)
+        t_burst, burst_lines = pop.take_pending(t1)
+        self._reserve(n + len(t_burst))
+        n = line_calls(t_burst, burst_lines, self._subs, self.rc, self._out, n)
+        complete_calls(0, n, self._subs, self._inv, self.prof, self.ra, self._keys, self._out)
+        # robocall lines draw from their own stream: common random numbers across policies
+        n_sub = n
+        n = self._emit(pop.robo_sources, pop.robo_line["line"], t1, self.rr, n)
+        complete_calls(n_sub, n, self._subs, self._inv, self.prof, self.rr, self._keys, self._out)
         t_spam, lines, spam_callers = self.spam.emit(t1)
         t_res, res_ids, res_callers = self.residual.take(t0)
-        s = pop.subs
-        numbers = self.inventory.numbers
-        caller, callee, caller_id, edge, kind, campaign = assemble_calls(
-            subs,
-            u,
-            s["number_id"],
-            s["type"],
-            s["campaign"],
-            s["contact_off"],
-            s["contact_deg"],
-            pop.contacts["number"],
-            numbers,
-            lines,
-            spam_callers,
-            SPAM,
-        )
-        n_sub, k = len(subs), len(t_res)
-        sub_ids = self._redirect(callee[:n_sub], edge[:n_sub], subs, kind[:n_sub])
-        kind = np.concatenate([kind, np.full(k, RESIDUAL, dtype=np.int8)])
-        campaign = np.concatenate([campaign, np.full(k, -1, dtype=np.int32)])
-        calls = Calls(
-            t=np.concatenate([t_sub, t_spam, t_res]),
-            caller=np.concatenate([caller, res_callers]),
-            callee=np.concatenate([callee, numbers[res_ids]]),
-            caller_id=np.concatenate([caller_id, np.full(k, -1, dtype=np.int32)]),
-            callee_id=np.concatenate([sub_ids, lines.astype(np.int32), res_ids]),
-            kind=kind,
-            campaign=campaign,
-            would_answer=self._would_answer(kind, campaign),
-            talk_time=self._talk_time(kind, campaign),
-        )
+        n = self._outside(n, t_spam, lines, spam_callers, SPAM)
+        n = self._outside(n, t_res, res_ids, res_callers, RESIDUAL)
+        calls = Calls(**{name: col[:n] for name, col in self._buf.items()})
         if self.sort:
             calls = calls.take(time_order(calls.t, t0, t1))
         return calls
 
-    def _would_answer(self, kind: np.ndarray, campaign: np.ndarray) -> np.ndarray:
-        robo = campaign >= 0
-        p = np.where(robo, self.campaign_answer[campaign], self.answer_prob[kind])
-        chance = np.empty(len(kind))
-        chance[~robo] = self.rng_answer.random(int((~robo).sum()))
-        chance[robo] = self.population.rng_robo.random(int(robo.sum()))
-        return chance < p
+    def _emit(self, src: PoissonSources, line_of, t1, rc, n: int) -> int:
+        """Every call of ``src`` in the slice ending at ``t1``, from row ``n`` (to be
+        completed)."""
+        clock_end = src.clock_at(t1)
+        c = src.cols
+        start = 0 if (src.rate > 0).any() else len(c)  # a silent hour: no sweep
+        cols = (c["next_c"], c["inv_mult"], c["end_t"], c["group"])
+        while start < len(c):
+            n, start = source_calls(
+                cols, src.clock, clock_end, src.rate, src.t0, start, line_of, self._subs, rc,
+                self._out, n,
+            )  # fmt: skip
+            if start < len(c):
+                self._reserve(2 * len(self._buf["t"]))
+        src.finish(t1, clock_end)
+        return n
 
-    def _talk_time(self, kind: np.ndarray, campaign: np.ndarray) -> np.ndarray:
-        talk_time = np.empty(len(kind), dtype=np.float32)
-        for code, dist in enumerate(self.talk_time):
-            if dist is not None:
-                sel = np.flatnonzero(kind == code)
-                talk_time[sel] = dist.sample(self.rng_answer, len(sel))
-        for c, dist in enumerate(self.campaign_talk):
-            sel = np.flatnonzero(campaign == c)
-            talk_time[sel] = dist.sample(self.population.rng_robo, len(sel))
-        return talk_time
+    def _outside(self, n: int, t, ids, callers, kind: int) -> int:
+        """Calls from outside the network to inventory ids ``ids``, from row ``n``."""
+        k = len(t)
+        self._reserve(n + k)
+        b, rows = self._buf, slice(n, n + k)
+        b["t"][rows] = t
+        b["caller"][rows] = callers
+        b["callee"][rows] = self.inventory.numbers[ids]
+        b["caller_id"][rows] = -1
+        b["callee_id"][rows] = ids
+        b["kind"][rows] = kind
+        b["campaign"][rows] = -1
+        draw_outcomes(
+            b["kind"][rows], self.prof, self.ra, b["would_answer"][rows], b["talk_time"][rows]
+        )
+        return n + k
 
-    def _redirect(self, callee, edge, subs, kind) -> np.ndarray:
-        """Subscribers stop calling a contact whose number was disconnected: such a call
-        goes to another of the caller's contacts instead (in place).  Returns the callees'
-        inventory ids.
-
-        A contact is stale when its number was disconnected after the caller drew it (the
-        caller joined before that disconnect).  The caller walks their list from a point
-        picked by a counter-based hash of the contact's index (no random stream is used)
-        to the next contact that is not stale; a caller whose every contact is stale dials
-        the last one tried.  Residual traffic to a disconnected number comes from its
-        owner's outside callers (``sim.residual``).
-        """
-        inv, pop = self.inventory, self.population
-        start, contacts = pop.subs["start"], pop.contacts["number"]
-        ids = inv.ids_of(callee)
-
-        def is_stale(j, ids_j):
-            out = ids_j >= 0
-            out[out] = inv.disconnected_at[ids_j[out]] > start[subs[j[out]]]
-            return out
-
-        stale = stale_calls(ids, subs, kind, inv.disconnected_at, start, ROBOCALLER)
-        if len(stale) == 0:
-            return ids
-        sub = subs[stale]
-        off = pop.subs["contact_off"][sub]
-        deg = pop.subs["contact_deg"][sub].astype(np.int64)
-        pick = edge[stale] - off
-        others = np.maximum(deg - 1, 1)
-        h = (
-            mix64(edge[stale].astype(np.uint64) ^ self._redirect_key) % others.astype(np.uint64)
-        ).astype(np.int64)
-        todo, pos = stale, np.arange(len(stale))
-        for tried in range(int(deg.max()) - 1):  # each of the other contacts at most once
-            keep = tried < deg[pos] - 1
-            todo, pos = todo[keep], pos[keep]
-            step = 1 + (h[pos] + tried) % others[pos]
-            callee[todo] = contacts[off[pos] + (pick[pos] + step) % deg[pos]]
-            ids[todo] = inv.ids_of(callee[todo])
-            keep = is_stale(todo, ids[todo])
-            todo, pos = todo[keep], pos[keep]
-            if len(todo) == 0:
-                break
-        return ids
+    def _reserve(self, rows: int) -> None:
+        """Make the buffers hold at least ``rows`` calls (keeping their contents)."""
+        have = len(self._buf["t"])
+        if rows <= have:
+            return
+        size = max(rows, 2 * have)
+        for name, col in self._buf.items():
+            new = np.empty(size, dtype=col.dtype)
+            new[:have] = col
+            self._buf[name] = new
+        self._out = tuple(self._buf.values())

@@ -1,8 +1,10 @@
-"""The call-control pipeline: policies -> routing -> termination.
+"""The call-control pipeline: policies -> routing, termination and tallies.
 
 Policies are objects with a ``screen(batch)`` method returning a mask of calls to block
 (:class:`~sim.world.calls.Policy`); they are handed in, not written into the engine, and
-they act on the batch of the slice just ended -- the lag of real analytics.
+they act on the batch of the slice just ended -- the lag of real analytics.  Every call is
+screened; then one compiled pass (:func:`sim.world.kernels.route_tally`) routes,
+terminates and tallies the batch.
 """
 
 from __future__ import annotations
@@ -10,42 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numba import njit
 
 from .calls import CallBatch, CallTruth, Policy
+from .daily import CallTally
 from .inventory import Inventory
-from .schemas import ASSIGNED, BLOCKED, DELIVERED, OFF_NET, PORTED_OUT, VACANT
+from .kernels import route_tally
 
-__all__ = ["Pipeline", "route_outcomes"]
-
-
-def _route_outcomes(callee_id, t, blocked, state, prev_state, changed_at):
-    """Outcome code of each call from the called line's state at the call's time.
-
-    Blocked by a policy; off the network (not ours, or ported out); delivered to an
-    assigned line; vacant (available or aging: "not in service").  A line that changed
-    state after the call's time is judged by its previous state.
-    """
-    out = np.empty(callee_id.shape[0], dtype=np.int8)
-    for j in range(callee_id.shape[0]):
-        i = callee_id[j]
-        if blocked[j]:
-            out[j] = BLOCKED
-            continue
-        if i < 0:
-            out[j] = OFF_NET
-            continue
-        s = prev_state[i] if changed_at[i] > t[j] else state[i]
-        if s == PORTED_OUT:
-            out[j] = OFF_NET
-        elif s == ASSIGNED:
-            out[j] = DELIVERED
-        else:
-            out[j] = VACANT
-    return out
-
-
-route_outcomes = njit(cache=True, nogil=True)(_route_outcomes)
+__all__ = ["Pipeline"]
 
 
 class Pipeline:
@@ -63,20 +36,18 @@ class Pipeline:
         self.inventory = inventory
         self.policies = list(policies)
 
-    def process(self, batch: CallBatch, truth: CallTruth) -> None:
-        """Run the batch through policies, routing and termination (in place)."""
+    def process(self, batch: CallBatch, truth: CallTruth, tally: CallTally) -> None:
+        """Run the batch through policies, routing and termination (in place), and add it
+        to the day's ``tally``."""
         for policy in self.policies:
             batch.blocked |= np.asarray(policy.screen(batch), dtype=bool)
-        self._route(batch)
-        self._terminate(batch, truth)
-
-    def _route(self, batch: CallBatch) -> None:
         inv = self.inventory
-        batch.outcome = route_outcomes(
-            batch.callee_id, batch.t, batch.blocked, inv.state, inv.prev_state, inv.changed_at
+        route_tally(
+            (batch.callee_id, batch.t, batch.blocked),
+            (truth.kind, truth.would_answer, truth.talk_time),
+            (inv.state, inv.prev_state, inv.changed_at),
+            batch.outcome,
+            batch.answered,
+            batch.duration,
+            tally.totals,
         )
-
-    def _terminate(self, batch: CallBatch, truth: CallTruth) -> None:
-        reached = (batch.outcome == DELIVERED) | (batch.outcome == OFF_NET)
-        batch.answered = reached & truth.would_answer
-        batch.duration = np.where(batch.answered, truth.talk_time, np.float32(0))

@@ -1,8 +1,8 @@
 """The traffic process: one SimPy process that ticks once per slice.
 
 At the end of each slice it originates the slice's calls (:mod:`sim.world.origination`),
-passes them through the call-control pipeline, tells the components that watch traffic,
-hands the calls to the recorder and adds them to the day's tallies; at each day's end it
+passes them through the call-control pipeline (which adds them to the day's tallies), tells
+the components that watch traffic and hands the calls to the recorder; at each day's end it
 writes the daily tables and tells the components that act once a day.
 """
 
@@ -102,7 +102,7 @@ class Traffic:
 
     def _slice(self, t0: float, t1: float) -> None:
         batch, truth = self.origination.originate(t0, t1).split()
-        self.pipeline.process(batch, truth)
+        self.pipeline.process(batch, truth, self.tally)
         for watcher in self.watchers:
             watcher(batch, truth)
         if "calls" in self.tables:
@@ -118,7 +118,6 @@ class Traffic:
                 kind=truth.kind,
                 campaign=truth.campaign,
             )
-        self.tally.add(batch, truth)
 
     def _end_day(self, day: int) -> None:
         self.tally.write(self.tables["daily_calls"], day)
