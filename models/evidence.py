@@ -11,6 +11,7 @@ events in ``n`` trials is an upper bound, never "0 +- 0".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from scipy import stats
 from .stats import mean_ci
 
 __all__ = [
+    "percent_text",
     "Choice",
     "Difference",
     "best_option",
@@ -164,15 +166,28 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return lo, hi
 
 
+def percent_text(share: float) -> str:
+    """A share as a percentage with two significant digits and no exponent: ``0.0037`` ->
+    ``"0.37%"``, ``0.000012`` -> ``"0.0012%"``."""
+    value = 100.0 * share
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}%"
+    decimals = max(0, min(8, 1 - math.floor(math.log10(abs(value)))))
+    return f"{value:.{decimals}f}%"
+
+
 def rate_text(k: int, n: int, level: float = 0.95) -> str:
     """A count as a rate with its exact interval: ``"0 of 1,234 (95% upper bound
-    0.0030)"`` or ``"5 of 1,234 = 0.0041 (95% CI 0.0013-0.0094)"``."""
+    0.3%)"`` or ``"5 of 1,234 = 0.41% (95% CI 0.13%-0.94%)"``."""
     lo, hi = clopper_pearson(k, n, level)
     if n <= 0:
         return "no cases"
     if k == 0:
-        return f"0 of {n:,} ({level:.0%} upper bound {hi:.2g})"
-    return f"{k:,} of {n:,} = {k / n:.2g} ({level:.0%} CI {lo:.2g}–{hi:.2g})"
+        return f"0 of {n:,} ({level:.0%} upper bound {percent_text(hi)})"
+    return (
+        f"{k:,} of {n:,} = {percent_text(k / n)} "
+        f"({level:.0%} CI {percent_text(lo)}–{percent_text(hi)})"
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,34 @@ def tiny_raw() -> dict:
 def tiny_config():
     """A validated tiny experiment: 2 days, ~1,800 subscribers, 3,000 numbers."""
     return parse_config(TINY)
+
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+SHIPPED = sorted(p.stem for p in EXPERIMENTS.glob("*.toml"))
+"""The names of every shipped experiment."""
+
+SMALL_DAYS = 2.0
+"""Days a shipped experiment runs in the test suite (fewer if it is shorter), at one
+replication."""
+
+
+@pytest.fixture(scope="session")
+def small_report(tmp_path_factory):
+    """A factory: the result of a shipped experiment (by name) run at 2 days (or its own
+    horizon if shorter) x 1 replication on 2 workers, run once per session and shared by
+    the report tests."""
+    from sim import load_config, run_experiment
+
+    out, done = tmp_path_factory.mktemp("shipped"), {}
+
+    def get(name: str):
+        if name not in done:
+            path = EXPERIMENTS / f"{name}.toml"
+            days = min(SMALL_DAYS, load_config(path).scenario.days)
+            small = (f"scenario.days={days:g}", "replications=1")
+            done[name] = run_experiment(
+                load_config(path, small), out / name, progress=False, workers=2, overrides=small
+            )
+        return done[name]
+
+    return get

@@ -65,7 +65,8 @@ def test_clopper_pearson_is_exact():
     assert stats.binom.cdf(7, 50, hi) == pytest.approx(0.025, rel=1e-6)
     lo0, hi0 = clopper_pearson(0, 1000)
     assert lo0 == 0.0 and hi0 == pytest.approx(1 - 0.025 ** (1 / 1000))
-    assert rate_text(0, 1000).startswith("0 of 1,000 (95% upper bound 0.0037")
+    assert rate_text(0, 1000).startswith("0 of 1,000 (95% upper bound 0.37%")
+    assert rate_text(5, 1234) == "5 of 1,234 = 0.41% (95% CI 0.13%–0.94%)"
     with pytest.raises(ValueError):
         clopper_pearson(5, 3)
 

@@ -241,6 +241,10 @@ class Subscribers(Section):
         """The types in code order (see :data:`models.common.SUBSCRIBER_TYPES`)."""
         return [getattr(self, name) for name in SUBSCRIBER_TYPES]
 
+    def populated(self) -> bool:
+        """Whether the world has subscribers at all (at the start or arriving)."""
+        return any(t.initial > 0 or t.steady_arrivals_per_day > 0 for t in self.by_code())
+
 
 class Spam(Section):
     """History-independent background spam received by every number."""

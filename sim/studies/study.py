@@ -67,7 +67,11 @@ class Study:
         is kept, for extra files)."""
         return {}
 
+    def studied(self, config: ExperimentConfig) -> bool:
+        """Whether an experiment (its config, sweep included) studies this: the report
+        holds the sections of the studies its experiment studies, and only those."""
+        return False
+
     def section(self, result: ExperimentResult, labels: dict[int, str]) -> str:
-        """HTML of the study's section of the report ("" when the experiment does not
-        study it)."""
+        """HTML of the study's section of the report (called only when :meth:`studied`)."""
         return ""

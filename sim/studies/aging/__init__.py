@@ -31,7 +31,16 @@ class AgingStudy(Study):
     def training_worlds(self, config):
         return int(config.aging.release.build().needs_model)
 
+    def studied(self, config):
+        swept = any(k.removeprefix("zip.").startswith("aging.") for k in config.sweep)
+        aging = config.aging
+        return config.subscribers.populated() and (
+            swept or aging.compare_models or aging.release.policy != "drawn"
+        )
+
     def metrics(self, result, folder=None):
+        if not result.config.subscribers.populated():
+            return {}
         found = aging_metrics(result)
         if result.config.aging.compare_models:
             found.update(model_metrics(result, folder))

@@ -474,11 +474,8 @@ def _crossing_figure(run) -> str:
 
 
 def aging_section(result: ExperimentResult, labels_: dict[int, str]) -> str:
-    """HTML of the aging section (empty unless the experiment studies aging)."""
+    """HTML of the aging section."""
     cfg = result.config
-    swept = any(k.removeprefix("zip.").startswith("aging.") for k in cfg.sweep)
-    if not (swept or cfg.aging.compare_models or cfg.aging.release.policy != "drawn"):
-        return ""
     run = result.run(0, 0)
     parts = [
         "<h2>Aging disconnected numbers</h2>",

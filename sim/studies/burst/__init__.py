@@ -22,6 +22,9 @@ class BurstStudy(Study):
             return Policies()
         return Policies(screens=[BurstPolicy(config.detection)])
 
+    def studied(self, config):
+        return bool(config.robocallers.campaigns) and config.record.calls
+
     def metrics(self, result, folder=None):
         return burst_metrics(result)
 

@@ -13,6 +13,7 @@ campaign's rate (``models.burst.bound``).
 
 from __future__ import annotations
 
+import html
 import math
 
 import matplotlib.pyplot as plt
@@ -23,7 +24,7 @@ from models.burst import DETECTORS, kleinberg_bursts
 from models.burst.bound import cusum_frontier
 from models.burst.metrics import threshold_curve
 from models.common import HOUR
-from models.evidence import clopper_pearson
+from models.evidence import clopper_pearson, rate_text
 
 from ...config.experiment import ExperimentConfig
 from ...config.robocalls import Detection
@@ -231,8 +232,23 @@ def _chosen_marks(ax, pooled, chosen, ycol):
             ax.plot(x, hit[ycol], "*", ms=11, mfc="none", mec="k", zorder=5)
 
 
+def _no_false_flag(pooled: pd.DataFrame, what: str) -> str:
+    """The sentence shown instead of a trade-off curve when no setting of any detector
+    flagged a legitimate new number (every point would sit at one exact bound)."""
+    n = int(pooled["legit_new_lines"].max()) if len(pooled) else 0
+    return (
+        f'<p class="empty">Not drawn: on {html.escape(what)} no detector flagged a '
+        f"legitimate new number at any threshold ({rate_text(0, n)} at each setting), so "
+        "false flags cannot be traded against anything here; every setting is within a "
+        "false-flag budget above that bound.</p>"
+    )
+
+
 def roc_figure(pooled: pd.DataFrame, chosen: pd.DataFrame, budget: float, what: str) -> str:
-    """Robocall attempts let through against false flags, every detector (pooled curves)."""
+    """Robocall attempts let through against false flags, every detector (pooled curves);
+    a sentence instead when no setting had a false flag."""
+    if not (pooled["false_flags"] > 0).any():
+        return _no_false_flag(pooled, what)
     fig, ax = plt.subplots(figsize=(8, 4.4))
     pooled = pooled.assign(let_through=1.0 - pooled["robocalls_blocked_share"])
     for name, grp in pooled.groupby("detector", sort=False):
@@ -274,6 +290,8 @@ def delay_figure(
     names = list(bounds["campaign"].unique()) if len(bounds) else []
     if not names:
         return ""
+    if not (pooled["false_flags"] > 0).any():
+        return ""  # the trade-off figure's sentence says why
     det = config.detection
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.4), squeeze=False)
     for ax, name in zip(axes[0], names):

@@ -20,6 +20,7 @@ from models.burst.selection import Budget, pool_curves, select_and_score
 
 from ...config.sweep import sweep_points
 from ...results.store import ExperimentResult
+from ..glossary import by_glossary, label, value_text
 from ..render import ci_table, table
 from .evidence import closed_loop_evidence, counts_table, scenario_evidence, selection_evidence
 from .replay import (
@@ -34,12 +35,6 @@ from .replay import (
 
 __all__ = ["burst_section", "replay_curves"]
 
-HEADLINE = [
-    ("detection.robocall_blocked_share", "robocall attempts blocked (share)"),
-    ("detection.robocalls_attempted", "robocall attempts"),
-    ("detection.robocalls_delivered", "robocalls delivered"),
-]
-"""Closed-loop figures shown first as means ± 95% CI."""
 PER_NUMBER = (
     "detection.precision",
     "detection.recall",
@@ -70,30 +65,26 @@ def _mark_constant(
     """Cells whose replications all gave one value read "v in all n", not "v ± 0"."""
     out = frame.copy()
     rows = dict(zip(out["metric"], out.index))
-    names = dict(HEADLINE)
     for (metric, point), grp in shown.groupby(["metric", "point"]):
         vals = grp["value"].dropna()
         col = labels.get(int(point), point)
-        row = rows.get(names.get(metric, metric))
+        row = rows.get(label(metric))
         if len(vals) > 1 and vals.min() == vals.max() and row is not None and col in out:
-            out.loc[row, col] = f"{vals.iloc[0]:,.4g} in all {len(vals)}"
+            out.loc[row, col] = f"{value_text(metric, vals.iloc[0])} in all {len(vals)}"
     return out
 
 
 def burst_section(result: ExperimentResult, labels: dict[int, str]) -> str:
-    """HTML of the robocall-detection section (empty if the experiment has no campaigns)."""
+    """HTML of the robocall-detection section (empty if no run measured detection)."""
     cfg = result.config
-    if not cfg.robocallers.campaigns or not cfg.record.calls:
-        return ""
     m = result.metrics
     m = m[m["metric"].str.startswith(("detection.", "robocall.", "legit."))]
     if m.empty:
         return ""
     budget = Budget(cfg.detection.false_flag_budget, cfg.detection.heavy_flag_budget)
     ref, why = reference_point(result)
-    names = dict(HEADLINE)
     shown = m[m["metric"].map(_shown)]
-    order = [(k, names.get(k, k)) for k in shown["metric"].drop_duplicates()]
+    order = [(k, label(k)) for k in by_glossary(shown["metric"].unique())]
     candidates = [p for p, (_, c) in enumerate(sweep_points(cfg)) if c.detection.running()]
     parts = [
         "<h2>Robocall detection</h2>",

@@ -29,6 +29,9 @@ class DniStudy(Study):
         composer = Composer(cfg.build_optimizer(), cfg) if cfg.optimizer != "none" else None
         return Policies(sizer=sizer, composer=composer)
 
+    def studied(self, config):
+        return config.dni.enabled
+
     def metrics(self, result, folder=None):
         return dni_metrics(result)
 

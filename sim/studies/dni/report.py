@@ -70,10 +70,8 @@ def _headline(result: ExperimentResult, labels: dict[int, str], points: list[int
 
 
 def dni_section(result: ExperimentResult, labels: dict[int, str]) -> str:
-    """HTML of the DNI section (empty unless the experiment runs the DNI market)."""
+    """HTML of the DNI section."""
     cfg = result.config
-    if not cfg.dni.enabled:
-        return ""
     labels = section_labels(result, labels)
     oracle = oracle_informed_points(result)
     all_points = [int(p) for p in result.points["point"]]

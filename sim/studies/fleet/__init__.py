@@ -22,6 +22,9 @@ class FleetStudy(Study):
             return Policies()
         return Policies(replacement=config.fleet.build_policy())
 
+    def studied(self, config):
+        return config.fleet.enabled
+
     def metrics(self, result, folder=None):
         return fleet_metrics(result)
 

@@ -24,6 +24,7 @@ from models.evidence import best_option, clopper_pearson, paired_difference
 from models.stats import mean_ci
 
 from ...results.store import ExperimentResult
+from ..glossary import value_text
 from ..render import ci_table, figure, table, verdict
 from .values import FleetPoint, count_text, fleet_points, pooled, values
 
@@ -61,7 +62,7 @@ def _headline(result: ExperimentResult, pts: list[FleetPoint]) -> str:
             if key in _SHARES and len(v) and (v == 0).all():
                 wide.loc[i, p.label] = count_text(result, _SHARES[key], p)
             elif len(v) > 1 and (v == v.iloc[0]).all():
-                wide.loc[i, p.label] = f"{v.iloc[0]:,.4g} in every replication"
+                wide.loc[i, p.label] = f"{value_text(key, v.iloc[0])} in every replication"
     return table(wide)
 
 
@@ -217,10 +218,8 @@ def _baselines(result: ExperimentResult, pts: list[FleetPoint]) -> str:
 
 
 def fleet_section(result: ExperimentResult, labels: dict[int, str]) -> str:
-    """HTML of the fleet-replacement section (empty unless the experiment runs a fleet)."""
+    """HTML of the fleet-replacement section."""
     cfg = result.config.fleet
-    if not cfg.enabled:
-        return ""
     pts = fleet_points(result, labels)
     years = result.config.scenario.days / 365.25
     return "".join(

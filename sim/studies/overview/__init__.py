@@ -14,8 +14,11 @@ class OverviewStudy(Study):
 
     name = "world"
 
+    def studied(self, config):
+        return config.subscribers.populated()
+
     def metrics(self, result, folder=None):
-        return world_metrics(result)
+        return world_metrics(result) if self.studied(result.config) else {}
 
     def section(self, result, labels):
         return overview_section(result, labels)

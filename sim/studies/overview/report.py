@@ -12,7 +12,8 @@ from models.common import DAY, SUBSCRIBER_TYPES
 from ...core.numbering import area_code_region
 from ...results.store import ExperimentResult, load_runs
 from ...world.schemas import CALL_KINDS, STATES
-from ..render import ci_table, figure, table
+from ..glossary import not_observed
+from ..render import figure, metric_table, table
 
 __all__ = ["overview_section"]
 
@@ -50,7 +51,7 @@ def _world(result: ExperimentResult) -> list[str]:
 
 
 def _states_figure(states: pd.DataFrame, labels: dict[int, str]) -> str:
-    fig, axes = plt.subplots(1, len(STATES), figsize=(15, 3.4), sharex=True)
+    fig, axes = plt.subplots(1, len(STATES), figsize=(11, 2.8), sharex=True)
     mean = states.groupby(["point", "t"])[list(STATES)].mean().reset_index()
     for ax, state in zip(axes, STATES):
         for p, grp in mean.groupby("point"):
@@ -68,7 +69,11 @@ def _states_figure(states: pd.DataFrame, labels: dict[int, str]) -> str:
 
 
 def _calls_figure(calls: pd.DataFrame, labels: dict[int, str]) -> str:
-    fig, axes = plt.subplots(1, len(CALL_KINDS), figsize=(18, 3.4), sharex=True)
+    cols = (len(CALL_KINDS) + 1) // 2
+    fig, grid = plt.subplots(2, cols, figsize=(11, 5.2), sharex=True, constrained_layout=True)
+    axes = grid.ravel()
+    for ax in axes[len(CALL_KINDS) :]:
+        ax.remove()
     mean = calls.groupby(["point", "kind", "day"], observed=True)["attempts"].mean().reset_index()
     for ax, kind in zip(axes, CALL_KINDS):
         for p, grp in mean[mean["kind"] == kind].groupby("point"):
@@ -77,7 +82,8 @@ def _calls_figure(calls: pd.DataFrame, labels: dict[int, str]) -> str:
         ax.set_xlabel("day of run")
         ax.set_ylim(bottom=0)
     axes[0].set_ylabel("calls per day")
-    axes[-1].legend(fontsize=8)
+    axes[cols].set_ylabel("calls per day")
+    axes[len(CALL_KINDS) - 1].legend(fontsize=8)
     return figure(
         fig,
         "Calls per day by who really placed them (ground truth): outbound "
@@ -128,12 +134,18 @@ def overview_section(result: ExperimentResult, labels: dict[int, str]) -> str:
     """HTML of the world's overview: what was simulated and what happened in it."""
     cfg = result.config
     reps = cfg.replications
+    headline, unobserved = metric_table(result.metrics, "world", labels)
+    missing = (
+        not_observed(", ".join(unobserved) + " (nothing to count in any run)") if unobserved else ""
+    )
     return "".join(
         [
             *_world(result),
             "<h2>Headline metrics</h2>",
-            f"<p>Mean ± 95% confidence half-width across replications ({reps} per point).</p>",
-            table(ci_table(result.metrics, col_labels=labels)),
+            f"<p>Mean ± 95% confidence half-width across replications ({reps} per point); "
+            "no ± when every replication gave the same value.</p>",
+            table(headline) if len(headline) else "",
+            missing,
             "<h2>Inventory states over time</h2>",
             _states_figure(load_runs(result, "states"), labels),
             "<h2>Calls per day by caller type</h2>",

@@ -24,6 +24,9 @@ class PlatformStudy(Study):
             return Policies()
         return Policies(platform=platform_policies(config, replication, run_world))
 
+    def studied(self, config):
+        return config.platform.enabled
+
     def metrics(self, result, folder=None):
         return platform_metrics(result)
 

@@ -22,6 +22,9 @@ class StormStudy(Study):
             return Policies()
         return Policies(storm=config.storm.build_policy())
 
+    def studied(self, config):
+        return config.storm.enabled
+
     def metrics(self, result, folder=None):
         return storm_metrics(result)
 

@@ -125,10 +125,8 @@ def _settings_figure(result: ExperimentResult, pts: list[Point]) -> str:
 
 
 def storm_section(result: ExperimentResult, labels: dict[int, str]) -> str:
-    """HTML of the restart-storm section (empty unless the experiment runs a storm)."""
+    """HTML of the restart-storm section."""
     cfg = result.config.storm
-    if not cfg.enabled:
-        return ""
     pts = storm_points(result, labels)
     bound = fluid_drain_seconds(cfg.phones, cfg.capacity)
     parts = [

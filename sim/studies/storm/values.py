@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.evidence import clopper_pearson, rate_text
+from models.evidence import clopper_pearson, percent_text, rate_text
 from models.provisioning.storm import STORM_POLICIES
 from models.stats import mean_ci
 
 from ...config import sweep_points
 from ...results.store import ExperimentResult
+from ..glossary import value_text
 from .metrics import COUNTS, DENOMINATORS
 
 __all__ = ["Point", "exact_text", "pooled_count", "storm_points", "upper_bound", "values"]
@@ -144,7 +145,7 @@ def exact_text(result: ExperimentResult, metric: str, point: int) -> str | None:
     if len(v) < 2 or not (v == v.iloc[0]).all():
         return None
     if v.iloc[0] != 0:
-        return f"{v.iloc[0]:,.4g} in every replication"
+        return f"{value_text(metric, v.iloc[0])} in every replication"
     if metric not in COUNTS:
         return f"0 in every replication ({len(v)})"
     den, unit = COUNTS[metric]
@@ -152,7 +153,8 @@ def exact_text(result: ExperimentResult, metric: str, point: int) -> str | None:
     if not (np.isfinite(trials).all() and trials.sum() > 0):
         return f"0 in every replication ({len(v)})"
     n = int(trials.sum())
-    return f"0 of {n:,} {unit}s (95% upper bound {clopper_pearson(0, n)[1]:.2g} per {unit})"
+    bound = percent_text(clopper_pearson(0, n)[1])
+    return f"0 of {n:,} {unit}s (95% upper bound {bound} of {unit}s)"
 
 
 def upper_bound(result: ExperimentResult, metric: str, point: Point) -> float:

@@ -16,6 +16,9 @@ class VoiceStudy(Study):
 
     name = "voice"
 
+    def studied(self, config):
+        return config.voice.enabled
+
     def metrics(self, result, folder=None):
         return voice_metrics(result)
 
