@@ -20,6 +20,7 @@ from .platform import bench_platform
 from .provisioning import bench_provisioning
 from .storm import bench_storm
 from .sweep import bench_parallel
+from .voice import bench_voice
 from .world import bench_big, bench_world, bench_world_kernels, child
 
 
@@ -66,6 +67,8 @@ def main() -> None:
     if not args.world:
         print()
         bench_provisioning(args.quick)
+        print()
+        bench_voice(args.quick)
         print()
         bench_parallel(args.quick)
     if not args.quick:

@@ -31,8 +31,18 @@ VOICES = ["en-us", "en-us+f2", "en-us+m3", "en-gb-x-rp"]
 def bench_voice(quick: bool = False) -> None:
     """Print p50 / p95 decoding time per utterance and exact-intent accuracy, JSGF against
     the unconstrained language model."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    pinned = hasattr(os, "sched_setaffinity")
+    cores = os.sched_getaffinity(0) if pinned else set()
+    if pinned:
+        os.sched_setaffinity(0, {min(cores)})
+    try:
+        _bench(quick)
+    finally:
+        if pinned:  # the benches after this one have every core again
+            os.sched_setaffinity(0, cores)
+
+
+def _bench(quick: bool) -> None:
     rng = np.random.default_rng(2023_0134524)
     state = sample_equipment(rng)
     utterances = sample_utterances(rng, state, 12 if quick else 40, VOICES, [140, 170])
