@@ -38,6 +38,15 @@ def _factor(point) -> float:
     return next(iter(b.values())).factor if b else 1.0
 
 
+def _share_pm(ratio: float, half: float) -> str:
+    """``ratio ± half`` as percentages; without an interval (one replication) says so."""
+    if not np.isfinite(ratio):
+        return "not observed"
+    if not np.isfinite(half):
+        return f"{ratio:.1%} (one replication: no interval)"
+    return f"{ratio:.1%} ± {half:.1%}"
+
+
 def _pct(d) -> str:
     return f"{100 * d.mean:+.2f} ± {100 * d.half_width:.2f} points"
 
@@ -157,7 +166,7 @@ def _staffing(result: ExperimentResult, labels: dict[int, str]) -> str:
         ratio, half = ratio_ci(hours[sim], hours[sqrt])
         d = paired_difference(hours[sim], hours[sqrt])
         parts.append(
-            f"<p>The simulation-optimised schedule uses {ratio:.1%} ± {half:.1%} of square-root "
+            f"<p>The simulation-optimised schedule uses {_share_pm(ratio, half)} of square-root "
             f"staffing's agent-hours (replication by replication, 95% CI): "
             f"{d.text('{:,.0f}')} agent-hours paired.</p>"
         )
@@ -260,7 +269,7 @@ def _media(result: ExperimentResult, labels: dict[int, str]) -> str:
         ratio, half = ratio_ci(ports[b], ports[c])
         parts.append(
             f"<p>Conference minus bridging, ports Erlang B asks for: {d.text('{:,.1f}')} "
-            f"(95% CI, {d.n} paired replications); bridging needs {ratio:.1%} ± {half:.1%} "
+            f"(95% CI, {d.n} paired replications); bridging needs {_share_pm(ratio, half)} "
             "of the conference design's ports.</p>"
         )
     choice = best_option(ports, lower_is_better=True)
