@@ -63,6 +63,8 @@ def small_report(tmp_path_factory):
             path = EXPERIMENTS / f"{name}.toml"
             days = min(SMALL_DAYS, load_config(path).scenario.days)
             small = (f"scenario.days={days:g}", "replications=1")
+            if load_config(path).voice.enabled:  # its runs are utterances, not days
+                small += ("voice.commands=4",)
             done[name] = run_experiment(
                 load_config(path, small), out / name, progress=False, workers=2, overrides=small
             )

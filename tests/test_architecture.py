@@ -31,7 +31,7 @@ LAYERS = (
 """Lowest first: a module imports only modules of its own layer or of layers below.
 ``sim`` itself stands for its top modules (``sim.experiment``, ``sim.cli``) and the
 package's public API."""
-SHARED_STUDY_MODULES = ("sim.studies.study", "sim.studies.render")
+SHARED_STUDY_MODULES = ("sim.studies.study", "sim.studies.render", "sim.studies.glossary")
 """Modules of the studies layer that every study may use."""
 
 
