@@ -48,6 +48,8 @@ def _share_pm(ratio: float, half: float) -> str:
 
 
 def _pct(d) -> str:
+    if not np.isfinite(d.half_width):
+        return f"{100 * d.mean:+.2f} points (one pair: no interval)"
     return f"{100 * d.mean:+.2f} ± {100 * d.half_width:.2f} points"
 
 
