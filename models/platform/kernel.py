@@ -409,9 +409,9 @@ def _advance(
 
 pull = njit(cache=True, nogil=True, inline="always")(_pull)
 enqueue = njit(cache=True, nogil=True, inline="always")(_enqueue)
-enqueue_transfer = njit(cache=True, nogil=True, inline="always")(_enqueue_transfer)
+enqueue_transfer = njit(cache=True, nogil=True)(_enqueue_transfer)
 arrive = njit(cache=True, nogil=True, inline="always")(_arrive)
 end_first = njit(cache=True, nogil=True, inline="always")(_end_first)
 free_agent = njit(cache=True, nogil=True, inline="always")(_free_agent)
-staffing = njit(cache=True, nogil=True, inline="always")(_staffing)
+staffing = njit(cache=True, nogil=True)(_staffing)
 advance = njit(cache=True, nogil=True)(_advance)
