@@ -126,6 +126,17 @@ def test_bad_override_is_one_line_naming_the_key(capsys, tmp_path, tiny_file, ov
     assert not out.exists()
 
 
+def test_a_pool_too_small_for_an_optimizer_is_refused_before_running(capsys, tmp_path, tiny_file):
+    """An optimizer keeps a number of every kind: a smaller pool is a config error (it used
+    to fail inside every run)."""
+    out = tmp_path / "out"
+    sets = ["dni.enabled=true", "dni.optimizer=ucb1", "dni.pool_size=4"]
+    args = ["simulate", str(tiny_file), "--out", str(out)] + [a for s in sets for a in ("--set", s)]
+    line = _refused(capsys, args, "dni.pool_size", tmp_path)
+    assert "5 or more, got 4" in line
+    assert not out.exists()
+
+
 def test_count_min_width_is_refused_when_it_runs(capsys, tmp_path, tiny_file):
     args = [
         "validate",

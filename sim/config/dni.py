@@ -192,6 +192,12 @@ class Dni(Section):
         if self.sizer != "fixed":
             self.build_sizer()
         if self.optimizer != "none":
+            if self.pool_size < len(NUMBER_KINDS):
+                raise ValueError(
+                    f"pool_size: an optimizer keeps at least one number of each of the "
+                    f"{len(NUMBER_KINDS)} kinds, so the pool needs {len(NUMBER_KINDS)} or more, "
+                    f"got {self.pool_size}"
+                )
             self.build_optimizer()
         return self
 
