@@ -25,8 +25,11 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# `make bench BENCH=--quick` (smaller inputs), `BENCH=--world` (the world only) or
+# `BENCH=--big` (the national world: 10 M subscribers x 30 days, its time and peak memory).
+BENCH ?=
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 # `make docs` executes every notebook at its default parameters (papermill, in notebooks/;
 # outputs go to each notebook's out_dir, outside the repository) and publishes it with its
