@@ -4,6 +4,8 @@ truth."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -199,9 +201,72 @@ def test_jsgf_names_the_live_equipment():
     state = _state()
     g = command_grammar(state, known=lambda w: w != "alpha")
     assert "<phone> = ( lobby );" in g  # a name the dictionary lacks is left out
-    assert "( two one two five five five ( zero | oh ) one ( zero | oh ) ( zero | oh ) )" in g
+    assert (
+        "( two one two [ sil_pause ] five five five [ sil_pause ] "
+        "( zero | oh ) one ( zero | oh ) ( zero | oh ) )" in g
+    )
     for form in FORMS:
-        assert " ".join(form.words) in g
+        assert " ".join(form.words) in g or form.destructive
+
+
+def _accepts(grammar: str, tmp_path) -> Callable[[str], bool]:
+    ps = pytest.importorskip("pocketsphinx")
+    path = tmp_path / "command.gram"
+    path.write_text(grammar)
+    jsgf = ps.Jsgf(str(path))
+    fsg = jsgf.build_fsg(jsgf.get_rule("command.command"), ps.LogMath(), 7.5)
+    return lambda text: bool(fsg.accept(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "heard"),
+    [
+        ("disconnect port one from line one", True),  # the one cross-connect
+        ("disconnect port two from line one", False),  # "two" for "twelve": no such pair
+        ("disconnect port one from line two", False),
+        ("release number two one two five five five oh one four two", True),  # assigned
+        ("release number two one two five five five oh one oh oh", False),  # available
+        ("forward line two to two one two five five five oh one oh oh", True),
+        ("forward line two to one two one two five five five oh one oh", False),  # area 1xx
+        ("forward line two to two one two oh five five oh one oh oh", False),  # exchange 0xx
+        ("forward line two to two one two five five five oh one oh", False),  # nine digits
+        ("connect port one to line two", True),  # busy port: not narrowed, explained
+        ("assign number two one two five five five oh one four two to phone lobby", True),
+        ("show status of port three", True),
+        ("show status of port four", False),  # no such port
+    ],
+)
+def test_jsgf_narrows_destructive_forms_to_what_they_can_act_on(text, heard, tmp_path):
+    assert _accepts(command_grammar(_state()), tmp_path)(text) is heard
+
+
+def test_jsgf_without_cross_connects_or_assigned_numbers_still_hears_the_rest(tmp_path):
+    state = _state()
+    state.cross = {}
+    state.numbers["2125550142"] = {"state": "aging", "holder": None}
+    accepts = _accepts(command_grammar(state), tmp_path)
+    assert accepts("show status of port one") and accepts("connect port one to line one")
+    assert not accepts("disconnect port one from line one")
+    assert not accepts("release number two one two five five five oh one four two")
+    state.phones = {"alpha"}  # no phone name the dictionary knows: no command names one
+    accepts = _accepts(command_grammar(state, known=lambda w: w != "alpha"), tmp_path)
+    assert accepts("show status of port one")
+
+
+@pytest.mark.parametrize(
+    ("text", "heard"),
+    [
+        ("sil_pause show status of port three", True),  # noise around the words
+        ("show status of sil_pause port three", False),  # never between command words
+        ("release number two one two sil_pause five five five sil_pause oh one four two", True),
+        ("release number two one sil_pause two five five five oh one four two", False),
+        ("forward line two to two one two sil_pause five five five oh one oh oh", True),
+        ("forward line two to two one two five sil_pause five five oh one oh oh", False),
+        ("sil_pause sil_pause undo the last change", False),
+    ],
+)
+def test_jsgf_pauses_only_around_commands_and_between_number_groups(text, heard, tmp_path):
+    assert _accepts(command_grammar(_state()), tmp_path)(text) is heard
 
 
 def _rec(text: str, conf: float = 0.9) -> Recognition:

@@ -78,6 +78,27 @@ def tiny(tmp_path_factory):
     return evaluate(cfg, 0)
 
 
+def test_noise_around_a_short_command_is_heard_as_a_pause_not_as_words(tmp_path):
+    require("espeak-ng", "apt-get install espeak-ng")
+    require_module("pocketsphinx", "pip install pocketsphinx (in requirements.lock)")
+    from models.voice.corpus import sample_equipment, speak
+    from models.voice.grammar import parse
+    from models.voice.jsgf import command_grammar
+    from models.voice.recognize import Recognizer, in_dictionary
+    from models.voice.speech import mix, noise
+
+    rng = np.random.default_rng(7)
+    state = sample_equipment(rng)
+    rec = Recognizer("jsgf")
+    rec.set_grammar("command", command_grammar(state, in_dictionary))
+    speech = speak("show status of port one", "en-us", 170, tmp_path)
+    gap = np.zeros(8000, dtype=np.int16)  # 0.5 s of office noise before and after
+    audio = mix(np.concatenate([gap, speech, gap]), noise("office", len(speech) + 16000, rng), 20.0)
+    heard = rec.recognize(audio, "command")
+    assert heard.text == "show status of port one"  # the pause word never reaches the text
+    assert parse(heard.text) is not None and 0 < heard.confidence <= 1
+
+
 def test_a_tiny_corpus_runs_through_the_recogniser(tiny):
     for level in ("clean", "20db"):
         assert 0 <= tiny[f"voice.{level}.accuracy"] <= 1

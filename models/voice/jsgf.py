@@ -1,12 +1,23 @@
 """JSGF grammars for the recogniser, generated from :data:`~models.voice.grammar.FORMS`
 and the live equipment: the recogniser can only hear ports, lines, numbers, phones and
-extensions that exist (forwarding targets are any ten digits)."""
+extensions that exist; forwarding targets are any North American number (ten digits, the
+area code and the exchange starting with 2-9).
+
+Destructive forms are narrowed further to what they can act on: ``disconnect`` only the
+port/line pairs that are cross-connected (a "two" for a "twelve" cannot make a pair that
+does not exist) and ``release`` only assigned numbers.  That is safe only because every
+destructive command is read back under the policies that act without asking
+(``destructive``, ``threshold_destructive``): a speaker who names a pair that does not exist
+hears another pair read back and says no, instead of hearing that it does not exist.
+Commands that are not destructive are never narrowed by preconditions: a connect of a
+busy port heard as a free one would be executed without a read-back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from .grammar import CONFIRM_WORDS, FORMS, SLOT_KINDS, cardinal_words, digit_words
+from .recognize import PAUSE
 from .state import Equipment
 
 __all__ = ["command_grammar", "confirm_grammar"]
@@ -16,8 +27,23 @@ def _alternatives(items: list[str]) -> str:
     return " | ".join(f"( {x} )" for x in items) if items else "<VOID>"
 
 
+_GAP = f"[ {PAUSE} ]"
+
+
+def _groups(words: list[str]) -> str:
+    """Ten digit words with an optional pause after the area code and the exchange."""
+    if len(words) != 10:
+        return " ".join(words)
+    return " ".join([*words[:3], _GAP, *words[3:6], _GAP, *words[6:]])
+
+
+def _nanp() -> str:
+    """Ten digits whose first and fourth (area code, exchange) are 2-9."""
+    return _groups(["<nxx>", "<digit>", "<digit>", "<nxx>"] + ["<digit>"] * 6)
+
+
 def _digits(digits: str) -> str:
-    return " ".join("( zero | oh )" if d == "0" else digit_words(d)[0] for d in digits)
+    return _groups(["( zero | oh )" if d == "0" else digit_words(d)[0] for d in digits])
 
 
 def command_grammar(state: Equipment, known: Callable[[str], bool] | None = None) -> str:
@@ -36,19 +62,29 @@ def command_grammar(state: Equipment, known: Callable[[str], bool] | None = None
         "port": _alternatives([" ".join(cardinal_words(p)) for p in sorted(state.ports)]),
         "line": _alternatives([" ".join(cardinal_words(x)) for x in sorted(state.lines)]),
         "number": _alternatives([_digits(n) for n in sorted(state.numbers)]),
-        "target": " ".join(["<digit>"] * 10),
+        "target": _nanp(),
         "extension": _alternatives([_digits(e) for e in sorted(state.extensions)]),
         "phone": _alternatives([p for p in sorted(state.phones) if ok(p)]),
     }
     assert set(values) == set(SLOT_KINDS)
-    forms = []
-    for form in FORMS:
-        forms.append(" ".join(w if not w.startswith("<") else w for w in form.words))
+    pairs = [
+        f"{' '.join(cardinal_words(p))} from line {' '.join(cardinal_words(x))}"
+        for p, x in sorted(state.cross.items())
+    ]
+    assigned = [_digits(n) for n, r in sorted(state.numbers.items()) if r["state"] == "assigned"]
+    narrowed = {  # a form with nothing to act on is left out (pocketsphinx's <VOID> is not)
+        "disconnect": "disconnect port ( " + _alternatives(pairs) + " )" if pairs else "",
+        "release": "release number ( " + _alternatives(assigned) + " )" if assigned else "",
+    }
+    forms = [narrowed.get(form.action, " ".join(form.words)) for form in FORMS]
+    void = {f"<{name}>" for name, rule in values.items() if rule == "<VOID>"}
+    forms = [f for f in forms if f and not void & set(f.split())]
     lines = [
         "#JSGF V1.0;",
         "grammar command;",
-        "public <command> = " + " | ".join(f"( {f} )" for f in forms) + ";",
-        "<digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine;",
+        f"public <command> = {_GAP} ( " + " | ".join(f"( {f} )" for f in forms) + f" ) {_GAP};",
+        "<digit> = zero | oh | one | <nxx>;",
+        "<nxx> = two | three | four | five | six | seven | eight | nine;",
     ]
     lines += [f"<{name}> = {rule};" for name, rule in values.items()]
     return "\n".join(lines) + "\n"
