@@ -1,19 +1,26 @@
 """Recognition latency of the voice service's recogniser (``models.voice.recognize``): per
 utterance, pocketsphinx constrained by the JSGF grammar of the command forms and the live
 equipment, beside the same decoder with its general trigram language model
-(unconstrained), on the same audio -- corpus commands of every form at clean and 20 dB
-SNR.  Wall-clock time and the thread's CPU time (less sensitive to the other processes of
-a shared machine) per utterance.  The process is pinned to one core; the load average
-is printed with the figures.  Nothing is asserted.
+(unconstrained), on the same audio -- the first utterances of the study's corpus
+(``experiments/voice_confirmation.toml``, replication 0 of the ``heldout`` part unless
+``--part tuning``), clean and at 20 dB SNR with the study's noise draws.  Wall-clock time
+and the thread's CPU time (less sensitive to the other processes of a shared machine) per
+utterance.  The process is pinned to one core; the load average is printed with the
+figures.  Nothing is asserted.
 
-    python -m benchmarks.voice [--quick]
+Decoder options are swept with ``--decoder KEY=VALUE`` (repeatable) on the tuning part
+only: the held-out part is for the report's figures, never for choosing.
+
+    python -m benchmarks.voice [--quick] [--part tuning] [--decoder ds=1] [--no-lm]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from typing import Any
 
 import numpy as np
 
@@ -25,52 +32,75 @@ from models.voice.speech import mix, noise
 
 __all__ = ["bench_voice"]
 
-VOICES = ["en-us", "en-us+f2", "en-us+m3", "en-gb-x-rp"]
+EXPERIMENT = "experiments/voice_confirmation.toml"
 
 
-def bench_voice(quick: bool = False) -> None:
+def bench_voice(
+    quick: bool = False,
+    part: str = "heldout",
+    decoder: dict[str, Any] | None = None,
+    lm: bool = True,
+) -> None:
     """Print p50 / p95 decoding time per utterance and exact-intent accuracy, JSGF against
-    the unconstrained language model."""
+    the unconstrained language model.
+
+    Parameters
+    ----------
+    quick : bool
+        12 commands instead of 40.
+    part : {"heldout", "tuning"}
+        Which part of the study's corpus.
+    decoder : dict, optional
+        pocketsphinx options over the recogniser's defaults (JSGF mode).
+    lm : bool
+        Also decode with the language model (slow).
+    """
     pinned = hasattr(os, "sched_setaffinity")
     cores = os.sched_getaffinity(0) if pinned else set()
     if pinned:
         os.sched_setaffinity(0, {min(cores)})
     try:
-        _bench(quick)
+        _bench(quick, part, decoder or {}, lm)
     finally:
         if pinned:  # the benches after this one have every core again
             os.sched_setaffinity(0, cores)
 
 
-def _bench(quick: bool) -> None:
-    rng = np.random.default_rng(2023_0134524)
+def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> None:
+    from sim import load_config
+    from sim.studies.voice.metrics import _seed
+
+    config = load_config(EXPERIMENT, [f"voice.part={part!r}"])
+    cfg = config.voice
+    rng = np.random.default_rng(_seed(config.seed, "voice", part, 0))
     state = sample_equipment(rng)
-    utterances = sample_utterances(rng, state, 12 if quick else 40, VOICES, [140, 170])
-    babble = babble_speech(VOICES)
-    jsgf = Recognizer("jsgf")
+    utterances = sample_utterances(rng, state, cfg.commands, cfg.voices, cfg.rates)
+    utterances = utterances[:12] if quick else utterances
+    babble = babble_speech(cfg.voices, cfg.cache or None)
+    jsgf = Recognizer("jsgf", decoder) if decoder else Recognizer("jsgf")
     jsgf.set_grammar("command", command_grammar(state, in_dictionary))
-    lm = Recognizer("lm")
+    modes = [("JSGF (grammar + state)", lambda a: jsgf.recognize(a, "command"))]
+    if with_lm:
+        modes.append(("trigram LM (baseline)", Recognizer("lm").recognize))
     load = os.getloadavg()[0]
-    print(f"voice recognition, {len(utterances)} corpus commands per level, one core "
-          f"(load average {load:.1f})")  # fmt: skip
+    print(f"voice recognition, {part} part, {len(utterances)} commands per level, one core "
+          f"(load average {load:.1f}), decoder options {decoder or 'default'}")  # fmt: skip
     print(
         f"  {'level':<6} {'mode':<22} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}"
         f" {'exact intent':>13}"
     )
-    for level in ("clean", "20db"):
+    for li, level in enumerate(("clean", "20db")):
         audio = []
-        for u in utterances:
-            x = speak(u.text, u.voice, u.rate)
-            if level != "clean":
-                kind = ("white", "babble", "office")[int(rng.integers(3))]
-                x = mix(x, noise(kind, len(x), rng, babble), 20.0)
+        for i, u in enumerate(utterances):
+            x = speak(u.text, u.voice, u.rate, cfg.cache or None)
+            if level != "clean":  # the study's draw for the first utterance
+                r = np.random.default_rng(_seed(config.seed, "voice", part, 0, li, i))
+                kind = cfg.noises[int(r.integers(len(cfg.noises)))]
+                x = mix(x, noise(kind, len(x), r, babble), 20.0)
             audio.append(x)
-        jsgf.recognize(audio[0], "command")  # warm up
-        lm.recognize(audio[0])
-        for name, run in (
-            ("JSGF (grammar + state)", lambda a: jsgf.recognize(a, "command")),
-            ("trigram LM (baseline)", lm.recognize),
-        ):
+        for _, run in modes:  # warm up
+            run(audio[0])
+        for name, run in modes:
             results, cpu = [], []
             for a in audio:
                 start = time.thread_time()
@@ -90,7 +120,21 @@ def _bench(quick: bool) -> None:
     )
 
 
+def _option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"--decoder wants KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(prog="python -m benchmarks.voice")
     p.add_argument("--quick", action="store_true")
-    bench_voice(p.parse_args().quick)
+    p.add_argument("--part", choices=("heldout", "tuning"), default="heldout")
+    p.add_argument("--decoder", type=_option, action="append", default=[])
+    p.add_argument("--no-lm", action="store_true")
+    a = p.parse_args()
+    bench_voice(a.quick, a.part, dict(a.decoder), not a.no_lm)
