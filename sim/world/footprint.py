@@ -37,10 +37,16 @@ PER_CONSUMER = 8.0
 
 RUN_SECONDS = 3.0
 """Fixed cost of a run: building the world, loading the compiled kernels, its metrics."""
-CALLS_PER_SECOND = 2.0e6
-"""The world's end-to-end rate on one core of the reference machine (``make bench``)."""
-SESSIONS_PER_SECOND = 2.5e5
-"""The DNI market's end-to-end rate in ad sessions (``make bench``)."""
+CALLS_PER_SECOND = 3.5e6
+"""The world's end-to-end rate on one core (``make bench``: 3.8-4.1 M calls per CPU-second
+for 1 M subscribers)."""
+SLICE_SECONDS = 1.5e-3
+"""Python of one slice of a world with subscribers (lifecycle events, policies, tallies)
+besides its calls: what dominates small worlds over long horizons."""
+SESSIONS_PER_SECOND = 1.0e6
+"""The DNI market's end-to-end rate in ad sessions (``make bench``: 1.2 M per CPU-second)."""
+PLATFORM_SESSIONS_PER_SECOND = 2.5e5
+"""The softphone platform's end-to-end rate in sessions (``make bench``)."""
 
 
 def _calls_per_day(config: ExperimentConfig) -> float:
@@ -57,12 +63,22 @@ def _calls_per_day(config: ExperimentConfig) -> float:
 
 def estimate_seconds(config: ExperimentConfig) -> float:
     """Rough wall time of one world of ``config`` on one core (within a factor of about two):
-    a fixed cost plus its calls and ad sessions at the rates ``make bench`` measures."""
+    a fixed cost, its hourly slices, and its calls, ad sessions and platform sessions at the
+    rates ``make bench`` measures."""
     days = config.scenario.days
-    seconds = RUN_SECONDS + _calls_per_day(config) * days / CALLS_PER_SECOND
+    calls = _calls_per_day(config) * days
+    seconds = RUN_SECONDS + calls / CALLS_PER_SECOND
+    if calls > 0:  # an empty world's slices cost next to nothing
+        seconds += days * DAY / config.scenario.slice_seconds * SLICE_SECONDS
     if config.dni.enabled:
         sessions = sum(ch.sessions_per_day for ch in config.dni.channels.by_code())
         seconds += sessions * days / SESSIONS_PER_SECOND
+    if config.platform.enabled:
+        sessions = sum(
+            t.calls_per_day + t.texts_per_day + t.outbound_per_hour * 24
+            for t in config.platform.tenants
+        )
+        seconds += sessions * days / PLATFORM_SESSIONS_PER_SECOND
     return seconds
 
 
