@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tools import require_module
 
 from models.voice import (
     CONFIRMATION_POLICIES,
@@ -210,7 +211,9 @@ def test_jsgf_names_the_live_equipment():
 
 
 def _accepts(grammar: str, tmp_path) -> Callable[[str], bool]:
-    ps = pytest.importorskip("pocketsphinx")
+    require_module("pocketsphinx", "pip install pocketsphinx (in requirements.lock)")
+    import pocketsphinx as ps
+
     path = tmp_path / "command.gram"
     path.write_text(grammar)
     jsgf = ps.Jsgf(str(path))
