@@ -49,6 +49,11 @@ def _digits(digits: str) -> str:
 def command_grammar(state: Equipment, known: Callable[[str], bool] | None = None) -> str:
     """The JSGF grammar of every command form over ``state``.
 
+    Destructive forms admit only what they can act on (cross-connected pairs, assigned
+    numbers); a form left with nothing to name is left out; optional :data:`PAUSE` words
+    stand around the command and between the groups of a telephone number (see the
+    module's notes).
+
     Parameters
     ----------
     state : Equipment
