@@ -22,8 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy models
 
+# The suite runs on 2 worker processes (pytest-xdist; tests/conftest.py keeps each file's
+# tests together). One file or test: .venv/bin/python -m pytest -q tests/test_cli.py
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # `make bench BENCH=--quick` (smaller inputs), `BENCH=--world` (the world only) or
 # `BENCH=--big` (the national world: 10 M subscribers x 30 days, its time and peak memory).

@@ -71,3 +71,24 @@ def small_report(tmp_path_factory):
         return done[name]
 
     return get
+
+
+SPLIT_BY = {"test_reports": "name", "test_report_browser": "name", "test_notebooks": "path"}
+"""Files whose parametrized tests may run in different workers, by that parameter (the
+tests of one shipped experiment, in both report files, share its run in ``small_report``)."""
+
+
+def pytest_collection_modifyitems(items):
+    """Under ``make test`` (``pytest -n 2 --dist loadgroup``) the tests of a file run in one
+    worker, so that its module-scoped fixtures are built once; the slow parametrized files
+    of :data:`SPLIT_BY` are spread by their parameter instead."""
+    for item in items:
+        stem = item.path.stem
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        key = SPLIT_BY.get(stem)
+        if key in params:
+            value = params[key]
+            group = f"{key}:{getattr(value, 'stem', value)}"
+        else:
+            group = stem
+        item.add_marker(pytest.mark.xdist_group(group))
