@@ -25,7 +25,7 @@ lint: $(STAMP)
 # The suite runs on 2 worker processes (pytest-xdist; tests/conftest.py keeps each file's
 # tests together). One file or test: .venv/bin/python -m pytest -q tests/test_cli.py
 test: lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2
 
 # `make bench BENCH=--quick` (smaller inputs), `BENCH=--world` (the world only) or
 # `BENCH=--big` (the national world: 10 M subscribers x 30 days, its time and peak memory).

@@ -73,22 +73,33 @@ def small_report(tmp_path_factory):
     return get
 
 
-SPLIT_BY = {"test_reports": "name", "test_report_browser": "name", "test_notebooks": "path"}
-"""Files whose parametrized tests may run in different workers, by that parameter (the
-tests of one shipped experiment, in both report files, share its run in ``small_report``)."""
+SPLIT_BY = {
+    "test_reports": "shipped",
+    "test_report_browser": "shipped",
+    "test_notebooks": "notebook",
+}
+"""Files whose parametrized tests may run in different workers, by their parameter's id
+(the tests of one shipped experiment, in both report files, share its run in
+``small_report``)."""
 
 
-def pytest_collection_modifyitems(items):
-    """Under ``make test`` (``pytest -n 2 --dist loadgroup``) the tests of a file run in one
-    worker, so that its module-scoped fixtures are built once; the slow parametrized files
-    of :data:`SPLIT_BY` are spread by their parameter instead."""
-    for item in items:
-        stem = item.path.stem
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        key = SPLIT_BY.get(stem)
-        if key in params:
-            value = params[key]
-            group = f"{key}:{getattr(value, 'stem', value)}"
-        else:
-            group = stem
-        item.add_marker(pytest.mark.xdist_group(group))
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to under ``make test``'s 2 workers: its file, so that
+    module fixtures are built once, except the parametrized tests of :data:`SPLIT_BY`, which
+    go by parameter (``shipped[quickstart]``: both report files' tests of that experiment)."""
+    path, _, name = nodeid.partition("::")
+    unit = SPLIT_BY.get(Path(path).stem)
+    if unit and name.endswith("]"):
+        return unit + name[name.index("[") :]
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduling by :func:`work_unit` (whole units to a free worker)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByUnit(config, log)
