@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from models.voice.corpus import babble_speech, sample_equipment, sample_utterances, speak
+from models.voice.corpus import babble_speech, speak
 from models.voice.grammar import parse
 from models.voice.jsgf import command_grammar
 from models.voice.recognize import Recognizer, in_dictionary
-from models.voice.speech import mix, noise
 
 __all__ = ["bench_voice"]
 
@@ -68,16 +67,14 @@ def bench_voice(
 
 def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> None:
     from sim import load_config
-    from sim.studies.voice.metrics import _seed
+    from sim.studies.voice.metrics import draw_corpus, noisy, utterance_rng
 
     config = load_config(EXPERIMENT, [f"voice.part={part!r}"])
     cfg = config.voice
-    rng = np.random.default_rng(_seed(config.seed, "voice", part, 0))
-    state = sample_equipment(rng)
-    utterances = sample_utterances(rng, state, cfg.commands, cfg.voices, cfg.rates)
+    state, utterances = draw_corpus(config, 0)
     utterances = utterances[:12] if quick else utterances
     babble = babble_speech(cfg.voices, cfg.cache or None)
-    jsgf = Recognizer("jsgf", decoder) if decoder else Recognizer("jsgf")
+    jsgf = Recognizer("jsgf", decoder)
     jsgf.set_grammar("command", command_grammar(state, in_dictionary))
     modes = [("JSGF (grammar + state)", lambda a: jsgf.recognize(a, "command"))]
     if with_lm:
@@ -93,11 +90,8 @@ def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> No
         audio = []
         for i, u in enumerate(utterances):
             x = speak(u.text, u.voice, u.rate, cfg.cache or None)
-            if level != "clean":  # the study's draw for the first utterance
-                r = np.random.default_rng(_seed(config.seed, "voice", part, 0, li, i))
-                kind = cfg.noises[int(r.integers(len(cfg.noises)))]
-                x = mix(x, noise(kind, len(x), r, babble), 20.0)
-            audio.append(x)
+            snr = None if level == "clean" else 20.0  # the study's draw for the first utterance
+            audio.append(noisy(cfg, x, snr, utterance_rng(config, 0, li, i), babble))
         for _, run in modes:  # warm up
             run(audio[0])
         for name, run in modes:

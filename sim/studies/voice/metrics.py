@@ -8,16 +8,23 @@ import zlib
 
 import numpy as np
 
-from models.voice.corpus import babble_speech, sample_equipment, sample_utterances, speak
+from models.voice.corpus import (
+    Utterance,
+    babble_speech,
+    sample_equipment,
+    sample_utterances,
+    speak,
+)
 from models.voice.dialogue import DialogueResult, run_dialogue
 from models.voice.grammar import spoken
 from models.voice.jsgf import command_grammar, confirm_grammar
 from models.voice.recognize import Recognition, Recognizer, in_dictionary
 from models.voice.speech import mix, noise
+from models.voice.state import Equipment
 
 from ...results.run import SimResult
 
-__all__ = ["FIGURES", "evaluate", "voice_metrics"]
+__all__ = ["FIGURES", "draw_corpus", "evaluate", "noisy", "utterance_rng", "voice_metrics"]
 
 FIGURES = ("wrong", "completed", "within_two", "turns", "latency_ms", "commands")
 """Each policy's figures at each level: ``voice.<level>.<policy>.<figure>``."""
@@ -28,12 +35,36 @@ def _seed(cfg_seed: int, *parts: str | int) -> np.random.SeedSequence:
     return np.random.SeedSequence(cfg_seed, spawn_key=key)
 
 
-def evaluate(config, replication: int) -> dict[str, float]:  # noqa: ANN001 -- VoiceConfig
-    """Every figure of one replication (see :func:`voice_metrics`)."""
+def draw_corpus(config, replication: int) -> tuple[Equipment, list[Utterance]]:  # noqa: ANN001
+    """The equipment and the commands of one replication of ``config.voice.part`` (the
+    study's draw, shared by the threshold tuning and the bench)."""
     cfg = config.voice
     rng = np.random.default_rng(_seed(config.seed, "voice", cfg.part, replication))
     state = sample_equipment(rng)
-    utterances = sample_utterances(rng, state, cfg.commands, cfg.voices, cfg.rates)
+    return state, sample_utterances(rng, state, cfg.commands, cfg.voices, cfg.rates)
+
+
+def utterance_rng(config, replication: int, level: int, i: int) -> np.random.Generator:  # noqa: ANN001
+    """The generator of command ``i``'s sayings and noise at the ``level``-th level."""
+    return np.random.default_rng(
+        _seed(config.seed, "voice", config.voice.part, replication, level, i)
+    )
+
+
+def noisy(
+    cfg, audio: np.ndarray, snr: float | None, rng: np.random.Generator, babble
+) -> np.ndarray:  # noqa: ANN001
+    """``audio`` with one of ``cfg.noises`` (drawn from ``rng``) at ``snr`` dB (None: as is)."""
+    if snr is None:
+        return audio
+    kind = cfg.noises[int(rng.integers(len(cfg.noises)))]
+    return mix(audio, noise(kind, len(audio), rng, babble), snr)
+
+
+def evaluate(config, replication: int) -> dict[str, float]:  # noqa: ANN001 -- VoiceConfig
+    """Every figure of one replication (see :func:`voice_metrics`)."""
+    cfg = config.voice
+    state, utterances = draw_corpus(config, replication)
     rec = Recognizer("jsgf")
     rec.set_grammar("command", command_grammar(state, in_dictionary))
     rec.set_grammar("confirm", confirm_grammar(), fillers=True)
@@ -45,8 +76,7 @@ def evaluate(config, replication: int) -> dict[str, float]:  # noqa: ANN001 -- V
         results: dict[str, list[DialogueResult]] = {p: [] for p in policies}
         first: list[float] = []
         for i, u in enumerate(utterances):
-            r_u = np.random.default_rng(_seed(config.seed, "voice", cfg.part, replication, li, i))
-            said = _Speaker(u, cfg, rec, r_u, snr, babble)
+            said = _Speaker(u, cfg, rec, utterance_rng(config, replication, li, i), snr, babble)
             for name, policy in policies.items():
                 results[name].append(
                     run_dialogue(
@@ -89,9 +119,7 @@ class _Speaker:
         self.answers: dict[tuple[bool, int], Recognition] = {}
 
     def _hear(self, audio: np.ndarray, grammar: str) -> Recognition:
-        if self.snr is not None:
-            kind = self.cfg.noises[int(self.rng.integers(len(self.cfg.noises)))]
-            audio = mix(audio, noise(kind, len(audio), self.rng, self.babble), self.snr)
+        audio = noisy(self.cfg, audio, self.snr, self.rng, self.babble)
         return self.rec.recognize(audio, grammar)
 
     def command(self, k: int) -> Recognition:

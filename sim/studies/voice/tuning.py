@@ -7,15 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.voice.corpus import babble_speech, sample_equipment, sample_utterances, speak
+from models.voice.corpus import babble_speech, speak
 from models.voice.grammar import parse
 from models.voice.jsgf import command_grammar, confirm_grammar
 from models.voice.recognize import Recognizer, in_dictionary
-from models.voice.speech import mix, noise
 from models.voice.state import execute, explain_missing, risky
 
 from ...config.experiment import ExperimentConfig
-from .metrics import _seed
+from .metrics import draw_corpus, noisy, utterance_rng
 
 __all__ = ["first_utterances", "threshold_for"]
 
@@ -31,19 +30,15 @@ def first_utterances(config: ExperimentConfig, replications: int) -> pd.DataFram
     rows = []
     babble = babble_speech(cfg.voices, cfg.cache or None)
     for rep in range(replications):
-        rng = np.random.default_rng(_seed(config.seed, "voice", cfg.part, rep))
-        state = sample_equipment(rng)
-        utterances = sample_utterances(rng, state, cfg.commands, cfg.voices, cfg.rates)
+        state, utterances = draw_corpus(config, rep)
         rec = Recognizer("jsgf")
         rec.set_grammar("command", command_grammar(state, in_dictionary))
         rec.set_grammar("confirm", confirm_grammar(), fillers=True)
         for li, level in enumerate(cfg.levels()):
             for i, u in enumerate(utterances):
-                r = np.random.default_rng(_seed(config.seed, "voice", cfg.part, rep, li, i))
                 audio = speak(u.text, u.voice, u.rate, cfg.cache or None)
-                if level != "clean":
-                    kind = cfg.noises[int(r.integers(len(cfg.noises)))]
-                    audio = mix(audio, noise(kind, len(audio), r, babble), float(level[:-2]))
+                snr = None if level == "clean" else float(level[:-2])
+                audio = noisy(cfg, audio, snr, utterance_rng(config, rep, li, i), babble)
                 heard = rec.recognize(audio, "command")
                 intent = parse(heard.text)
                 ok = intent is not None and explain_missing(intent, state) is None
