@@ -28,6 +28,12 @@ from sim.runs.timing import timed_task
 
 __all__ = ["sweep_config", "sweep_tasks", "bench_parallel"]
 
+DASK_DEFAULTS = {
+    "distributed.worker.profile.enabled": True,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 65536,
+}
+"""What :data:`sim.runs.executors.WORKER_CONFIG` changes, at Dask's own values."""
+
 PHASES = ("build", "run", "finish", "swap", "metrics", "write")
 
 
@@ -142,7 +148,7 @@ def bench_parallel(quick: bool) -> None:
             sweep_tasks(cfg, f"{tmp}/d0"),
             sweep_tasks(cfg, f"{tmp}/w0")[:2],
             2,
-            **{"distributed.worker.profile.enabled": True},  # Dask's default
+            **DASK_DEFAULTS,
         )
     wall = {k: np.mean([t["wall"] for t in v]) for k, v in (("s", one), ("p", two_p))}
     wall["d"] = np.mean([t["wall"] for t in dask2])

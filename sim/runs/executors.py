@@ -171,16 +171,22 @@ def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
 
 WORKER_CONFIG = {
     "distributed.worker.profile.enabled": False,
-    "distributed.scheduler.worker-saturation": float("inf"),
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
-"""Dask settings of tnlab's local cluster.  The worker's statistical profiler walks the
-running task's stack every 10 ms; on a sweep's runs (SimPy and NumPy in one thread) it
-cost 0.03-0.07 s of CPU per 0.4 s task (``make bench``: CPU of the worker's other threads
-0.09-0.12 s a task with it, 0.05-0.06 s without), CPU the runs lack when the workers fill
-the machine's cores.  Every task goes to a worker at once (no queueing on the scheduler),
-so a worker starts its next run without a round trip to the scheduler; work stealing
-still evens out the workers.  Workers started by hand get the first with
-``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
+"""Dask settings of tnlab's local cluster.
+
+* The nanny starts each worker with ``MALLOC_TRIM_THRESHOLD_=65536``: glibc then returns
+  freed memory at once and, the threshold being set, no longer raises its mmap threshold,
+  so every NumPy array over 128 KiB is a fresh ``mmap`` whose pages fault in again.  A
+  200,000-subscriber week made 3.5 times the page faults of the same run in-process and
+  spent 0.1-0.3 s more CPU in the task (``make bench``, 1.1-1.5 s tasks); ``None`` leaves
+  glibc's default.  Workers started by hand get the same with ``MALLOC_TRIM_THRESHOLD_=
+  67108864 MALLOC_MMAP_THRESHOLD_=33554432`` in their environment (the values glibc's
+  default reaches; the nanny passes a variable already set through).
+* The worker's statistical profiler walks the running task's stack every 10 ms: CPU of
+  the worker's other threads 0.09-0.12 s a 0.4 s task with it, 0.05-0.06 s without, CPU
+  the runs lack when the workers fill the cores.  By hand:
+  ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``."""
 
 
 def local_cluster(workers: int, dashboard: str = "127.0.0.1:0", **settings):
