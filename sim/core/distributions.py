@@ -11,6 +11,7 @@ researcher-friendly parameters (a mean, a median) onto SciPy's ``shape/loc/scale
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Literal
 
 import numpy as np
@@ -39,14 +40,14 @@ class _Dist(BaseModel):
         """The equivalent frozen ``scipy.stats`` distribution."""
         raise NotImplementedError
 
-    @property
+    @cached_property
     def mean(self) -> float:
-        """Expected value."""
+        """Expected value (computed once: a SciPy frozen object costs about 0.5 ms)."""
         return float(self.frozen().mean())
 
-    @property
+    @cached_property
     def var(self) -> float:
-        """Variance."""
+        """Variance (computed once)."""
         return float(self.frozen().var())
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
