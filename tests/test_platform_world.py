@@ -146,3 +146,33 @@ def test_hourly_rows_count_the_sessions(surge_runs):
         assert hk["offered"].sum() == (mine["outcome"] != "closed").sum()
         assert hk["answered"].sum() == (mine["outcome"] == "answered").sum()
         assert hk["abandoned"].sum() == (mine["outcome"] == "abandoned").sum()
+
+
+def test_sessions_dial_the_numbers_their_tenant_holds_and_a_tenant_without_any_is_dropped():
+    """``Origination.take``: each session gets one of its own tenant's numbers (by its drawn
+    uniform), and the sessions of a tenant holding no number never reach the platform."""
+    from sim.core.seeding import Streams
+    from sim.world.platform.origination import Origination
+
+    cfg = platform_config(3, 30, 1.0, 110.0)
+    held = {0: np.array([100, 101, 102]), 1: np.array([], dtype=np.int64), 2: np.array([7])}
+
+    def draw(numbers):
+        orig = Origination(
+            cfg=cfg.platform,
+            rng=Streams(cfg.seed).get("platform"),
+            queue_base=layout_of(cfg.platform).queue_base,
+            horizon=DAY,
+        )
+        return orig.take(0.0, DAY, numbers)
+
+    every_f, every_i = draw(lambda k: np.array([1000 * k + 5]))
+    f, i = draw(held.__getitem__)
+    ten = every_i[:, L.I_TENANT]
+    assert set(ten.tolist()) == {0, 1, 2}
+    np.testing.assert_array_equal(f, every_f[ten != 1])
+    np.testing.assert_array_equal(i[:, L.I_TENANT], ten[ten != 1])
+    np.testing.assert_array_equal(every_i[:, L.I_NUMBER], 1000 * ten + 5)
+    got = i[:, L.I_NUMBER]
+    assert set(got[i[:, L.I_TENANT] == 0].tolist()) == {100, 101, 102}
+    assert set(got[i[:, L.I_TENANT] == 2].tolist()) == {7}

@@ -195,11 +195,13 @@ class Origination:
         i = np.concatenate([p[1] for p in parts])
         u = np.concatenate([p[2] for p in parts])
         order = np.argsort(f[:, L.F_T], kind="stable")
-        f, i, u = f[order], i[order], u[order]
-        i[:, L.I_SESSION] = self._next_id + np.arange(len(f))
+        kept = int(np.count_nonzero(f[:, L.F_T] < self.horizon))  # sessions are numbered
+        first = self._next_id  # before those past the horizon are dropped
         self._next_id += len(f)
-        keep = f[:, L.F_T] < self.horizon
-        self._f, self._i, self._u = f[keep], i[keep], u[keep]
+        order = order[:kept]
+        f, i, u = f[order], i[order], u[order]
+        i[:, L.I_SESSION] = first + np.arange(kept)
+        self._f, self._i, self._u = f, i, u
         self._pos = 0
         self._day = day
 
@@ -213,14 +215,16 @@ class Origination:
         end = int(np.searchsorted(self._f[:, L.F_T], t1, side="left"))
         f, i, u = self._f[self._pos : end], self._i[self._pos : end], self._u[self._pos : end]
         self._pos = end
-        keep = np.ones(len(f), dtype=bool)
-        for k in np.unique(i[:, L.I_TENANT]).tolist():
-            held = numbers(k)
-            sel = i[:, L.I_TENANT] == k
-            if len(held) == 0:
-                keep &= ~sel
-                continue
-            i[sel, L.I_NUMBER] = held[
-                np.minimum((u[sel] * len(held)).astype(np.int64), len(held) - 1)
-            ]
-        return f[keep], i[keep]
+        held = [numbers(k) for k in range(len(self.cfg.tenants))]
+        count = np.array([len(h) for h in held], dtype=np.int64)
+        first = np.cumsum(count) - count
+        ten = i[:, L.I_TENANT]
+        n = count[ten]
+        pick = np.minimum((u * n).astype(np.int64), np.maximum(n - 1, 0))
+        keep = n > 0
+        if keep.all():
+            i[:, L.I_NUMBER] = np.concatenate(held)[first[ten] + pick]
+            return f, i
+        f, i = f[keep], i[keep]
+        i[:, L.I_NUMBER] = np.concatenate(held)[(first[ten] + pick)[keep]]
+        return f, i

@@ -115,14 +115,18 @@ class Hourly:
             "dials": dial,
             "connected": dial & answered,
         }
-        tenant = i[:, L.O_TENANT]
-        for h in np.unique(hour).tolist():
-            sel = hour == h
-            acc = self._of(h)
-            for name, values in columns.items():
-                acc[:, _C[name]] += np.bincount(
-                    tenant[sel], weights=np.asarray(values, dtype=float)[sel], minlength=self.n
-                )
+        hours, at = np.unique(hour, return_inverse=True)
+        key = at * self.n + i[:, L.O_TENANT]
+        cols = [_C[name] for name in columns]
+        sums = np.stack(
+            [
+                np.bincount(key, weights=np.asarray(v, dtype=float), minlength=len(hours) * self.n)
+                for v in columns.values()
+            ],
+            axis=1,
+        ).reshape(len(hours), self.n, len(cols))
+        for h, add in zip(hours.tolist(), sums):
+            self._of(h)[:, cols] += add
 
     def step(self, t0: float, t1: float, agents: np.ndarray, step: Step) -> None:
         """Agents staffed, busy time and trunk time of a step, in its hour."""
