@@ -78,16 +78,33 @@ def test_one_jump_below_h_matches_the_closed_form(mu, a, h):
 )
 def test_run_length_grows_with_h_and_with_the_drain(mu, a, ratio, step):
     """``M(0) >= 1``; a higher level, or a faster drain between calls (smaller ``mu``: the
-    drain between two calls is exponential of mean ``1 / mu``), never shortens the run;
-    two grids agree (the discretisation has converged)."""
+    drain between two calls is exponential of mean ``1 / mu``), never shortens the run,
+    however long it is (runs of 1e18 calls included); two grids agree (the discretisation
+    has converged).  The grids are at most the default's spacing (at least 160 cells per
+    jump for h <= 5 a): the error is second order, and at 60 cells it reached 0.28% for a
+    run of 2e10 calls (mu 0.055, a 0.31, h 4.75 a: 60 -> 120 cells moved it 4.05e7, 120
+    -> 240 1.0e7)."""
     h = a * ratio
-    grid = {"per_jump": 60}
+    grid = {"per_jump": 120}
     base = cusum_alarm_calls(mu, a, h, **grid)
     assert base >= 1.0
     assert cusum_alarm_calls(mu, a, h + step, **grid) >= base * (1 - 1e-6)
     assert cusum_alarm_calls(mu / 1.2, a, h, **grid) >= base * (1 - 1e-6)
-    fine = cusum_alarm_calls(mu, a, h, per_jump=120)
+    fine = cusum_alarm_calls(mu, a, h, per_jump=240)
     assert base == pytest.approx(fine, rel=2e-3)
+
+
+@pytest.mark.parametrize("per_jump", [60, 120])
+def test_run_lengths_far_beyond_one_over_eps_stay_accurate(per_jump):
+    """A slow number against a high level: about 2e18 calls to a false alarm, past the
+    1 / eps at which solving (I - K) M = 1 directly returned -1.9e16.  The regenerative
+    solution stays positive, grows with the level and agrees with a grid twice as fine."""
+    mu, a = 0.0546875, 0.3125
+    h = 4.75 * a + 1.0
+    run = cusum_alarm_calls(mu, a, h, per_jump=per_jump)
+    assert run > cusum_alarm_calls(mu, a, h - 1.0, per_jump=per_jump) > 1e10
+    assert run == pytest.approx(cusum_alarm_calls(mu, a, h, per_jump=2 * per_jump), rel=1e-2)
+    assert 1e18 < run < 1e19
 
 
 def test_bad_bound_arguments():

@@ -25,7 +25,9 @@ fresh number starts at 0, and by Wald's identity its mean time to the alarm is `
 The equation is solved by product integration (Nystrom): ``M`` is piecewise linear between
 nodes ``0, delta, 2 delta, ...`` with ``delta = a / m`` (so a jump of ``a`` maps nodes onto
 nodes) and the node ``h``; the exponential weight is integrated exactly on each cell, and
-the dense linear system is solved directly (a backward shooting solution of the equivalent
+the dense linear systems of one regeneration cycle are solved directly (the chain starts
+afresh whenever the statistic drains to 0; solving for ``M`` itself loses every digit once
+``M`` nears ``1 / eps``; a backward shooting solution of the equivalent
 advanced differential equation ``M'(x) = mu (M~(x + a) - M(x) + 1)`` is unstable: its
 homogeneous part grows like ``exp(h)`` as it is integrated down from ``h``).  The error is
 second order in ``delta``; ``tests/test_burst_evidence.py`` checks the solution against
@@ -71,14 +73,14 @@ def _grid(jump: float, h: float, per_jump: int | None, max_nodes: int) -> tuple[
     return nodes, m
 
 
-def _transition(mu: float, jump: float, nodes: np.ndarray, m: int) -> np.ndarray:
-    """The chain's substochastic transition operator on the nodes (product integration):
-    ``(K f)(x) = exp(-mu x) f(a) + integral over [a, min(x + a, h)] of
-    mu exp(-mu (x + a - w)) f(w) dw``, ``f`` piecewise linear between nodes."""
+def _continuous(mu: float, jump: float, nodes: np.ndarray, m: int) -> np.ndarray:
+    """The chain's transitions without its atom, on the nodes (product integration):
+    ``(C f)(x) = integral over [a, min(x + a, h)] of mu exp(-mu (x + a - w)) f(w) dw``,
+    ``f`` piecewise linear between nodes.  The full operator adds the atom
+    ``exp(-mu x) f(a)`` (the statistic drained to 0 before the call)."""
     h = nodes[-1]
     n = len(nodes)
     kernel = np.zeros((n, n))
-    kernel[:, m] += np.exp(-mu * nodes)
     lo, hi = nodes[m:-1], nodes[m + 1 :]  # cells above a, in order
     w_lo, w_hi = _exp_weights(mu, hi - lo)
     upper = np.minimum(nodes + jump, h)
@@ -126,11 +128,20 @@ def cusum_alarm_calls(mu: float, jump: float, h: float, per_jump: int | None = N
     if jump > h:
         return 1.0
     nodes, m = _grid(jump, h, per_jump, MAX_NODES)
-    system = np.eye(len(nodes)) - _transition(mu, jump, nodes, m)
+    # The chain regenerates whenever the statistic drains to 0 before a call (it is then
+    # ``a`` after it): with N the calls of a cycle until regeneration or alarm and q the
+    # probability that the cycle ends in the alarm, M(a) = N(a) / q(a) and M(0) = 1 + M(a).
+    # Both solve systems in the cycle's operator C, well conditioned however long the run
+    # (solving (I - K) M = 1 directly loses every digit once M nears 1 / eps); the one-step
+    # alarm probability 1 - exp(-mu (x + a - h)) is exact, not a difference of row sums.
+    system = np.eye(len(nodes)) - _continuous(mu, jump, nodes, m)
+    alarm = -np.expm1(-mu * np.maximum(nodes + jump - h, 0.0))
+    rhs = np.column_stack([np.ones(len(nodes)), alarm])
     # one BLAS thread: a system this small gains nothing from more, and a threaded
     # OpenBLAS on a busy machine can take twenty times longer
     with threadpool_limits(1, user_api="blas"):
-        return float(np.linalg.solve(system, np.ones(len(nodes)))[0])
+        calls, ends_in_alarm = np.linalg.solve(system, rhs)[m]
+    return float(1.0 + calls / ends_in_alarm)
 
 
 def cusum_arl(rate: float, rate0: float, rate1: float, h: float) -> float:
