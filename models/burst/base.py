@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from ..common import DAY
 from ..registry import Registry
@@ -103,8 +104,9 @@ class Detector:
         table in the config) as keyword-only arguments after ``rule``."""
         raise NotImplementedError(f"{cls.__name__} does not implement from_rule")
 
-    def assign(self, ids: np.ndarray, t: float) -> None:
-        """Numbers were newly assigned at ``t`` (a hook; most detectors ignore it)."""
+    def assign(self, ids: np.ndarray, t: npt.ArrayLike) -> None:
+        """Numbers were newly assigned at ``t`` (one time for all, or one per number; a
+        hook: most detectors ignore it)."""
 
     def reset(self, n_ids: int) -> Detector:
         """Allocate fresh state for ``n_ids`` numbers and return ``self``."""

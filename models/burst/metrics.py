@@ -26,6 +26,7 @@ __all__ = [
     "line_scores",
     "line_delays",
     "recommend",
+    "Replay",
     "threshold_curve",
 ]
 
@@ -255,9 +256,19 @@ def busiest_windows(
     return out.reset_index()
 
 
-class _Replay:
-    """What :func:`threshold_curve` computes once per call log: the watched stream, the
-    new lines' tenures and the robocall attempts of each robocall line."""
+class Replay:
+    """What an open-loop replay computes once per call log: the watched stream, the new
+    lines' tenures and the robocall attempts of each robocall line; :meth:`curve` then
+    replays it through any number of detectors (see :func:`threshold_curve`).
+
+    Parameters
+    ----------
+    calls, lines : pandas.DataFrame
+        The log (see the module).
+    watch_days : float
+    behaviours : dict, optional
+        Robocall campaign code -> behaviour, for the per-behaviour columns.
+    """
 
     def __init__(
         self,
@@ -336,6 +347,18 @@ class _Replay:
             row[f"delay_calls_sum.{b}"] = float(delay_calls[got].sum())
         return row
 
+    def curve(
+        self,
+        detect: Callable[[float, np.ndarray, np.ndarray, int], np.ndarray],
+        thresholds: Iterable[float],
+    ) -> pd.DataFrame:
+        """The rows of :func:`threshold_curve` for ``detect`` on this log."""
+        rows = []
+        for threshold in thresholds:
+            flagged_at = detect(threshold, self.t, self.ids, self.n_ids)
+            rows.append({"threshold": float(threshold), **self.score(flagged_at)})
+        return pd.DataFrame(rows)
+
 
 def threshold_curve(
     calls: pd.DataFrame,
@@ -372,12 +395,7 @@ def threshold_curve(
         over its flagged lines of the time from the first attempt to the flag, and of the
         attempts before it).
     """
-    replay = _Replay(calls, lines, watch_days, behaviours)
-    rows = []
-    for threshold in thresholds:
-        flagged_at = detect(threshold, replay.t, replay.ids, replay.n_ids)
-        rows.append({"threshold": float(threshold), **replay.score(flagged_at)})
-    return pd.DataFrame(rows)
+    return Replay(calls, lines, watch_days, behaviours).curve(detect, thresholds)
 
 
 def recommend(

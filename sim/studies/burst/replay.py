@@ -22,7 +22,7 @@ import pandas as pd
 
 from models.burst import DETECTORS, kleinberg_bursts
 from models.burst.bound import cusum_frontier
-from models.burst.metrics import threshold_curve
+from models.burst.metrics import Replay
 from models.common import HOUR
 from models.evidence import clopper_pearson, rate_text
 
@@ -54,13 +54,21 @@ OFFLINE = "kleinberg (offline)"
 """The curve of Kleinberg's automaton: an offline reference, never a recommendation."""
 
 
-def _detect_fn(cfg: Detection, name: str, lines: pd.DataFrame):
-    """``detect(factor, t, ids, n) -> flagged_at`` for detector ``name`` at the config's
-    rules scaled by ``factor``."""
+def _assignments(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers assigned during the run and when, in time order; a number assigned twice
+    keeps its last assignment (what assigning them one after another leaves)."""
     new = lines[~lines["initial"].astype(bool)]
-    assigned = [
-        (float(start), grp["number_id"].to_numpy(np.int64)) for start, grp in new.groupby("start")
-    ]
+    start = new["start"].to_numpy(np.float64)
+    order = np.argsort(start, kind="stable")
+    start, ids = start[order], new["number_id"].to_numpy(np.int64)[order]
+    _, last_from_end = np.unique(ids[::-1], return_index=True)
+    keep = np.sort(len(ids) - 1 - last_from_end)
+    return ids[keep], start[keep]
+
+
+def _detect_fn(cfg: Detection, name: str, assigned: tuple[np.ndarray, np.ndarray]):
+    """``detect(factor, t, ids, n) -> flagged_at`` for detector ``name`` at the config's
+    rules scaled by ``factor``, told of the run's assignments (:func:`_assignments`)."""
 
     def detect(factor, t, ids, n_ids):
         flagged = np.full(n_ids, np.inf)
@@ -69,8 +77,7 @@ def _detect_fn(cfg: Detection, name: str, lines: pd.DataFrame):
                 det = cfg.build(name, rule).reset(n_ids)
             except ValueError:
                 continue  # e.g. a CUSUM rule scaled below its baseline rate
-            for start, numbers in assigned:
-                det.assign(numbers, start)
+            det.assign(*assigned)
             det.update(t, ids)
             flagged = np.minimum(flagged, det.flagged_at_)
             if not det.per_rule:
@@ -101,22 +108,18 @@ def replay_curves(
         Kleinberg's burst-rate multiple), and the columns of
         :func:`models.burst.metrics.threshold_curve`.
     """
-    frames = []
-    for name in DETECTORS:
-        curve = threshold_curve(
-            calls, lines, _detect_fn(cfg, name, lines), FACTORS, cfg.watch_days, groups
-        )
-        frames.append(curve.assign(detector=name))
+    replay = Replay(calls, lines, cfg.watch_days, groups)
+    assigned = _assignments(lines)
+    frames = [
+        replay.curve(_detect_fn(cfg, name, assigned), FACTORS).assign(detector=name)
+        for name in DETECTORS
+    ]
     base = cfg.rules()[0].baseline_rate
 
     def offline(s, t, ids, n_ids):
         return kleinberg_bursts(t, ids, n_ids, base_rate=base, s=s, gamma=2.0)
 
-    frames.append(
-        threshold_curve(calls, lines, offline, KLEINBERG_S, cfg.watch_days, groups).assign(
-            detector=OFFLINE
-        )
-    )
+    frames.append(replay.curve(offline, KLEINBERG_S).assign(detector=OFFLINE))
     return pd.concat(frames, ignore_index=True)
 
 
