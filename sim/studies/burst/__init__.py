@@ -7,6 +7,7 @@ from ...world.world import Policies
 from ..study import Study
 from .metrics import burst_metrics
 from .policy import BurstPolicy
+from .replay import keep_replay
 from .report import burst_section
 
 __all__ = ["BURST", "BurstStudy"]
@@ -26,6 +27,9 @@ class BurstStudy(Study):
         return bool(config.robocallers.campaigns) and config.record.calls
 
     def metrics(self, result, folder=None):
+        cfg = result.config
+        if folder is not None and self.studied(cfg) and not cfg.detection.running():
+            keep_replay(result, folder)
         return burst_metrics(result)
 
     def section(self, result, labels):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,6 +30,8 @@ from models.evidence import clopper_pearson, rate_text
 from ...config.experiment import ExperimentConfig
 from ...config.robocalls import Detection
 from ...config.sweep import sweep_points
+from ...core.atomic import parquet_bytes, write_atomic
+from ...results.run import SimResult
 from ...results.store import METRICS_FILE, ExperimentResult, run_dir
 from ..render import figure
 
@@ -40,6 +43,7 @@ __all__ = [
     "delay_figure",
     "exposure_days",
     "frontiers",
+    "keep_replay",
     "reference_point",
     "replay_curves",
     "replay_experiment",
@@ -52,6 +56,8 @@ KLEINBERG_S = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 """Burst-rate multiples of Kleinberg's automaton (its sensitivity knob)."""
 OFFLINE = "kleinberg (offline)"
 """The curve of Kleinberg's automaton: an offline reference, never a recommendation."""
+REPLAY_FILE = "replay.parquet"
+"""A run's open-loop curves, kept in its folder by :func:`keep_replay`."""
 
 
 def _assignments(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -157,19 +163,39 @@ def exposure_days(lines: pd.DataFrame, watch_days: float, horizon_days: float) -
     return float(np.mean(stop - start) / day)
 
 
-def replay_experiment(result: ExperimentResult, point: int) -> pd.DataFrame:
-    """Threshold curves of every finished replication of ``point``, stacked with a
-    ``replication`` column (per-campaign columns labelled by campaign name) and the mean
-    days its legitimate new numbers were watched (``exposure_days``)."""
+def _groups(config: ExperimentConfig) -> dict[int, str]:
+    return {i: c.name for i, c in enumerate(config.robocallers.campaigns)}
+
+
+def keep_replay(result: SimResult, folder: Path) -> None:
+    """Replay a run that runs no detector (a candidate for :func:`reference_point`) where
+    it ran, and keep its curves beside its tables (``replay.parquet``): the report then
+    reads them instead of replaying every replication one after another."""
     cfg = result.config
-    groups = {i: c.name for i, c in enumerate(cfg.robocallers.campaigns)}
+    curves = replay_curves(result.calls, result.subscribers, cfg.detection, _groups(cfg))
+    write_atomic(Path(folder) / REPLAY_FILE, parquet_bytes(curves))
+
+
+def replay_experiment(result: ExperimentResult, point: int) -> pd.DataFrame:
+    """Threshold curves of every finished replication of ``point`` (kept by its run, see
+    :func:`keep_replay`, or replayed now with the point's detection settings), stacked
+    with a ``replication`` column (per-campaign columns labelled by campaign name) and the
+    mean days its legitimate new numbers were watched (``exposure_days``)."""
+    cfg = result.config
+    detection = _point_configs(result)[point].detection
     frames = []
     for r in range(cfg.replications):
-        if not (run_dir(result.out, point, r) / METRICS_FILE).exists():
+        folder = run_dir(result.out, point, r)
+        if not (folder / METRICS_FILE).exists():
             continue  # a run that failed
         run = result.run(point, r)
-        curves = replay_curves(run.calls, run.subscribers, cfg.detection, groups)
-        exposure = exposure_days(run.subscribers, cfg.detection.watch_days, cfg.scenario.days)
+        kept = folder / REPLAY_FILE
+        curves = (
+            pd.read_parquet(kept)
+            if kept.exists()
+            else replay_curves(run.calls, run.subscribers, detection, _groups(cfg))
+        )
+        exposure = exposure_days(run.subscribers, detection.watch_days, cfg.scenario.days)
         frames.append(curves.assign(replication=r, exposure_days=exposure))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
