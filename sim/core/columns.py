@@ -4,7 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GrowingColumns"]
+__all__ = ["GrowingColumns", "batch_rows"]
+
+
+def batch_rows(values) -> int:
+    """Rows in a batch of column values: the size of the largest array-like among them, or
+    1 when every value is a scalar (scalars broadcast).  Called for every appended batch,
+    so NumPy arrays and plain scalars take no NumPy call.
+
+    Examples
+    --------
+    >>> batch_rows([np.arange(3), 5.0]), batch_rows([1, "x"]), batch_rows([np.empty(0), 1])
+    (3, 1, 0)
+    """
+    rows = -1
+    for v in values:
+        if isinstance(v, np.ndarray):
+            if v.ndim:
+                rows = max(rows, v.size)
+        elif not isinstance(v, (int, float, str, np.generic)) and np.ndim(v) > 0:
+            rows = max(rows, np.size(v))
+    return 1 if rows < 0 else rows
 
 
 class GrowingColumns:
@@ -44,8 +64,8 @@ class GrowingColumns:
 
     def extend(self, **values) -> np.ndarray:
         """Append rows (every column given, scalars broadcast); returns their ids."""
-        k = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
-        if set(values) != set(self._data):
+        k = batch_rows(values.values())
+        if values.keys() != self._data.keys():
             raise KeyError(f"columns mismatch: {sorted(set(values) ^ set(self._data))}")
         start = self.grow(k)
         for name, value in values.items():

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..core.columns import batch_rows
 from .schemas import SCHEMAS, Column
 
 __all__ = ["Recorder", "Table"]
@@ -69,8 +70,8 @@ class Table:
 
         Every column of the schema must be given.
         """
-        n = max((np.size(v) for v in values.values() if np.ndim(v) > 0), default=1)
-        if set(values) != set(self._chunks):
+        n = batch_rows(values.values())
+        if values.keys() != self._chunks.keys():
             missing = set(self._chunks) ^ set(values)
             raise KeyError(f"{self.name}: columns mismatch {sorted(missing)}")
         if n == 0:
