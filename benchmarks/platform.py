@@ -216,6 +216,19 @@ def bench_platform(quick: bool, row) -> None:
     )
     if quick:
         return
+    # a week: the same tenants, the fixed costs of a run (world, tables) spread thin
+    week = platform_config(20, 400, 7.0, 90.0)
+    fw, iw = sessions_of(week)
+    cpu = time.process_time()
+    simulate(week, progress=False)
+    world_cpu = time.process_time() - cpu
+    cpu = time.process_time()
+    naive_platform(fw, iw, list(lay.fixed), week.platform.trunks, week.platform.max_attempts)
+    naive_cpu = time.process_time() - cpu
+    row("platform in the world, a week", len(fw) / world_cpu, len(fw) / naive_cpu,
+        "SimPy process/call", "sessions/s")  # fmt: skip
+    print(f"  ({len(fw):,} sessions in a week; CPU: world {world_cpu:.2f} s, one SimPy "
+          f"process per call {naive_cpu:.2f} s)")  # fmt: skip
     days = 30.0
     for record in (False, True):
         big = platform_config(100, 5000, days, 90.0, record=record)
