@@ -23,14 +23,14 @@ import numpy as np
 import psutil
 
 from sim.config import parse_config, sweep_points
-from sim.runs.executors import Task
+from sim.runs.executors import DASK_TRIM, TRIM, Task
 from sim.runs.timing import timed_task
 
 __all__ = ["sweep_config", "sweep_tasks", "bench_parallel"]
 
 DASK_DEFAULTS = {
     "distributed.worker.profile.enabled": True,
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 65536,
+    f"distributed.nanny.pre-spawn-environ.{TRIM}": int(DASK_TRIM),
 }
 """What :data:`sim.runs.executors.WORKER_CONFIG` changes, at Dask's own values."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import errno
 import json
+import os
 import signal
 import time
 import traceback
@@ -33,6 +34,8 @@ from .simulate import simulate
 
 __all__ = [
     "MACHINE_FAULTS",
+    "DASK_TRIM",
+    "TRIM",
     "WORKER_CONFIG",
     "Task",
     "run_task",
@@ -169,9 +172,13 @@ def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     _connect(scheduler, timeout).close()
 
 
+TRIM = "MALLOC_TRIM_THRESHOLD_"
+DASK_TRIM = "65536"
+"""What Dask's nanny sets :data:`TRIM` to (``distributed.nanny.pre-spawn-environ``)."""
+
 WORKER_CONFIG = {
     "distributed.worker.profile.enabled": False,
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    f"distributed.nanny.pre-spawn-environ.{TRIM}": None,
 }
 """Dask settings of tnlab's local cluster.
 
@@ -180,9 +187,11 @@ WORKER_CONFIG = {
   so every NumPy array over 128 KiB is a fresh ``mmap`` whose pages fault in again.  A
   200,000-subscriber week made 3.5 times the page faults of the same run in-process and
   spent 0.1-0.3 s more CPU in the task (``make bench``, 1.1-1.5 s tasks); ``None`` leaves
-  glibc's default.  Workers started by hand get the same with ``MALLOC_TRIM_THRESHOLD_=
-  67108864 MALLOC_MMAP_THRESHOLD_=33554432`` in their environment (the values glibc's
-  default reaches; the nanny passes a variable already set through).
+  glibc's default (and :func:`local_cluster` keeps a value an earlier nanny left in this
+  process's environment away from its workers).  Workers started by hand get nearly the
+  same with ``MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432`` in their
+  environment (the largest values glibc's dynamic thresholds reach: freed memory is kept
+  for reuse up to 64 MiB; the nanny passes a variable already set through).
 * The worker's statistical profiler walks the running task's stack every 10 ms: CPU of
   the worker's other threads 0.09-0.12 s a 0.4 s task with it, 0.05-0.06 s without, CPU
   the runs lack when the workers fill the cores.  By hand:
@@ -202,6 +211,13 @@ def local_cluster(workers: int, dashboard: str = "127.0.0.1:0", **settings):
     import dask
     from distributed import Client, LocalCluster
 
+    # Dask's nanny copies its pre-spawn variables into this process's environment for good,
+    # and a later nanny takes a variable it finds there over its config: an earlier cluster
+    # at Dask's defaults would give these workers its MALLOC_TRIM_THRESHOLD_ after all
+    before = os.environ.get(TRIM)
+    if before == DASK_TRIM:
+        del os.environ[TRIM]
+        before = None
     # Ctrl-C reaches every process of the terminal's group: the workers inherit an ignored
     # SIGINT, and this process alone stops them (and says so in one line)
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -217,6 +233,10 @@ def local_cluster(workers: int, dashboard: str = "127.0.0.1:0", **settings):
             )
     finally:
         signal.signal(signal.SIGINT, handler)
+        if before is None:  # this process's environment as it was (its subprocesses too)
+            os.environ.pop(TRIM, None)
+        else:
+            os.environ[TRIM] = before
     return Client(cluster), cluster
 
 
