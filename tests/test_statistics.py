@@ -217,6 +217,17 @@ def residual_cdf(dist):
     return cdf
 
 
+def test_distribution_moments_follow_its_parameters_after_a_copy():
+    """Mean and variance are computed once per distinct distribution: a copy with another
+    parameter gets its own (pydantic's ``model_copy(update=...)`` copies the instance's
+    state without validating it)."""
+    dist = TypeAdapter(Distribution).validate_python({"kind": "gamma", "shape": 2.0, "mean": 3.0})
+    assert (dist.mean, dist.var) == (pytest.approx(3.0), pytest.approx(4.5))
+    other = dist.model_copy(update={"mean_": 10.0})
+    assert (other.mean, other.var) == (pytest.approx(10.0), pytest.approx(50.0))
+    assert dist.mean == pytest.approx(3.0)
+
+
 @pytest.mark.parametrize("spec", DISTS, ids=_ids)
 def test_distribution_residual(spec):
     dist = TypeAdapter(Distribution).validate_python(spec)

@@ -11,7 +11,7 @@ researcher-friendly parameters (a mean, a median) onto SciPy's ``shape/loc/scale
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 from typing import Annotated, Literal
 
 import numpy as np
@@ -40,15 +40,15 @@ class _Dist(BaseModel):
         """The equivalent frozen ``scipy.stats`` distribution."""
         raise NotImplementedError
 
-    @cached_property
+    @property
     def mean(self) -> float:
-        """Expected value (computed once: a SciPy frozen object costs about 0.5 ms)."""
-        return float(self.frozen().mean())
+        """Expected value."""
+        return _moments(self)[0]
 
-    @cached_property
+    @property
     def var(self) -> float:
-        """Variance (computed once)."""
-        return float(self.frozen().var())
+        """Variance."""
+        return _moments(self)[1]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent values with NumPy's own samplers.
@@ -94,6 +94,15 @@ class _Dist(BaseModel):
         cdf = np.maximum.accumulate((x * (1.0 - u) + partial) / self.mean)
         # below the support's lower end S = 1, so F_e rises linearly from (0, 0)
         return np.interp(rng.random(size), np.r_[0.0, cdf], np.r_[0.0, x])
+
+
+@lru_cache(maxsize=4096)
+def _moments(dist: _Dist) -> tuple[float, float]:
+    """Mean and variance of a distribution, computed once per distinct one (keyed by its
+    parameters: a frozen model hashes and compares by its fields, so a copy with other
+    parameters is computed afresh); a SciPy frozen object costs about 0.5 ms to build."""
+    frozen = dist.frozen()
+    return float(frozen.mean()), float(frozen.var())
 
 
 class Exponential(_Dist):
