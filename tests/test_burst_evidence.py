@@ -14,6 +14,7 @@ setting on some replications and its test on others, and the report's sentences.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -105,6 +106,10 @@ def test_run_lengths_far_beyond_one_over_eps_stay_accurate(per_jump):
     assert run > cusum_alarm_calls(mu, a, h - 1.0, per_jump=per_jump) > 1e10
     assert run == pytest.approx(cusum_alarm_calls(mu, a, h, per_jump=2 * per_jump), rel=1e-2)
     assert 1e18 < run < 1e19
+    # beyond the floating-point range: infinite, without a division by zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cusum_alarm_calls(mu, a, 50.0, per_jump=per_jump) == math.inf
 
 
 def test_bad_bound_arguments():

@@ -117,7 +117,8 @@ def cusum_alarm_calls(mu: float, jump: float, h: float, per_jump: int | None = N
     Returns
     -------
     float
-        ``M(0)`` of the module docstring (1 when a single call alarms, ``jump > h``).
+        ``M(0)`` of the module docstring (1 when a single call alarms, ``jump > h``;
+        ``inf`` when it is beyond the floating-point range).
 
     Examples
     --------
@@ -141,6 +142,8 @@ def cusum_alarm_calls(mu: float, jump: float, h: float, per_jump: int | None = N
     # OpenBLAS on a busy machine can take twenty times longer
     with threadpool_limits(1, user_api="blas"):
         calls, ends_in_alarm = np.linalg.solve(system, rhs)[m]
+    if ends_in_alarm <= 0.0:  # a cycle's alarm probability below the smallest float
+        return math.inf
     return float(1.0 + calls / ends_in_alarm)
 
 
