@@ -109,7 +109,7 @@ def test_run_lengths_far_beyond_one_over_eps_stay_accurate(per_jump):
     # beyond the floating-point range: infinite, without a division by zero
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cusum_alarm_calls(mu, a, 50.0, per_jump=per_jump) == math.inf
+        assert cusum_alarm_calls(mu, a, 50.0) == math.inf
 
 
 def test_bad_bound_arguments():
