@@ -102,7 +102,8 @@ def _moments(dist: _Dist) -> tuple[float, float]:
     parameters: a frozen model hashes and compares by its fields, so a copy with other
     parameters is computed afresh); a SciPy frozen object costs about 0.5 ms to build."""
     frozen = dist.frozen()
-    return float(frozen.mean()), float(frozen.var())
+    with np.errstate(over="ignore"):  # an overflowing variance is inf, which validation refuses
+        return float(frozen.mean()), float(frozen.var())
 
 
 class Exponential(_Dist):
