@@ -24,8 +24,9 @@ from scipy import integrate, special, stats
 
 from models.common import DAY, HOUR, SUBSCRIBER_TYPES
 from sim.config import parse_config
+from sim.core import fastrng
 from sim.core.distributions import Distribution
-from sim.core.fastrng import new_stream, sample
+from sim.core.fastrng import exponential, new_stream, normal, sample
 from sim.runs.simulate import simulate
 from sim.world.clock import PoissonSources, advance
 
@@ -824,3 +825,45 @@ def _kernel_draws(stream, code, a, b, n):
     for i in range(n):
         out[i] = sample(stream, code, a, b)
     return out
+
+
+@njit(cache=True)
+def _ziggurat_draws(stream, which, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = normal(stream) if which == 0 else exponential(stream)
+    return out
+
+
+N_ZIG = 2_000_000
+
+
+@pytest.mark.parametrize(
+    "which, tables, law, tail",
+    [
+        (0, (fastrng._NX, fastrng._NF), stats.norm, lambda r: 2 * stats.norm.sf(r)),
+        (1, (fastrng._EX, fastrng._EF), stats.expon, stats.expon.sf),
+    ],
+    ids=["normal", "exponential"],
+)
+def test_ziggurat_layers_and_draws(which, tables, law, tail):
+    """The ziggurat's tables and draws: every layer has the base's area (rectangle plus
+    tail) to 1e-9, the top closes at 0; the draws follow the law (KS), the share beyond
+    the base's edge ``r`` -- drawn by the separate tail method -- is binomial with the
+    exact tail probability, and those tail draws follow the truncated law (KS)."""
+    x, f = tables
+    r = x[1]
+    area = r * f[1] + law.sf(r) / law.pdf(0.0)  # the base, in f's units (f(0) = 1)
+    assert x[-1] == 0.0 and f[-1] == 1.0 and np.all(np.diff(x) < 0)
+    assert x[0] * f[1] == pytest.approx(area, rel=1e-9)
+    layers = x[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(layers, area, rtol=1e-9)
+    d = _ziggurat_draws(new_stream(np.random.default_rng([SEED, 300 + which])), which, N_ZIG)
+    assert stats.kstest(d, law.cdf).pvalue > ALPHA
+    beyond = np.abs(d) > r
+    p_tail = float(tail(r))
+    assert stats.binomtest(int(beyond.sum()), N_ZIG, p_tail).pvalue > ALPHA
+    tail_law = stats.truncnorm(r, np.inf) if which == 0 else stats.expon(loc=r)
+    assert stats.kstest(np.abs(d[beyond]), tail_law.cdf).pvalue > ALPHA
+    if which == 0:  # both signs, evenly
+        assert stats.binomtest(int((d > 0).sum()), N_ZIG, 0.5).pvalue > ALPHA
