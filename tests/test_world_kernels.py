@@ -21,12 +21,21 @@ from sim.world.kernels import (
     N_KINDS,
     TALLY,
     complete_calls,
+    count_inbound,
     draw_outcomes,
     line_calls,
     route_tally,
     source_calls,
 )
-from sim.world.schemas import ASSIGNED, BLOCKED, DELIVERED, OFF_NET, PORTED_OUT, VACANT
+from sim.world.schemas import (
+    ASSIGNED,
+    BLOCKED,
+    DELIVERED,
+    OFF_NET,
+    PORTED_OUT,
+    RESIDUAL,
+    VACANT,
+)
 
 SEED = 20261201
 M64 = (1 << 64) - 1
@@ -358,3 +367,24 @@ def test_route_tally_matches_python_twin_and_numpy(seed, n, m):
     np.testing.assert_allclose(
         tally[:, 5], np.bincount(kind, weights=duration, minlength=k) / 60, rtol=1e-9
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 60), m=st.integers(1, 20))
+def test_count_inbound_matches_python_twin_and_numpy(seed, n, m):
+    rng = np.random.default_rng(seed)
+    callee_id = rng.integers(-1, m, n).astype(np.int32)
+    kind = rng.integers(0, N_KINDS, n).astype(np.int8)
+    episode_of = np.where(rng.random(m) < 0.5, rng.integers(0, 50, m), -1).astype(np.int32)
+    got = []
+    for f in (count_inbound, count_inbound.py_func):
+        seen, residual = np.ones(m, np.int32), np.zeros(m, np.int32)  # counts add up
+        f(callee_id, kind, episode_of, seen, residual)
+        got.append((seen, residual))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+    on = callee_id >= 0
+    with_episode = on & (episode_of[np.maximum(callee_id, 0)] >= 0)
+    np.testing.assert_array_equal(got[0][0], 1 + np.bincount(callee_id[with_episode], minlength=m))
+    res = on & (kind == RESIDUAL)
+    np.testing.assert_array_equal(got[0][1], np.bincount(callee_id[res], minlength=m))

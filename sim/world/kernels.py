@@ -27,12 +27,22 @@ from models.burst.window import PREFETCH_AHEAD, _prefetch
 
 from ..core.fastrng import exponential, sample, uniform
 from ..core.numbering import BLOCK
-from .schemas import ASSIGNED, BLOCKED, CALL_KINDS, DELIVERED, OFF_NET, PORTED_OUT, VACANT
+from .schemas import (
+    ASSIGNED,
+    BLOCKED,
+    CALL_KINDS,
+    DELIVERED,
+    OFF_NET,
+    PORTED_OUT,
+    RESIDUAL,
+    VACANT,
+)
 
 __all__ = [
     "N_KINDS",
     "TALLY",
     "complete_calls",
+    "count_inbound",
     "draw_outcomes",
     "line_calls",
     "route_tally",
@@ -288,3 +298,20 @@ def _route_tally(batch, truth, line_state, outcome, answered, duration, tally):
 
 
 route_tally = njit(cache=True, nogil=True)(_route_tally)
+
+
+def _count_inbound(callee_id, kind, episode_of, seen, residual):
+    """Add a slice's calls to per-number counts (in place): every call to a number of
+    ours with an aging episode (``episode_of >= 0``) to ``seen`` -- what the carrier
+    observes -- and every residual call to ``residual`` (ground truth)."""
+    for j in range(callee_id.shape[0]):
+        i = callee_id[j]
+        if i < 0:
+            continue
+        if episode_of[i] >= 0:
+            seen[i] += 1
+        if kind[j] == RESIDUAL:
+            residual[i] += 1
+
+
+count_inbound = njit(cache=True, nogil=True)(_count_inbound)

@@ -22,6 +22,7 @@ from models.common import DAY
 from ..config.aging import Aging
 from .calls import CallBatch, CallTruth
 from .inventory import Inventory
+from .kernels import count_inbound
 from .recorder import Table
 from .residual import ResidualTraffic
 from .schemas import AGING, DELIVERED, RESIDUAL
@@ -142,13 +143,10 @@ class AgingTracker:
 
     def count(self, batch: CallBatch, truth: CallTruth) -> None:
         """Count a slice's calls: residual ones (truth) and all inbound (observable)."""
-        on = batch.callee_id >= 0
-        ids = batch.callee_id[on]
-        ids = ids[self.residual.episode_of[ids] >= 0]  # only numbers with an episode
-        np.add.at(self._obs_today, ids, 1)
-        res = on & (truth.kind == RESIDUAL)
-        np.add.at(self._res_today, batch.callee_id[res], 1)
-        self._harm(batch, res & (batch.outcome == DELIVERED))
+        kind = truth.kind
+        episode_of = self.residual.episode_of
+        count_inbound(batch.callee_id, kind, episode_of, self._obs_today, self._res_today)
+        self._harm(batch, (kind == RESIDUAL) & (batch.outcome == DELIVERED))
 
     def _harm(self, batch: CallBatch, sel: np.ndarray) -> None:
         if not sel.any():
