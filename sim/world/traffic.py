@@ -82,6 +82,7 @@ class Traffic:
         self.daily = daily
         self.progress = progress
         self.tally = CallTally()
+        self._states: list[tuple] = []  # the day's rows of ``states``, appended at its end
 
     def run(self):
         """SimPy process: one iteration per slice until the horizon."""
@@ -90,9 +91,11 @@ class Traffic:
             t1 = min(t0 + self.slice_seconds, self.horizon)
             yield self.env.timeout(t1 - t0)
             self._slice(t0, t1)
-            counts = self.inventory.counts
-            self.tables["states"].append(t=t1, **{name: counts[i] for i, name in enumerate(STATES)})
+            self._states.append((t1, *self.inventory.counts.tolist()))
             if t1 % DAY == 0 or t1 >= self.horizon:
+                t, *counts = zip(*self._states)
+                self.tables["states"].append(t=t, **dict(zip(STATES, counts)))
+                self._states.clear()
                 self._end_day(int((t1 - 1e-9) // DAY))
                 for action in self.daily:
                     action(t1)
