@@ -65,6 +65,7 @@ from models.aging.metrics import (
     uno_c,
 )
 from models.aging.online import gamma_posterior
+from models.aging.regression import _frame
 from models.common import SUBSCRIBER_TYPES
 
 THR = 0.1  # calls/day
@@ -321,6 +322,20 @@ def test_fast_weibull_agrees_with_lifelines(weibull_data, penalizer):
     se_ours = pd.Series(ours.se_, index=ours.params_.index)
     np.testing.assert_allclose(se_ours[se.index], se, rtol=1e-3)
     assert ours.converged_
+
+
+def test_weibull_closed_forms_equal_lifelines(weibull_data):
+    """The wrapper predicts in closed form from lifelines' coefficients: the same
+    quantiles as ``predict_percentile`` and survival as ``predict_survival_function``."""
+    X, y = weibull_data[0][:2000], weibull_data[1][:2000]
+    model = WeibullAFT().fit(X, y)
+    design = _frame(X, model.columns_)
+    for q in (0.02, 0.5, 0.95):
+        lifelines_days = model.fitter_.predict_percentile(design, p=q).to_numpy()
+        np.testing.assert_allclose(model.predict_days(X, q), lifelines_days, rtol=1e-12)
+    times = np.array([0.5, 3.0, 30.0, 200.0])
+    sf = model.fitter_.predict_survival_function(design, times=times).to_numpy().T
+    np.testing.assert_allclose(model.predict_survival(X, times), sf, rtol=1e-12, atol=1e-300)
 
 
 def test_fast_weibull_recovers_simulated_coefficients():
