@@ -30,6 +30,7 @@ from .results.store import (
     point_table,
     run_dir,
     run_problem,
+    training_dir,
 )
 from .runs.executors import SCHEDULER_TIMEOUT, Task, check_scheduler, execute
 from .runs.manifest import run_manifest
@@ -204,7 +205,17 @@ def _run(
     todo = {k: f for k, f in folders.items() if run_problem(f) is not None}
     own = tuple(own_entries())
     tasks = [
-        Task(p, r, points[p][0], points[p][1], folder, stream_point(config, p), policies, own)
+        Task(
+            p,
+            r,
+            points[p][0],
+            points[p][1],
+            folder,
+            stream_point(config, p),
+            policies,
+            own,
+            training_dir(out),
+        )
         for (p, r), folder in todo.items()
     ]
     for folder in todo.values():  # an unfinished or damaged run starts again from nothing

@@ -305,3 +305,26 @@ def test_model_release_refuses_a_training_run_with_too_few_crossings():
 
     with pytest.raises(ConfigError, match=r"^aging\.release\.train_days: the training run saw"):
         _run(release={"policy": "model", "train_days": 2.0})
+
+
+def test_a_shared_training_run_is_computed_once_and_read_back_equal(tmp_path):
+    """The training run's episodes kept in an experiment's shared folder: the first
+    process runs the world and writes them, the next reads them without running it,
+    and what it reads equals the run's own frame (values, dtypes, episode index)."""
+    from sim.runs.simulate import _in_memory
+    from sim.studies.aging.models import _training_frame
+
+    cfg = parse_config({**CHURN, "scenario": {"days": 30}})
+    worlds = []
+
+    def run_world(config, point, replication):
+        worlds.append((point, replication))
+        return _in_memory(config, point, replication)
+
+    first = _training_frame(cfg, 1, run_world, tmp_path)
+    again = _training_frame(cfg, 1, run_world, tmp_path)
+    assert len(worlds) == 1 and len(first) > 20
+    pd.testing.assert_frame_equal(again, first)
+    pd.testing.assert_frame_equal(first, _training_frame(cfg, 1, _in_memory, None))
+    other = _training_frame(cfg, 2, run_world, tmp_path)  # another replication: its own run
+    assert len(worlds) == 2 and not other.equals(first)

@@ -35,6 +35,7 @@ __all__ = [
     "point_table",
     "reload",
     "run_dir",
+    "training_dir",
 ]
 
 METRICS_FILE = "metrics.parquet"
@@ -73,6 +74,11 @@ def run_problem(folder: Path) -> str | None:
 def run_dir(out: Path, point: int, replication: int) -> Path:
     """Folder of one (point, replication) inside an experiment's output folder."""
     return Path(out) / "runs" / f"p{point:03d}-r{replication:03d}"
+
+
+def training_dir(out: Path) -> Path:
+    """Folder of an experiment's training runs' results, shared by its runs."""
+    return Path(out) / "training"
 
 
 def point_table(config: ExperimentConfig) -> pd.DataFrame:

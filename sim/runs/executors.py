@@ -52,8 +52,9 @@ read-only file system): they stop an experiment instead of failing its runs one 
 @dataclass(frozen=True)
 class Task:
     """One (sweep point, replication) of an experiment, with the call-control policy
-    objects handed to ``run_experiment`` and the classes of one's own registered in this
-    process (``(registry, name, class)``), for a worker to register too."""
+    objects handed to ``run_experiment``, the classes of one's own registered in this
+    process (``(registry, name, class)``), for a worker to register too, and the folder
+    the experiment's runs share for their training runs' results."""
 
     point: int
     replication: int
@@ -63,6 +64,7 @@ class Task:
     stream_point: int
     policies: tuple = ()
     own: tuple = ()
+    training: Path | None = None
 
 
 def _failed(task: Task, folder: Path, err: BaseException) -> tuple[int, int, str]:
@@ -105,6 +107,7 @@ def run_task(task: Task, clock: dict | None = None) -> tuple[int, int, str | Non
             point=task.stream_point,
             replication=task.replication,
             policies=[copy.deepcopy(p) for p in task.policies],  # each run starts afresh
+            training=task.training,
             progress=False,
         )
         clock["simulated"] = time.perf_counter()

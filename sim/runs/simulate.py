@@ -123,6 +123,7 @@ def simulate(
     replication: int = 0,
     policies: Sequence[Policy] = (),
     aging_model=None,
+    training: Path | None = None,
     progress: bool = True,
 ) -> SimResult:
     """Run the world once.
@@ -145,6 +146,9 @@ def simulate(
     aging_model : object, optional
         The fitted profile model of a release policy that needs one; by default one is
         trained on a separate run of the same world (``sim.studies.aging``).
+    training : pathlib.Path, optional
+        A folder the runs of one experiment share for the results of such training runs,
+        so that each is computed once, whichever worker process needs it first.
     progress : bool
         Show a progress bar over simulated days (terminal or notebook).
 
@@ -162,7 +166,8 @@ def simulate(
     if out is not None:
         check_simulate_target(Path(out), config)
     check_fits(config)
-    plugged = study_policies(config, replication, aging_model=aging_model).merge(
+    given = {"aging_model": aging_model, "training": training}
+    plugged = study_policies(config, replication, **given).merge(
         Policies(screens=[*own_policies(config), *policies])
     )
     names = [n for n in TABLES if n != "calls" or config.record.calls]

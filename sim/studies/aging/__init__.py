@@ -24,7 +24,9 @@ class AgingStudy(Study):
         if policy.needs_model:
             model = given.get("aging_model")
             policy.use_model(
-                model if model is not None else training_model(config, replication, run_world)
+                model
+                if model is not None
+                else training_model(config, replication, run_world, given.get("training"))
             )
         return Policies(release=policy)
 

@@ -7,6 +7,9 @@ trained on a separate run of the same world that holds numbers to their cap.
 
 from __future__ import annotations
 
+import fcntl
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sksurv.util import Surv
@@ -17,6 +20,7 @@ from models.common import DAY
 
 from ...config import ConfigError, ExperimentConfig
 from ...config.aging import release_policy_name
+from ...core.atomic import parquet_bytes, write_atomic
 from ...core.hashing import mix64
 from ...results.run import SimResult
 from ..study import RunWorld
@@ -178,13 +182,17 @@ def compare_models(
     return pd.concat(scores, ignore_index=True), pd.concat(preds, ignore_index=True)
 
 
-def training_model(config: ExperimentConfig, replication: int, run_world: RunWorld):
+def training_model(
+    config: ExperimentConfig, replication: int, run_world: RunWorld, shared: Path | None = None
+):
     """The fitted model of a release policy that needs one (memoised per process).
 
     It is trained on a ``aging.release.train_days`` run of the same world on its own
     random streams, with numbers held to their cap so that their residual traffic is seen
     as long as the rules allow, on the carrier's labels (of kind ``aging.labels``) for the
-    release threshold.
+    release threshold.  With ``shared`` (an experiment's folder for its training runs)
+    each training run's episodes are computed once for all the experiment's worker
+    processes (:func:`_training_frame`).
 
     Raises
     ------
@@ -202,7 +210,7 @@ def training_model(config: ExperimentConfig, replication: int, run_world: RunWor
     train_cfg = ExperimentConfig.model_validate(raw)
     world = (train_cfg.digest(), replication)
     if world not in _FRAMES:
-        _FRAMES[world] = run_frame(run_world(train_cfg, TRAINING_POINT, replication))
+        _FRAMES[world] = _training_frame(train_cfg, replication, run_world, shared)
     frame = _FRAMES[world]
     # one model per world, replication, labels and kind of policy: model_0.5 and
     # model_0.95 predict with the same fitted model
@@ -220,3 +228,27 @@ def training_model(config: ExperimentConfig, replication: int, run_world: RunWor
         model = policy.model_for(config.aging.model(rel.model), rel.threshold * bg, bg)
         _TRAINED[key] = model.fit(frame, y)
     return _TRAINED[key]
+
+
+def _training_frame(
+    config: ExperimentConfig, replication: int, run_world: RunWorld, shared: Path | None
+) -> pd.DataFrame:
+    """The episodes of the training run of ``config``'s replication.
+
+    With ``shared``, they are kept there as Parquet (``<digest>-r<replication>.parquet``,
+    written atomically): the first process to need them runs the world while holding a
+    lock on the file's ``.lock``, the others wait and read it -- without it every worker
+    process ran each replication's training world again (a whole run, for each of its
+    model-driven points).  A resumed experiment reuses them.
+    """
+    if shared is None:
+        return run_frame(run_world(config, TRAINING_POINT, replication))
+    shared.mkdir(parents=True, exist_ok=True)
+    path = shared / f"{config.digest()[:16]}-r{replication:03d}.parquet"
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            return pd.read_parquet(path).set_index("episode")
+        frame = run_frame(run_world(config, TRAINING_POINT, replication))
+        write_atomic(path, parquet_bytes(frame.reset_index()))
+        return frame
