@@ -131,7 +131,10 @@ def welch_difference(
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     if va + vb == 0.0:
         return Difference(mean, 0.0, n, level)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))  # Welch-Satterthwaite
+    # Welch-Satterthwaite, in shares of the total variance: (va + vb)**2 and va**2 + ...
+    # underflow to 0/0 when the variances are tiny (~1e-170)
+    wa, wb = va / (va + vb), vb / (va + vb)
+    df = 1.0 / (wa**2 / (len(a) - 1) + wb**2 / (len(b) - 1))
     return Difference(mean, float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(va + vb)), n, level)
 
 

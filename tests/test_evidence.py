@@ -3,6 +3,8 @@ exact binomial bounds, and a report that names a winner only when the evidence d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,6 +129,18 @@ def test_eligibility_restricts_the_choice():
     choice = best_option(values, lower_is_better=True, eligible=["B", "C"])
     assert choice.best == "C" and choice.eligible == ["B", "C"]  # C sits 1.5 above A, B 3
     assert best_option(values, lower_is_better=True, eligible=[]).best is None
+
+
+def test_welch_interval_of_tiny_variances_has_no_underflow():
+    """Variances near the float range's bottom (~1e-321): the squares in Welch's degrees
+    of freedom underflowed to 0/0 (a RuntimeWarning and a NaN interval); in shares of the
+    total variance the interval is finite, positive and scales with the spread."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = welch_difference([0.0, 1e-160], [0.0, 2e-160])
+        wide = welch_difference([0.0, 1.0], [0.0, 2.0])
+    # subnormal variances carry ~11 bits (1.25e-320 is ~2,500 steps of 4.9e-324): rel 1e-3
+    assert d.half_width == pytest.approx(1e-160 * wide.half_width, rel=1e-3)
 
 
 @given(
