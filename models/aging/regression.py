@@ -28,6 +28,7 @@ from .base import (
     design_matrix,
     step_at,
 )
+from .weibull import WeibullForecasts
 
 __all__ = ["CoxPH", "LogLogisticAFT", "WeibullAFT"]
 
@@ -91,7 +92,7 @@ class _LifelinesAFT(AgingModel):
 
 
 @AGING_MODELS.register("weibull_aft")
-class WeibullAFT(_LifelinesAFT):
+class WeibullAFT(WeibullForecasts, _LifelinesAFT):
     """lifelines' ``WeibullAFTFitter``: ``P(T > t) = exp(-(t/lambda(x))**rho)``.
 
     Parameters
@@ -111,28 +112,15 @@ class WeibullAFT(_LifelinesAFT):
 
     _fitter = WeibullAFTFitter
 
-    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
-        """``lambda(x) (-log q)**(1/rho)`` from the fitted coefficients: lifelines'
-        ``predict_percentile(p=q)`` in closed form (equal to ~1e-15), without its DataFrame
-        round trip -- a release policy asks every simulated day (12 ms a call through
-        lifelines, a third of an aging run)."""
-        q = check_open_unit(q, "q")
-        log_lam, rho = self._scale_shape(X)
-        return np.exp(log_lam) * (-np.log(q)) ** (1.0 / rho)
-
-    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
-        """``exp(-(t / lambda(x))**rho)`` on ``times`` (lifelines' survival function in
-        closed form): shape ``(n, len(times))``."""
-        times = check_times(times)
-        log_lam, rho = self._scale_shape(X)
-        return np.exp(-((times[None, :] / np.exp(log_lam)[:, None]) ** rho))
-
-    def _scale_shape(self, X: pd.DataFrame) -> tuple[np.ndarray, float]:
-        """``log lambda(x)`` per row and ``rho`` of the fitted model."""
+    def _log_scale_shape(self, X: pd.DataFrame) -> tuple[np.ndarray, float]:
+        """From lifelines' fitted coefficients: its ``predict_percentile`` and survival
+        function in closed form (equal to ~1e-15), without their DataFrame round trip -- a
+        release policy asks every simulated day (12 ms a call through lifelines, a third of
+        an aging run)."""
         self._check_fitted()
         lam, rho = self.fitter_.params_["lambda_"], self.fitter_.params_["rho_"]
         D = _frame(X, self.columns_).to_numpy(dtype=np.float64)
-        return D @ lam[self.columns_].to_numpy() + lam["Intercept"], float(np.exp(rho["Intercept"]))
+        return D @ lam[self.columns_].to_numpy() + lam["Intercept"], float(rho["Intercept"])
 
 
 @AGING_MODELS.register("loglogistic_aft")

@@ -35,7 +35,7 @@ from scipy.optimize import minimize
 
 from .base import AgingModel, check_open_unit, check_positive, check_times, check_y, design_matrix
 
-__all__ = ["FastWeibullAFT", "weibull_aft_fit"]
+__all__ = ["FastWeibullAFT", "WeibullForecasts", "weibull_aft_fit"]
 
 _ZMAX = 700.0  # exp(z) overflows float64 just above 709
 
@@ -171,7 +171,29 @@ def weibull_aft_fit(
     }
 
 
-class FastWeibullAFT(AgingModel):
+class WeibullForecasts(AgingModel):
+    """Quantiles and survival of a fitted Weibull AFT model, given its ``log lambda(x)``
+    and ``log rho`` (:meth:`_log_scale_shape`): shared by :class:`FastWeibullAFT` and
+    lifelines' wrapper :class:`~models.aging.regression.WeibullAFT`."""
+
+    def _log_scale_shape(self, X: pd.DataFrame) -> tuple[np.ndarray, float]:
+        """``log lambda(x)`` per row and ``log rho`` of the fitted model."""
+        raise NotImplementedError
+
+    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
+        """``lambda(x) (-log q)**(1/rho)``: the time at which ``P(T > t) = q``."""
+        q = check_open_unit(q, "q")
+        log_lam, log_rho = self._log_scale_shape(X)
+        return np.exp(log_lam) * (-np.log(q)) ** np.exp(-log_rho)
+
+    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
+        """``exp(-(t / lambda(x))**rho)`` on ``times``: shape ``(n, len(times))``."""
+        times = check_times(times)
+        log_lam, log_rho = self._log_scale_shape(X)
+        return np.exp(-((times[None, :] / np.exp(log_lam)[:, None]) ** np.exp(log_rho)))
+
+
+class FastWeibullAFT(WeibullForecasts):
     """Weibull AFT on the standard design matrix, fitted by :func:`weibull_aft_fit`.
 
     Parameters
@@ -235,13 +257,5 @@ class FastWeibullAFT(AgingModel):
         """Risk score ``-log lambda(x)`` (higher = earlier crossing)."""
         return -self.log_scale(X)
 
-    def predict_days(self, X: pd.DataFrame, q: float = 0.5) -> np.ndarray:
-        """``lambda(x) (-log q)**(1/rho)``: the time at which ``P(T > t) = q``."""
-        q = check_open_unit(q, "q")
-        return np.exp(self.log_scale(X)) * (-np.log(q)) ** np.exp(-self.log_rho_)
-
-    def predict_survival(self, X: pd.DataFrame, times: npt.ArrayLike) -> np.ndarray:
-        """``exp(-(t / lambda(x))**rho)`` on ``times``: shape ``(n, len(times))``."""
-        times = check_times(times)
-        lam = np.exp(self.log_scale(X))
-        return np.exp(-((times[None, :] / lam[:, None]) ** np.exp(self.log_rho_)))
+    def _log_scale_shape(self, X: pd.DataFrame) -> tuple[np.ndarray, float]:
+        return self.log_scale(X), float(self.log_rho_)
