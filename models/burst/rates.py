@@ -27,8 +27,9 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from ..jit import PREFETCH_AHEAD, prefetch
 from .base import DETECTORS, AlarmRule, Detector
-from .window import PREFETCH_AHEAD, _check_events, _positive_float, _prefetch
+from .window import _check_events, _positive_float
 
 __all__ = [
     "TokenBucket",
@@ -125,7 +126,7 @@ def _token_bucket(
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(state, ahead)
+            prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i
@@ -249,7 +250,7 @@ def _ewma(
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(state, ahead)
+            prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i
@@ -375,7 +376,7 @@ def _poisson_cusum(
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
             ahead = ids[i + PREFETCH_AHEAD]
-            _prefetch(state, ahead)
+            prefetch(state, ahead)
         ti = t[i]
         if not ti >= prev:
             return i

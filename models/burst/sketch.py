@@ -28,8 +28,9 @@ import math
 import numpy as np
 from numba import njit
 
+from ..jit import PREFETCH_AHEAD, prefetch
 from .base import DETECTORS, AlarmRule, Detector
-from .window import PREFETCH_AHEAD, _check_events, _positive_float, _positive_int, _prefetch
+from .window import _check_events, _positive_float, _positive_int
 
 __all__ = ["CountMinWindow", "count_min_window"]
 
@@ -103,7 +104,7 @@ def _count_min_window(
         if i + PREFETCH_AHEAD < n:
             ahead = np.uint64(ids[i + PREFETCH_AHEAD])
             for r in range(depth):
-                _prefetch(counters, r * width + np.int64((mult[r] * ahead) >> shift))
+                prefetch(counters, r * width + np.int64((mult[r] * ahead) >> shift))
         ti = t[i]
         if not ti >= prev:
             n_touched[0] = m

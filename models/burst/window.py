@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba import njit
 
+from ..jit import PREFETCH_AHEAD, prefetch
 from .base import DETECTORS, AlarmRule, Detector
 
 __all__ = [
@@ -70,61 +67,6 @@ def _check_events(t: np.ndarray, ids: np.ndarray, n_ids: int) -> None:
         raise IndexError(f"ids must lie in 0..{n_ids - 1}, got {ids.min()}..{ids.max()}")
     if math.isinf(t[0]) or math.isinf(t[-1]):
         raise ValueError("event times must be finite")
-
-
-# -- software prefetch, shared by the kernels of this package ----------------------------------
-PREFETCH_AHEAD = 16
-"""Events ahead of the current one whose state the kernels prefetch (16 was fastest of
-8/16/32/64 on the 5 M-number benchmark).  Numba's cache keys on each kernel's own file, so
-after changing it delete ``models/burst/__pycache__/*.nb*``."""
-
-
-def _prefetch(arr: np.ndarray, i: int) -> None:
-    """Hint that ``arr[i]`` will be written soon: a no-op in Python, ``llvm.prefetch`` in Numba.
-
-    The per-number kernels are bound by cache misses on state arrays much larger than the
-    cache; touching the state of the event ``PREFETCH_AHEAD`` positions ahead keeps several
-    misses in flight even when the loop body is long (an ``exp`` call).  It never changes a
-    result.
-    """
-
-
-@intrinsic
-def _prefetch_intrinsic(typingctx: Any, arr: Any, i: Any) -> Any:
-    sig = types.void(arr, i)
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        arr_type = signature.args[0]
-        ary = context.make_array(arr_type)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, arr_type, ary, [args[1]], wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(  # llvm.prefetch.p0 (or .p0i8, typed pointers)
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-            "llvm.prefetch." + i8p.intrinsic_name,
-        )
-        # rw=1 (write), locality=3 (keep in all cache levels), cache type=1 (data)
-        builder.call(
-            fn,
-            [
-                builder.bitcast(ptr, i8p),
-                ir.Constant(i32, 1),
-                ir.Constant(i32, 3),
-                ir.Constant(i32, 1),
-            ],
-        )
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@overload(_prefetch)
-def _prefetch_overload(arr: Any, i: Any) -> Any:
-    def impl(arr: Any, i: Any) -> None:
-        _prefetch_intrinsic(arr, i)
-
-    return impl
 
 
 # -- fixed windows -------------------------------------------------------------------------
@@ -173,7 +115,7 @@ def _fixed_window(
     prev = -np.inf
     for i in range(n):
         if i + PREFETCH_AHEAD < n:
-            _prefetch(state, ids[i + PREFETCH_AHEAD])
+            prefetch(state, ids[i + PREFETCH_AHEAD])
         ti = t[i]
         if not ti >= prev:
             return i
@@ -328,14 +270,14 @@ def _sliding_window(
     prev = t[start - 1] if start > 0 else -np.inf
     for i in range(start, n):
         if i + 2 * PREFETCH_AHEAD < n:
-            _prefetch(slot_of, ids[i + 2 * PREFETCH_AHEAD])
+            prefetch(slot_of, ids[i + 2 * PREFETCH_AHEAD])
         if i + PREFETCH_AHEAD < n:
             ahead = slot_of[ids[i + PREFETCH_AHEAD]]
             if ahead >= 0:
-                _prefetch(head, ahead)
-                _prefetch(fill, ahead)
-                _prefetch(ring[ahead], 0)
-                _prefetch(ring[ahead], threshold - 1)
+                prefetch(head, ahead)
+                prefetch(fill, ahead)
+                prefetch(ring[ahead], 0)
+                prefetch(ring[ahead], threshold - 1)
         ti = t[i]
         if not ti >= prev:
             return OUT_OF_ORDER, i

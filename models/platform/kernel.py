@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..jit import unowned
 from .core import (
     OK,
     admit,
@@ -337,6 +338,7 @@ def _advance(
         The state (see :class:`models.platform.engine.Engine`): the caller makes room for
         the step's slots, events and rows beforehand.
     """
+    st = unowned(st)
     slot_f, slot_i, free, ag_i, t_i, t_f, g_i = st[0], st[1], st[2], st[3], st[6], st[7], st[8]
     ht = st[14]
     staffing(st, staff, t0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from models.burst.window import PREFETCH_AHEAD, _prefetch
+from models.jit import PREFETCH_AHEAD, prefetch
 
 from ..core.fastrng import exponential, sample, uniform
 from ..core.numbering import BLOCK
@@ -109,13 +109,13 @@ def _complete_calls(n0, n1, subs, inv, prof, ra, keys, out):
     for j in range(n0, n1):
         ahead = j + 2 * PREFETCH_AHEAD
         if ahead < n1:
-            _prefetch(contacts, o_callee[ahead])
-            _prefetch(numbers, number_id[o_caller_id[ahead]])
+            prefetch(contacts, o_callee[ahead])
+            prefetch(numbers, number_id[o_caller_id[ahead]])
         ahead = j + PREFETCH_AHEAD
         if ahead < n1:
             near = _lookup(contacts[o_callee[ahead]], npa_slot, block_of)
             if near >= 0:
-                _prefetch(disconnected_at, near)
+                prefetch(disconnected_at, near)
         line = o_caller_id[j]
         edge = o_callee[j]
         own = number_id[line]
@@ -264,8 +264,8 @@ def _route_tally(batch, truth, line_state, outcome, answered, duration, tally):
         if j + PREFETCH_AHEAD < n:
             ahead = callee_id[j + PREFETCH_AHEAD]
             if ahead >= 0:
-                _prefetch(changed_at, ahead)
-                _prefetch(state, ahead)
+                prefetch(changed_at, ahead)
+                prefetch(state, ahead)
         i = callee_id[j]
         if blocked[j]:
             o = BLOCKED

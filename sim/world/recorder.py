@@ -125,7 +125,9 @@ class Table:
             data[col.name] = (
                 arr if col.categories is None else pd.Categorical.from_codes(arr, col.categories)
             )
-        return pd.DataFrame(data)
+        # the arrays are this call's own: a frame of one block per column skips pandas'
+        # consolidation, a copy of the whole table (0.07 s of a 0.5 s platform week)
+        return pd.DataFrame(data, copy=False)
 
     def finish(self) -> None:
         """Write what is left and rename the finished file into place."""
