@@ -12,7 +12,9 @@ from numba import njit
 from numba.core.errors import TypingError
 
 from models.jit import unowned
+from models.platform import layout as L
 from sim.world.clock import PoissonSources, advance
+from sim.world.platform.tables import HOURLY_COUNTS, count_hourly
 from sim.world.timesort import time_order
 
 
@@ -319,13 +321,75 @@ _bump_jit = njit(cache=True)(_bump)
 
 def test_unowned_views_write_through_and_leave_reference_counts_alone():
     made = [(np.zeros(3, dtype=np.int64), np.zeros((2, 2)), np.zeros(1)) for _ in range(2)]
-    counts = [[sys.getrefcount(a) for a in st] for st in made]
+    counts = [[sys.getrefcount(a) for a in state] for state in made]
     assert _bump(made[0], 7) == _bump_jit(made[1], 7) == 3.5
-    for st in made:  # the Python twin (identity) and the compiled views change the same cells
-        np.testing.assert_array_equal(st[0], [3, 2, 2])
-        np.testing.assert_array_equal(st[1], [[2.0, 0.0], [1.5, 0.0]])
-        assert st[2][0] == 7.0
+    for state in made:  # the Python twin (identity) and the compiled views change the same cells
+        np.testing.assert_array_equal(state[0], [3, 2, 2])
+        np.testing.assert_array_equal(state[1], [[2.0, 0.0], [1.5, 0.0]])
+        assert state[2][0] == 7.0
     # the compiled call took no reference it did not give back, and dropped none it lacked
-    assert [[sys.getrefcount(a) for a in st] for st in made] == counts
+    assert [[sys.getrefcount(a) for a in state] for state in made] == counts
     with pytest.raises(TypingError):  # only arrays, or tuples of arrays
         njit(lambda x: unowned(x))((np.zeros(1), 1))
+
+
+# -- sim/world/platform/tables.py: count_hourly ------------------------------------------------
+@st.composite
+def finished_attempts(draw):
+    n = draw(st.integers(0, 40), label="n")
+    arrive = draw(st.lists(floats(7200, 4 * 3600), min_size=n, max_size=n))
+    wait = draw(st.lists(floats(0, 120), min_size=n, max_size=n))
+    codes = st.tuples(
+        st.integers(0, 2),  # tenant
+        st.sampled_from([L.VOICE, L.TEXT, L.OUTBOUND]),
+        st.integers(0, len(L.OUTCOMES) - 1),
+        st.integers(0, 1),
+        st.integers(0, 1),
+    )
+    rest = draw(st.lists(codes, min_size=n, max_size=n))
+    rows = np.zeros((n, 7))
+    if n:
+        rows[:, 0], rows[:, 1], rows[:, 2:] = arrive, wait, np.array(rest, dtype=float)
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=finished_attempts(), sl=floats(0, 60))
+def test_count_hourly_matches_python_twin(rows, sl):
+    sums = [np.zeros((4, 3, 16)) for _ in range(2)]
+    seen = [count_hourly(rows, sl, 1, sums[0]), count_hourly.py_func(rows, sl, 1, sums[1])]
+    np.testing.assert_array_equal(seen[0], seen[1])
+    np.testing.assert_array_equal(sums[0], sums[1])
+    # every voice attempt that is not closed is offered once, in the hour it arrived
+    voice = (rows[:, 3] == L.VOICE) & (rows[:, 4] != L.CLOSED)
+    assert sums[0][..., 0].sum() == voice.sum()
+    np.testing.assert_array_equal(seen[0], np.isin(np.arange(4), rows[:, 0] // 3600 - 1))
+
+
+def test_count_hourly_counts_each_kind_where_it_belongs():
+    # arrival, wait, tenant, channel, outcome, queued, retried
+    rows = np.array(
+        [
+            [3600.0, 10.0, 0, L.VOICE, L.ANSWERED, 1, 0],  # answered within 20 s, queued
+            [3700.0, 30.0, 0, L.VOICE, L.ANSWERED, 1, 0],  # answered late
+            [3800.0, 50.0, 1, L.VOICE, L.ABANDONED, 1, 1],  # abandoned, retried
+            [3900.0, 0.0, 1, L.VOICE, L.BLOCKED, 0, 1],
+            [4000.0, 0.0, 1, L.VOICE, L.CLOSED, 0, 0],
+            [7300.0, 5.0, 0, L.TEXT, L.ANSWERED, 1, 0],  # the next hour
+            [7400.0, 0.0, 0, L.OUTBOUND, L.ANSWERED, 0, 0],
+        ]
+    )
+    sums = np.zeros((2, 2, 16))
+    seen = count_hourly(rows, 20.0, 1, sums)
+    np.testing.assert_array_equal(seen, [True, True])
+    names = HOURLY_COUNTS[:16]
+    got = {(h, t, names[k]): v for (h, t, k), v in np.ndenumerate(sums) if v}
+    assert got == {
+        (0, 0, "offered"): 2, (0, 0, "answered"): 2, (0, 0, "within_sl"): 1,
+        (0, 0, "queued"): 2, (0, 0, "wait_seconds"): 40.0,
+        (0, 1, "offered"): 2, (0, 1, "abandoned"): 1, (0, 1, "blocked"): 1,
+        (0, 1, "queued"): 1, (0, 1, "retried"): 2, (0, 1, "wait_seconds"): 50.0,
+        (0, 1, "closed"): 1,
+        (1, 0, "texts"): 1, (1, 0, "texts_answered"): 1, (1, 0, "texts_within_sl"): 1,
+        (1, 0, "dials"): 1, (1, 0, "connected"): 1,
+    }  # fmt: skip

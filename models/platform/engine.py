@@ -77,7 +77,8 @@ class Step:
     Attributes
     ----------
     out_f, out_i : numpy.ndarray
-        The attempts finished in the step (columns ``O_*`` of :mod:`.layout`).
+        The attempts finished in the step (columns ``O_*`` of :mod:`.layout`; each column
+        contiguous).
     trunk_seconds, port_seconds : float
         Integral of busy trunks and ports over the step.
     peak_trunks, peak_ports : int
@@ -361,9 +362,9 @@ class Engine:
         n = int(self.g_i[L.G_NOUT])
         live = self.slot_i[:, L.S_STATE] != L.FREE
         earliest = float(self.slot_f[live, L.S_ARRIVE].min()) if live.any() else np.inf
-        return Step(
-            out_f=self.out_f[:n].copy(),
-            out_i=self.out_i[:n].copy(),
+        return Step(  # copies in column order: the readers take whole columns
+            out_f=np.array(self.out_f[:n], order="F"),
+            out_i=np.array(self.out_i[:n], order="F"),
             trunk_seconds=float(self.g_f[L.G_TRUNK_SEC]),
             port_seconds=float(self.g_f[L.G_PORT_SEC]),
             peak_trunks=int(self.g_i[L.G_PEAK_TRUNKS]),

@@ -153,7 +153,8 @@ class Platform:
         agents = np.bincount(self.layout.group_tenant, weights=staff, minlength=n_t)
         self.hourly.sessions(f, i)
         self.hourly.step(t0, t1, agents, step)
-        self.hourly.flush(min(t1, step.earliest))
+        if t1 // DAY > t0 // DAY:  # complete hours are written once a day
+            self.hourly.flush(min(t1, step.earliest))
         dt = t1 - t0
         self.tables["platform_media"].append(
             t=t0,
