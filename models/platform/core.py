@@ -104,14 +104,19 @@ OK = -1
 
 
 def _heap_push(st: tuple, t: float, kind: int, ident: int, ep: int) -> None:
-    """Schedule an event (time, kind, id, epoch); ties go in order of scheduling."""
+    """Schedule an event (time, kind, id, epoch); ties go in order of scheduling.
+
+    The heap is 4-ary (children of ``j`` at ``4j+1 .. 4j+4``): half the levels of a binary
+    heap, so a pop moves half as many entries of the five arrays; events are ordered by
+    (time, sequence), a total order, so any heap pops them in the same order.
+    """
     g_i, ht, hk, hid, hep, hseq = st[8], st[14], st[15], st[16], st[17], st[18]
     j = g_i[G_HEAP_N]
     seq = g_i[G_SEQ]
     g_i[G_SEQ] += 1
     g_i[G_HEAP_N] += 1
     while j > 0:
-        parent = (j - 1) // 2
+        parent = (j - 1) >> 2
         if ht[parent] < t or (ht[parent] == t and hseq[parent] < seq):
             break
         ht[j], hk[j], hid[j], hep[j], hseq[j] = (
@@ -134,13 +139,13 @@ def _heap_pop(st: tuple) -> tuple[float, int, int, int]:
     lt, lk, li, le, ls = ht[n], hk[n], hid[n], hep[n], hseq[n]
     j = 0
     while True:
-        a = 2 * j + 1
+        a = 4 * j + 1
         if a >= n:
             break
-        b = a + 1
         c = a
-        if b < n and (ht[b] < ht[a] or (ht[b] == ht[a] and hseq[b] < hseq[a])):
-            c = b
+        for b in range(a + 1, min(a + 4, n)):
+            if ht[b] < ht[c] or (ht[b] == ht[c] and hseq[b] < hseq[c]):
+                c = b
         if lt < ht[c] or (lt == ht[c] and ls < hseq[c]):
             break
         ht[j], hk[j], hid[j], hep[j], hseq[j] = ht[c], hk[c], hid[c], hep[c], hseq[c]

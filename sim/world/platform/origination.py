@@ -125,8 +125,8 @@ class Origination:
         i[:, L.I_QUEUE] = self.qbase[k] + 3 * skill + channel
         xfer = rng.random(n)
         for j, s in enumerate(t.skills):
-            sel = skill == j
-            k_s = int(sel.sum())
+            sel = np.flatnonzero(skill == j)  # indices: 2-D writes by mask cost twice as much
+            k_s = len(sel)
             if channel == L.VOICE:
                 f[sel, L.F_HANDLE] = s.handle_seconds.sample(rng, k_s)
                 f[sel, L.F_HANDLE2] = s.after_transfer_seconds.sample(rng, k_s)
