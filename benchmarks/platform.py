@@ -184,9 +184,10 @@ def _cpu_best(fn, repeat: int = 3) -> float:
     return best
 
 
-def _world_row(row, label: str, cfg, naive_repeat: int) -> None:
+def _world_row(row, label: str, cfg, naive_repeat: int) -> float:
     """The platform in the world against one SimPy process per call on the same sessions:
-    the least CPU time of 3 runs of the world and of ``naive_repeat`` of the baseline."""
+    the least CPU time of 3 runs of the world and of ``naive_repeat`` of the baseline
+    (returned)."""
     f, i = sessions_of(cfg)
     p = cfg.platform
     fixed = list(layout_of(p).fixed)
@@ -198,6 +199,7 @@ def _world_row(row, label: str, cfg, naive_repeat: int) -> None:
         "SimPy process/call", "sessions/s")  # fmt: skip
     print(f"  ({len(f):,} sessions; CPU: world {world_cpu:.2f} s, one SimPy process per call "
           f"{naive_cpu:.2f} s; target x20)")  # fmt: skip
+    return naive_cpu
 
 
 def bench_platform(quick: bool, row) -> None:
@@ -213,30 +215,19 @@ def bench_platform(quick: bool, row) -> None:
         e.step(0.0, DAY, lay.fixed, f[:n], i[:n])
 
     engine_run(advance, 100)  # load the compiled kernel
+    engine_run(advance.py_func, 100)  # and the compiled helpers the twin calls
     fast = len(f) / _cpu_best(lambda: engine_run(advance, len(f)))
     small = min(len(f), 3000)
     slow = small / _cpu_best(lambda: engine_run(advance.py_func, small), repeat=1)
     row(f"event kernel ({len(f):,} sessions)", fast, slow, "Python twin", "sessions/s")
-
     simulate(cfg, progress=False)  # warm caches
-    start, cpu = time.perf_counter(), time.process_time()
-    simulate(cfg, progress=False)
-    world_s, world_cpu = time.perf_counter() - start, time.process_time() - cpu
-    start, cpu = time.perf_counter(), time.process_time()
-    naive_platform(f, i, list(lay.fixed), cfg.platform.trunks, cfg.platform.max_attempts)
-    naive_s, naive_cpu = time.perf_counter() - start, time.process_time() - cpu
+    naive_cpu = _world_row(row, "20 x 20 agents, a day", cfg, naive_repeat=3)
     row("engine, same sessions", fast, len(f) / naive_cpu, "SimPy process/call", "sessions/s")
-    row("platform in the world (20 x 20 agents)", len(f) / world_cpu, len(f) / naive_cpu,
-        "SimPy process/call", "sessions/s")  # fmt: skip
-    print(
-        f"  ({len(f):,} sessions in a day; CPU: world {world_cpu:.2f} s, one SimPy process "
-        f"per call {naive_cpu:.2f} s; wall {world_s:.2f} s and {naive_s:.2f} s)"
-    )
     if quick:
         return
     # longer and larger: the fixed costs of a run (world, tables, a step's bookkeeping)
     # spread thinner
-    _world_row(row, "a week", platform_config(20, 400, 7.0, 90.0), naive_repeat=3)
+    _world_row(row, "20 x 20 agents, a week", platform_config(20, 400, 7.0, 90.0), 3)
     _world_row(row, "100 x 50 agents, a day", platform_config(100, 5000, 1.0, 90.0), 1)
     days = 30.0
     for record in (False, True):

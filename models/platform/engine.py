@@ -110,12 +110,13 @@ class Step:
     earliest: float
 
 
-def session_rows(n: int, max_attempts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Empty input rows for ``n`` sessions (patience and retry delays infinite)."""
-    f = np.zeros((n, L.n_in_f(max_attempts)))
+def session_rows(n: int, max_attempts: int, order: str = "C") -> tuple[np.ndarray, np.ndarray]:
+    """Empty input rows for ``n`` sessions (patience and retry delays infinite); ``order``
+    ``"F"`` keeps each column contiguous, for callers that fill them a column at a time."""
+    f = np.zeros((n, L.n_in_f(max_attempts)), order=order)
     f[:, L.F_PAT :] = np.inf
     f[:, L.F_ANSWER_U] = 1.0
-    i = np.zeros((n, L.N_IN_I), dtype=np.int64)
+    i = np.zeros((n, L.N_IN_I), dtype=np.int64, order=order)
     i[:, L.I_XQUEUE] = -1
     i[:, L.I_NUMBER] = -1
     return f, i

@@ -111,7 +111,7 @@ class Origination:
         """Rows of inbound sessions (calls or texts) of tenant ``k`` at ``times``."""
         t = self.cfg.tenants[k]
         n = len(times)
-        f, i = session_rows(n, self.maxa)
+        f, i = session_rows(n, self.maxa, "F")
         if n == 0:  # no draws to make (an empty draw leaves a stream as it was)
             return f, i, np.zeros(0)
         f[:, L.F_T] = times
@@ -155,7 +155,7 @@ class Origination:
             rate[t.open_hours[0] : t.open_hours[1]] = t.outbound_per_hour / HOUR
         times = self._times(rng, rate, day)
         n = len(times)
-        f, i = session_rows(n, self.maxa)
+        f, i = session_rows(n, self.maxa, "F")
         if n == 0:
             return f, i, np.zeros(0)
         f[:, L.F_T] = times
