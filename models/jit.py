@@ -23,7 +23,8 @@ PREFETCH_AHEAD = 16
 
 
 def unowned(arrays: Any) -> Any:
-    """The same arrays (one, or a tuple of them) as borrowed views: identity in Python.
+    """The same arrays (one, or a tuple of them, nested or beside other values) as borrowed
+    views: identity in Python.
 
     Compiled, the views carry no owner, so Numba's reference counting of them costs
     nothing.  A kernel whose helpers each unpack several arrays from a state tuple pays an
@@ -31,37 +32,37 @@ def unowned(arrays: Any) -> Any:
     pairs across the helpers' branches); the platform's event kernel spent about two thirds
     of its time there.  The views are valid while the caller holds the arrays, i.e. for the
     kernel's call: a kernel must not return them or store them in anything that outlives
-    it.
+    it.  Values that are not arrays pass through unchanged.
     """
     return arrays
 
 
-def _drop_owner(context: Any, builder: Any, ty: Any, value: Any) -> Any:
-    ary = context.make_array(ty)(context, builder, value)
-    ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
-    ary.parent = cgutils.get_null_value(ary.parent.type)
-    return ary._getvalue()
+def _drop_owners(context: Any, builder: Any, ty: Any, value: Any) -> Any:
+    if isinstance(ty, types.Array):
+        ary = context.make_array(ty)(context, builder, value)
+        ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+        ary.parent = cgutils.get_null_value(ary.parent.type)
+        return ary._getvalue()
+    if isinstance(ty, types.BaseTuple):
+        for k, member in enumerate(ty.types):
+            view = _drop_owners(context, builder, member, builder.extract_value(value, k))
+            value = builder.insert_value(value, view, k)
+    return value
+
+
+def _holds_array(ty: Any) -> bool:
+    if isinstance(ty, types.BaseTuple):
+        return any(_holds_array(t) for t in ty.types)
+    return isinstance(ty, types.Array)
 
 
 @intrinsic
 def _unowned(typingctx: Any, arrays: Any) -> Any:
-    if isinstance(arrays, types.Array):
-        kinds = None
-    elif isinstance(arrays, types.BaseTuple) and all(
-        isinstance(t, types.Array) for t in arrays.types
-    ):
-        kinds = arrays.types
-    else:
+    if not _holds_array(arrays):
         return None
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        if kinds is None:
-            return _drop_owner(context, builder, sig.args[0], args[0])
-        out = args[0]
-        for k, ty in enumerate(kinds):
-            view = _drop_owner(context, builder, ty, builder.extract_value(out, k))
-            out = builder.insert_value(out, view, k)
-        return out
+        return _drop_owners(context, builder, sig.args[0], args[0])
 
     return arrays(arrays), codegen
 

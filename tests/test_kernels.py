@@ -329,8 +329,22 @@ def test_unowned_views_write_through_and_leave_reference_counts_alone():
         assert state[2][0] == 7.0
     # the compiled call took no reference it did not give back, and dropped none it lacked
     assert [[sys.getrefcount(a) for a in state] for state in made] == counts
-    with pytest.raises(TypingError):  # only arrays, or tuples of arrays
-        njit(lambda x: unowned(x))((np.zeros(1), 1))
+    with pytest.raises(TypingError):  # something that holds an array
+        njit(lambda x: unowned(x))((1, 2.0))
+
+
+def _nested(state: tuple) -> int:
+    (a, n), b = unowned(state)
+    a[0] += n
+    b[1] = a[0]
+    return n
+
+
+def test_unowned_passes_other_values_and_nested_tuples_through():
+    a, b = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
+    assert njit(_nested)(((a, 5), b)) == 5
+    np.testing.assert_array_equal(a, [5, 0])
+    np.testing.assert_array_equal(b, [0, 5])
 
 
 # -- sim/world/platform/tables.py: count_hourly ------------------------------------------------
