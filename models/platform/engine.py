@@ -11,7 +11,7 @@ state arrays grow as needed between steps, so a step never runs out of room.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -110,7 +110,9 @@ class Step:
     earliest: float
 
 
-def session_rows(n: int, max_attempts: int, order: str = "C") -> tuple[np.ndarray, np.ndarray]:
+def session_rows(
+    n: int, max_attempts: int, order: Literal["C", "F"] = "C"
+) -> tuple[np.ndarray, np.ndarray]:
     """Empty input rows for ``n`` sessions (patience and retry delays infinite); ``order``
     ``"F"`` keeps each column contiguous, for callers that fill them a column at a time."""
     f = np.zeros((n, L.n_in_f(max_attempts)), order=order)
