@@ -47,6 +47,10 @@ def _drop_owners(context: Any, builder: Any, ty: Any, value: Any) -> Any:
         for k, member in enumerate(ty.types):
             view = _drop_owners(context, builder, member, builder.extract_value(value, k))
             value = builder.insert_value(value, view, k)
+        return value
+    # the result is a new reference: what passes through keeps its count (a typed list
+    # handed back without this was freed once too often)
+    context.nrt.incref(builder, ty, value)
     return value
 
 

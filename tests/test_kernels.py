@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numba import njit
+from numba import njit, typed
 from numba.core.errors import TypingError
 
 from models.jit import unowned
@@ -340,11 +340,21 @@ def _nested(state: tuple) -> int:
     return n
 
 
+def _with_list(arr: np.ndarray, items) -> int:
+    a, kept = unowned((arr, items))
+    return len(kept) + a.shape[0]
+
+
 def test_unowned_passes_other_values_and_nested_tuples_through():
     a, b = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
     assert njit(_nested)(((a, 5), b)) == 5
     np.testing.assert_array_equal(a, [5, 0])
     np.testing.assert_array_equal(b, [0, 5])
+    # a counted value passed through keeps its reference (one dropped per call freed it)
+    items = typed.List([1, 2, 3])
+    run = njit(_with_list)
+    assert all(run(a, items) == 5 for _ in range(50))
+    assert list(items) == [1, 2, 3]
 
 
 # -- sim/world/platform/tables.py: count_hourly ------------------------------------------------
@@ -389,8 +399,13 @@ def test_count_hourly_counts_each_kind_where_it_belongs():
             [3800.0, 50.0, 1, L.VOICE, L.ABANDONED, 1, 1],  # abandoned, retried
             [3900.0, 0.0, 1, L.VOICE, L.BLOCKED, 0, 1],
             [4000.0, 0.0, 1, L.VOICE, L.CLOSED, 0, 0],
+            [4100.0, 0.0, 1, L.VOICE, L.NO_PORTS, 0, 0],
+            [4200.0, 0.0, 1, L.VOICE, L.REFUSED, 0, 0],
+            [4300.0, 0.0, 0, L.TEXT, L.CLOSED, 0, 0],  # closed, not a text offered
             [7300.0, 5.0, 0, L.TEXT, L.ANSWERED, 1, 0],  # the next hour
             [7400.0, 0.0, 0, L.OUTBOUND, L.ANSWERED, 0, 0],
+            [7500.0, 0.0, 0, L.OUTBOUND, L.CLOSED, 0, 0],  # a dial, never "closed"
+            [7600.0, 0.0, 0, L.OUTBOUND, L.EXPIRED, 0, 0],
         ]
     )
     sums = np.zeros((2, 2, 16))
@@ -401,9 +416,11 @@ def test_count_hourly_counts_each_kind_where_it_belongs():
     assert got == {
         (0, 0, "offered"): 2, (0, 0, "answered"): 2, (0, 0, "within_sl"): 1,
         (0, 0, "queued"): 2, (0, 0, "wait_seconds"): 40.0,
-        (0, 1, "offered"): 2, (0, 1, "abandoned"): 1, (0, 1, "blocked"): 1,
+        (0, 0, "closed"): 1,
+        (0, 1, "offered"): 4, (0, 1, "abandoned"): 1, (0, 1, "blocked"): 1,
+        (0, 1, "no_ports"): 1, (0, 1, "refused"): 1,
         (0, 1, "queued"): 1, (0, 1, "retried"): 2, (0, 1, "wait_seconds"): 50.0,
         (0, 1, "closed"): 1,
         (1, 0, "texts"): 1, (1, 0, "texts_answered"): 1, (1, 0, "texts_within_sl"): 1,
-        (1, 0, "dials"): 1, (1, 0, "connected"): 1,
+        (1, 0, "dials"): 3, (1, 0, "connected"): 1,
     }  # fmt: skip

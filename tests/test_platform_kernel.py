@@ -6,12 +6,15 @@ exactly once, an agent serves one call or up to its capacity of texts."""
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.platform import layout as L
+from models.platform.core import heap_pop, heap_push
 from models.platform.engine import Engine, Structure, session_rows
 from models.platform.kernel import advance
 
@@ -299,3 +302,32 @@ def test_a_carrier_outage_fails_over_only_with_failover(failover):
         assert (out.out_i[:, L.O_FAILOVERS] == 1).all()
     else:
         assert (outcome == L.FAILED).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), times=st.integers(1, 50))
+def test_event_heap_pops_in_time_then_scheduling_order(seed, times):
+    """The 4-ary heap against ``heapq`` on (time, sequence): 300 pushes and pops (three
+    pushes to a pop, so the heap grows several levels deep) at ``times`` distinct times
+    (few: many ties)."""
+    rng = np.random.default_rng(seed)
+    ops = zip(rng.integers(0, times, 300), rng.integers(0, 4, 300), rng.random(300) < 0.75)
+    cap = 300
+    g_i = np.zeros(L.N_G_I, dtype=np.int64)
+    heap = [np.zeros(cap), *(np.zeros(cap, dtype=np.int64) for _ in range(4))]
+    state = [None] * 21
+    state[8], state[14:19] = g_i, heap
+    st_ = tuple(state)
+    ref: list = []
+    seq = 0
+    for t, kind, push in ops:
+        if not push:
+            if not ref:
+                continue
+            want = heapq.heappop(ref)
+            assert heap_pop.py_func(st_) == (float(want[0]), want[2], want[3], want[4])
+        else:
+            heap_push.py_func(st_, float(t), kind, seq, 7 * seq)
+            heapq.heappush(ref, (float(t), seq, kind, seq, 7 * seq))
+            seq += 1
+        assert g_i[L.G_HEAP_N] == len(ref)

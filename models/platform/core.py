@@ -6,6 +6,11 @@ ag_i, ag_f, q_i, t_i, t_f, g_i, g_f, c_i, c_f, route, route_w, ht, hk, hid, hep,
 out_f, out_i)``, see :class:`models.platform.engine.Engine` -- and changes it in place;
 each is compiled with Numba and is called compiled by the plain-Python twin
 (``models.platform.kernel.advance.py_func``).
+
+They are inlined into the cached functions of :mod:`.kernel` and :mod:`.service`, and
+Numba's cache checks only each function's own file: a change here must come with a change
+to those files (or their ``__pycache__/*.nb*`` deleted), or their cached copies keep the
+old code (a stale binary heap push beside a 4-ary pop would pop events out of order).
 """
 
 from __future__ import annotations

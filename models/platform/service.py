@@ -1,7 +1,12 @@
 """What happens to a session on the platform: an agent answers it, an outbound call is
 dialled through the carriers, a call is transferred, an attempt ends (written as a row) and
 is retried or freed.  Compiled helpers of :mod:`models.platform.kernel` (the same state
-tuple ``st``; see :mod:`models.platform.core`)."""
+tuple ``st``; see :mod:`models.platform.core`).
+
+``dial`` and ``serve_transfer`` are cached compiled functions of their own with
+:mod:`.core`'s helpers inlined (the event heap among them, 4-ary since 2026-12-02), and
+Numba's cache checks only this file: a change to a helper of :mod:`.core` comes with a
+change here (or ``__pycache__/*.nb*`` deleted), or the stale copy runs."""
 
 from __future__ import annotations
 
