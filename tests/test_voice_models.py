@@ -4,6 +4,7 @@ truth."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ from models.voice import (
 )
 from models.voice.corpus import sample_equipment, sample_intent
 from models.voice.dialogue import run_dialogue
+from models.voice.fsg import minimal_fsg, to_fst
 from models.voice.grammar import parse_cardinal, parse_digits
 from models.voice.jsgf import command_grammar
 from models.voice.recognize import Recognition
@@ -210,15 +212,73 @@ def test_jsgf_names_the_live_equipment():
         assert " ".join(form.words) in g or form.destructive
 
 
-def _accepts(grammar: str, tmp_path) -> Callable[[str], bool]:
+@pytest.fixture(scope="module")
+def decoder():
     require_module("pocketsphinx", "pip install pocketsphinx (in requirements.lock)")
+    from pocketsphinx import Decoder
+
+    return Decoder(lm=None, jsgf=None, loglevel="FATAL")
+
+
+def _compiled(grammar: str, tmp_path, decoder):
+    """pocketsphinx's own compilation of ``grammar`` and its minimal automaton."""
     import pocketsphinx as ps
 
     path = tmp_path / "command.gram"
     path.write_text(grammar)
     jsgf = ps.Jsgf(str(path))
-    fsg = jsgf.build_fsg(jsgf.get_rule("command.command"), ps.LogMath(), 7.5)
-    return lambda text: bool(fsg.accept(text))
+    fsg = jsgf.build_fsg(jsgf.get_rule("command.command"), decoder.get_logmath(), 6.5)
+    return fsg, minimal_fsg(decoder, grammar, "command")
+
+
+def _accepts(grammar: str, tmp_path, decoder) -> Callable[[str], bool]:
+    """Whether the grammar admits a text, checked on both compilations (they must agree)."""
+    fsg, small = _compiled(grammar, tmp_path, decoder)
+
+    def accepts(text: str) -> bool:
+        heard = bool(fsg.accept(text))
+        assert bool(small.accept(text)) is heard, text
+        return heard
+
+    return accepts
+
+
+def _mutations(words: list[str], rng: np.random.Generator, vocabulary: list[str]) -> list[str]:
+    """The text, one word dropped, one replaced, two swapped, one repeated."""
+    i, j = sorted(rng.choice(len(words), 2, replace=len(words) < 2))
+    replaced = words[:i] + [str(rng.choice(vocabulary))] + words[i + 1 :]
+    out = [words, words[:i] + words[i + 1 :], replaced]
+    swapped = list(words)
+    swapped[i], swapped[j] = swapped[j], swapped[i]
+    out += [swapped, words[: i + 1] + words[i:]]
+    return [" ".join(w) for w in out]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=SEEDS)
+def test_minimal_automaton_has_the_weighted_language_of_the_jsgf(seed, tmp_path_factory, decoder):
+    import pynini
+
+    rng = np.random.default_rng(seed)
+    state = sample_equipment(rng)
+    grammar = command_grammar(state)
+    fsg, small = _compiled(grammar, tmp_path_factory.mktemp("g"), decoder)
+    vocabulary = sorted({w for f in FORMS for w in f.words} | {"oh", "zero", "two", "sil_pause"})
+    for _ in range(5):
+        text = spoken(sample_intent(rng, state), rng).replace(",", "")
+        assert fsg.accept(text)  # what the corpus says is in the grammar
+        for variant in _mutations(text.split(), rng, vocabulary):
+            assert bool(small.accept(variant)) is bool(fsg.accept(variant)), variant
+    # every path keeps its weight: random paths of each weigh the same in the other, up to
+    # pocketsphinx's storage of log probabilities as integers in base 1.0001 (reading the
+    # minimal grammar back rounds each transition once more; no command has 32)
+    original, symbols = to_fst(decoder.parse_jsgf(grammar))
+    smaller, _ = to_fst(small, symbols)
+    original.rmepsilon()
+    smaller.rmepsilon()
+    delta = 32 * math.log(1.0001)
+    assert pynini.randequivalent(original, smaller, npath=200, seed=seed % 2**31, delta=delta)
+    assert smaller.num_states() * 2 < original.num_states()
 
 
 @pytest.mark.parametrize(
@@ -239,20 +299,20 @@ def _accepts(grammar: str, tmp_path) -> Callable[[str], bool]:
         ("show status of port four", False),  # no such port
     ],
 )
-def test_jsgf_narrows_destructive_forms_to_what_they_can_act_on(text, heard, tmp_path):
-    assert _accepts(command_grammar(_state()), tmp_path)(text) is heard
+def test_jsgf_narrows_destructive_forms_to_what_they_can_act_on(text, heard, tmp_path, decoder):
+    assert _accepts(command_grammar(_state()), tmp_path, decoder)(text) is heard
 
 
-def test_jsgf_without_cross_connects_or_assigned_numbers_still_hears_the_rest(tmp_path):
+def test_jsgf_without_cross_connects_or_assigned_numbers_still_hears_the_rest(tmp_path, decoder):
     state = _state()
     state.cross = {}
     state.numbers["2125550142"] = {"state": "aging", "holder": None}
-    accepts = _accepts(command_grammar(state), tmp_path)
+    accepts = _accepts(command_grammar(state), tmp_path, decoder)
     assert accepts("show status of port one") and accepts("connect port one to line one")
     assert not accepts("disconnect port one from line one")
     assert not accepts("release number two one two five five five oh one four two")
     state.phones = {"alpha"}  # no phone name the dictionary knows: no command names one
-    accepts = _accepts(command_grammar(state, known=lambda w: w != "alpha"), tmp_path)
+    accepts = _accepts(command_grammar(state, known=lambda w: w != "alpha"), tmp_path, decoder)
     assert accepts("show status of port one")
 
 
@@ -268,8 +328,8 @@ def test_jsgf_without_cross_connects_or_assigned_numbers_still_hears_the_rest(tm
         ("sil_pause sil_pause undo the last change", False),
     ],
 )
-def test_jsgf_pauses_only_around_commands_and_between_number_groups(text, heard, tmp_path):
-    assert _accepts(command_grammar(_state()), tmp_path)(text) is heard
+def test_jsgf_pauses_only_around_commands_and_between_number_groups(text, heard, tmp_path, decoder):
+    assert _accepts(command_grammar(_state()), tmp_path, decoder)(text) is heard
 
 
 def _rec(text: str, conf: float = 0.9) -> Recognition:
