@@ -1,12 +1,13 @@
 """Recognition latency of the voice service's recogniser (``models.voice.recognize``): per
 utterance, pocketsphinx constrained by the JSGF grammar of the command forms and the live
 equipment, beside the same decoder with its general trigram language model
-(unconstrained), on the same audio -- the first utterances of the study's corpus
-(``experiments/voice_confirmation.toml``, replication 0 of the ``heldout`` part unless
-``--part tuning``), clean and at 20 dB SNR with the study's noise draws.  Wall-clock time
-and the thread's CPU time (less sensitive to the other processes of a shared machine) per
-utterance.  The process is pinned to one core; the load average is printed with the
-figures.  Nothing is asserted.
+(unconstrained) and the grammar as pocketsphinx compiles the JSGF (before
+:func:`models.voice.fsg.minimal_fsg`), on the same audio -- the first utterances of the
+study's corpus (``experiments/voice_confirmation.toml``, replication 0 of the ``heldout``
+part unless ``--part tuning``), clean and at 20 dB SNR with the study's noise draws.
+Wall-clock time and the thread's CPU time (less sensitive to the other processes of a
+shared machine) per utterance, the modes taking turns on each utterance.  The process is
+pinned to one core; the load average is printed with the figures.  Nothing is asserted.
 
 Decoder options are swept with ``--decoder KEY=VALUE`` (repeatable) on the tuning part
 only: the held-out part is for the report's figures, never for choosing.
@@ -74,16 +75,22 @@ def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> No
     state, utterances = draw_corpus(config, 0)
     utterances = utterances[:12] if quick else utterances
     babble = babble_speech(cfg.voices, cfg.cache or None)
+    grammar = command_grammar(state, in_dictionary)
     jsgf = Recognizer("jsgf", decoder)
-    jsgf.set_grammar("command", command_grammar(state, in_dictionary))
-    modes = [("JSGF (grammar + state)", lambda a: jsgf.recognize(a, "command"))]
+    jsgf.set_grammar("command", grammar)
+    plain = Recognizer("jsgf", decoder, minimal=False)
+    plain.set_grammar("command", grammar)
+    modes = [
+        ("JSGF, minimal automaton", lambda a: jsgf.recognize(a, "command")),
+        ("JSGF as compiled", lambda a: plain.recognize(a, "command")),
+    ]
     if with_lm:
         modes.append(("trigram LM (baseline)", Recognizer("lm").recognize))
     load = os.getloadavg()[0]
     print(f"voice recognition, {part} part, {len(utterances)} commands per level, one core "
           f"(load average {load:.1f}), decoder options {decoder or 'default'}")  # fmt: skip
     print(
-        f"  {'level':<6} {'mode':<22} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}"
+        f"  {'level':<6} {'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}"
         f" {'exact intent':>13}"
     )
     for li, level in enumerate(("clean", "20db")):
@@ -94,18 +101,21 @@ def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> No
             audio.append(noisy(cfg, x, snr, utterance_rng(config, 0, li, i), babble))
         for _, run in modes:  # warm up
             run(audio[0])
-        for name, run in modes:
-            results, cpu = [], []
-            for a in audio:
+        results: dict[str, list[Any]] = {name: [] for name, _ in modes}
+        cpu: dict[str, list[float]] = {name: [] for name, _ in modes}
+        for a in audio:
+            for name, run in modes:
                 start = time.thread_time()
-                results.append(run(a))
-                cpu.append(1000 * (time.thread_time() - start))
-            ms = np.array([r.seconds for r in results]) * 1000
-            exact = np.mean([parse(r.text) == u.intent for r, u in zip(results, utterances)])
+                results[name].append(run(a))
+                cpu[name].append(1000 * (time.thread_time() - start))
+        for name, _ in modes:
+            ms = np.array([r.seconds for r in results[name]]) * 1000
+            heard = results[name]
+            exact = np.mean([parse(r.text) == u.intent for r, u in zip(heard, utterances)])
             print(
-                f"  {level:<6} {name:<22} {np.percentile(ms, 50):8.0f} "
-                f"{np.percentile(ms, 95):8.0f} {np.percentile(cpu, 50):8.0f} "
-                f"{np.percentile(cpu, 95):8.0f} {exact:13.0%}"
+                f"  {level:<6} {name:<24} {np.percentile(ms, 50):8.0f} "
+                f"{np.percentile(ms, 95):8.0f} {np.percentile(cpu[name], 50):8.0f} "
+                f"{np.percentile(cpu[name], 95):8.0f} {exact:13.0%}"
             )
     seconds = np.mean([len(a) for a in audio]) / 16_000
     print(

@@ -175,16 +175,20 @@ def test_risky_commands():
 
 @pytest.mark.parametrize(
     ("name", "params", "expected"),
-    [("never", {}, [False, False, False, False]),
-     ("always", {}, [True, True, True, True]),
-     ("threshold", {"threshold": 0.5}, [False, True, False, True]),
-     ("destructive", {}, [False, False, True, True]),
-     ("threshold_destructive", {"threshold": 0.5}, [False, True, True, True])],
+    [("never", {}, [False, False, False, False, False, False]),
+     ("always", {}, [True, True, True, True, True, True]),
+     ("threshold", {"threshold": 0.5}, [False, True, False, True, False, True]),
+     ("destructive", {}, [False, False, False, False, True, True]),
+     ("changes", {}, [False, False, True, True, True, True]),
+     ("threshold_destructive", {"threshold": 0.5}, [False, True, False, True, True, True])],
 )  # fmt: skip
 def test_confirmation_policies(name, params, expected):
     policy = CONFIRMATION_POLICIES.build(name, **params)
-    cases = [(False, 0.9), (False, 0.2), (True, 0.9), (True, 0.2)]
-    assert [policy.confirm(risky=r, confidence=c) for r, c in cases] == expected
+    # a query, a change that is not risky, a risky change; each confident and not
+    cases = [(False, False, 0.9), (False, False, 0.2), (True, False, 0.9), (True, False, 0.2),
+             (True, True, 0.9), (True, True, 0.2)]  # fmt: skip
+    got = [policy.confirm(changes=ch, risky=r, confidence=c) for ch, r, c in cases]
+    assert got == expected
 
 
 def test_threshold_is_checked():
@@ -194,7 +198,7 @@ def test_threshold_is_checked():
 
 def test_decide_repeats_below_the_floor_whatever_the_policy():
     never = CONFIRMATION_POLICIES.build("never")
-    args = {"risky": False, "policy": never, "repeat_below": 0.1}
+    args = {"changes": True, "risky": False, "policy": never, "repeat_below": 0.1}
     assert decide(understood=True, confidence=0.05, **args).kind == "repeat"
     assert decide(understood=False, confidence=0.9, **args).kind == "repeat"
     assert decide(understood=True, confidence=0.5, **args).kind == "execute"

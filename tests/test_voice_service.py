@@ -217,6 +217,10 @@ def test_spoken_commands_are_recognised_read_back_and_confirmed(svc, spoken_wavs
     entry = svc.http.get("/journal").json()[0]
     assert entry["who"] == "bob" and entry["action"] == "disconnect"
     assert entry["heard"] == "disconnect port one from line one"
+    # the grammar follows the equipment: the pair is gone, so it can no longer be heard
+    r = svc.http.post("/audio", content=spoken_wavs["disconnect"], headers=h).json()
+    assert r["intent"] != {"action": "disconnect", "port": 1, "line": 1}, r
+    assert "1" not in svc.state()["cross"]
 
 
 def test_the_websocket_takes_text_and_audio_turns(svc, spoken_wavs):

@@ -11,18 +11,20 @@ from tools import require, require_module
 
 from sim.config import load_config
 from sim.studies.voice.metrics import evaluate
-from sim.studies.voice.report import _share, recommendation
+from sim.studies.voice.report import _share, recommendation, safe
 
 POLICIES = ["never", "always", "destructive"]
 
 
-def _metrics(turns: dict[str, list[float]], wrong: dict[str, list[int]], n: int = 40):
+def _metrics(
+    turns: dict[str, list[float]], wrong: dict[str, list[int]], n: int = 40, level: str = "clean"
+):
     rows = []
     for p in POLICIES:
         for r, (t, w) in enumerate(zip(turns[p], wrong[p])):
             for fig, v in (("turns", t), ("wrong", w), ("commands", n)):
                 rows.append(
-                    {"point": 0, "replication": r, "metric": f"voice.clean.{p}.{fig}", "value": v}
+                    {"point": 0, "replication": r, "metric": f"voice.{level}.{p}.{fig}", "value": v}
                 )
     return pd.DataFrame(rows)
 
@@ -34,8 +36,21 @@ def test_a_policy_with_a_wrong_action_is_never_recommended():
     )
     best, text = recommendation(m, "clean", POLICIES)
     assert best == "destructive"  # never has fewer turns but one wrong action
-    assert "never" not in text.split("Policies with no wrong action:")[1].split(".")[0]
+    assert "never" not in text.split("Policies eligible:")[1].split(".")[0]
     assert "0 of 200 (95% upper bound" in text  # the exact bound, not "0 ± 0"
+
+
+def test_one_policy_for_every_target_level_a_wrong_action_at_one_excludes_it_at_all():
+    turns = {"never": [1.0] * 5, "always": [2.0, 2.1, 2.2, 2.0, 2.1], "destructive": [1.5] * 5}
+    clean = _metrics(turns, {p: [0] * 5 for p in POLICIES})
+    noisy = _metrics(turns, {"never": [0] * 4 + [1], "always": [0] * 5, "destructive": [0] * 5},
+                     level="20db")  # fmt: skip
+    m = pd.concat([clean, noisy])
+    assert recommendation(m, "clean", POLICIES)[0] == "never"  # clean alone: never is safe
+    both = safe(m, ["clean", "20db"], POLICIES)
+    assert both == ["always", "destructive"]
+    assert recommendation(m, "clean", POLICIES, both)[0] == "destructive"
+    assert recommendation(m, "20db", POLICIES, both)[0] == "destructive"
 
 
 def test_no_winner_when_the_paired_interval_includes_zero():

@@ -98,6 +98,7 @@ def run_dialogue(
         move = decide(
             understood=ok,
             confidence=heard.confidence,
+            changes=intent is not None and intent.form.changes,
             risky=intent is not None and risky(intent, state),
             policy=policy,
             repeat_below=repeat_below,

@@ -1,8 +1,9 @@
 """Confirmation policies: when a recognised command is read back and waits for "yes".
 
-Every policy sees the same two facts about a recognised command -- whether it is risky
-(destructive, or touching a line with a call up: :func:`models.voice.state.risky`) and the
-recogniser's confidence -- and says whether to read it back.  Low confidence that asks the
+Every policy sees the same three facts about a recognised command -- whether it would
+change the equipment (a query would not), whether it is risky (destructive, or touching a
+line with a call up: :func:`models.voice.state.risky`) and the recogniser's confidence --
+and says whether to read it back.  Low confidence that asks the
 speaker to repeat is a separate rule, the same for every policy (:func:`decide`).
 
 Adding a policy is one class here with its registration, its table
@@ -18,6 +19,7 @@ from ..registry import Registry
 __all__ = [
     "CONFIRMATION_POLICIES",
     "Always",
+    "Changes",
     "ConfirmationPolicy",
     "Decision",
     "Destructive",
@@ -31,11 +33,13 @@ __all__ = [
 class ConfirmationPolicy:
     """Base class: :meth:`confirm` says whether a recognised command is read back."""
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         """Read the command back before acting on it?
 
         Parameters
         ----------
+        changes : bool
+            Executing it would change the equipment (every command but a query).
         risky : bool
             Destructive or touching a line with a call up.
         confidence : float
@@ -60,7 +64,7 @@ def _check_threshold(threshold: float) -> float:
 class Never(ConfirmationPolicy):
     """Act at once on whatever was recognised (the baseline)."""
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         return False
 
 
@@ -68,7 +72,7 @@ class Never(ConfirmationPolicy):
 class Always(ConfirmationPolicy):
     """Read back every command."""
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         return True
 
 
@@ -79,7 +83,7 @@ class Threshold(ConfirmationPolicy):
     def __init__(self, *, threshold: float) -> None:
         self.threshold = _check_threshold(threshold)
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         return confidence < self.threshold
 
 
@@ -87,8 +91,21 @@ class Threshold(ConfirmationPolicy):
 class Destructive(ConfirmationPolicy):
     """Read back risky commands only."""
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         return risky
+
+
+@CONFIRMATION_POLICIES.register("changes")
+class Changes(ConfirmationPolicy):
+    """Read back every command that would change the equipment; answer queries at once.
+
+    A wrong action needs a command heard wrong *and* executed; under this policy it also
+    needs a "no" heard as "yes".  The confidence is not trusted: on the tuning part of the
+    corpus, ports and lines heard wrong ("seven" as "two") reached confidences of 0.99, and
+    a connect names them too."""
+
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
+        return changes
 
 
 @CONFIRMATION_POLICIES.register("threshold_destructive")
@@ -98,7 +115,7 @@ class ThresholdDestructive(ConfirmationPolicy):
     def __init__(self, *, threshold: float) -> None:
         self.threshold = _check_threshold(threshold)
 
-    def confirm(self, *, risky: bool, confidence: float) -> bool:
+    def confirm(self, *, changes: bool, risky: bool, confidence: float) -> bool:
         return risky or confidence < self.threshold
 
 
@@ -120,6 +137,7 @@ def decide(
     *,
     understood: bool,
     confidence: float,
+    changes: bool,
     risky: bool,
     policy: ConfirmationPolicy,
     repeat_below: float,
@@ -132,6 +150,8 @@ def decide(
         The text parsed as a command of the grammar.
     confidence : float
         The recogniser's confidence.
+    changes : bool
+        The command would change the equipment (``intent.form.changes``).
     risky : bool
         From :func:`models.voice.state.risky`.
     policy : ConfirmationPolicy
@@ -141,6 +161,6 @@ def decide(
     """
     if not understood or confidence < repeat_below:
         return Decision("repeat")
-    if policy.confirm(risky=risky, confidence=confidence):
+    if policy.confirm(changes=changes, risky=risky, confidence=confidence):
         return Decision("confirm")
     return Decision("execute")

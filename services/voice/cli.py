@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--policy", default="threshold_destructive", help="confirmation policy")
     a(
         "--threshold",
-        default="0.6",
-        help="confidence threshold of the threshold policies (default 0.6, see docs/voice.md)",
+        default="0.55",
+        help="confidence threshold of the threshold policies (default 0.55, see docs/voice.md)",
     )
     a("--repeat-below", default="0.05", help="confidence below which to ask to repeat")
     a("--confirm-timeout", default="30", help="seconds a read-back waits (default 30)")

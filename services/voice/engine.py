@@ -103,6 +103,7 @@ class Engine:
         move = decide(
             understood=True,
             confidence=confidence,
+            changes=intent.form.changes,
             risky=risky(intent, self.store.equipment),
             policy=self.policy,
             repeat_below=self.repeat_below,

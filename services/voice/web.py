@@ -68,17 +68,28 @@ class Voice:
         self._recognizer: Recognizer | None = None
         self.lock = asyncio.Lock()
 
-    def _decode(self, samples: Any, grammar_text: str, expect: str) -> tuple[str, float, float]:
+    def _ready(self) -> Recognizer:
         if self._recognizer is None:
             self._recognizer = Recognizer("jsgf")
             self._recognizer.set_grammar("confirm", confirm_grammar(), fillers=True)
-        r = self._recognizer
+        return self._recognizer
+
+    def _decode(self, samples: Any, grammar_text: str, expect: str) -> tuple[str, float, float]:
+        r = self._ready()
         if expect == "yes_no":
             res = r.recognize(samples, "confirm")
         else:
-            r.set_grammar("command", grammar_text)
+            r.set_grammar("command", grammar_text)  # compiled after the last turn already
             res = r.recognize(samples, "command")
         return res.text, res.confidence, res.seconds
+
+    def _prepare(self) -> None:
+        """Compile the grammar of the equipment as a turn left it, in the decoder's thread
+        (about 30 ms), so that the next utterance does not wait for it; only once speech
+        has been used (the recogniser exists)."""
+        if self._recognizer is not None:
+            grammar = command_grammar(self.engine.store.equipment, in_dictionary)
+            self.pool.submit(self._recognizer.set_grammar, "command", grammar)
 
     async def text_turn(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -90,7 +101,9 @@ class Voice:
         if len(cmd.text) > self.limits.max_text:
             raise _Bad(422, f"text: longer than {self.limits.max_text} characters")
         async with self.lock:
-            return self.engine.handle(cmd.session, cmd.who, cmd.text, 1.0)
+            out = self.engine.handle(cmd.session, cmd.who, cmd.text, 1.0)
+            self._prepare()
+            return out
 
     async def audio_turn(self, data: bytes, session: str, who: str) -> dict[str, Any]:
         if not _SESSION.match(session):
@@ -110,6 +123,7 @@ class Voice:
                 self.pool, self._decode, samples, grammar, expect
             )
             out = self.engine.handle(session, who, text, conf)
+            self._prepare()
         out["recognition_ms"] = round(1000 * seconds, 1)
         return out
 

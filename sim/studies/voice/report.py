@@ -58,21 +58,32 @@ def _pooled(m: pd.DataFrame, level: str, policy: str) -> tuple[int, int]:
     return k, n
 
 
-def recommendation(m: pd.DataFrame, level: str, policies: list[str]) -> tuple[str | None, str]:
+def safe(m: pd.DataFrame, levels: list[str], policies: list[str]) -> list[str]:
+    """The policies with no wrong action pooled over every replication at every one of
+    ``levels``."""
+    return [p for p in policies if all(_pooled(m, lv, p)[0] == 0 for lv in levels)]
+
+
+def recommendation(
+    m: pd.DataFrame, level: str, policies: list[str], eligible: list[str] | None = None
+) -> tuple[str | None, str]:
     """The recommended policy at ``level`` (or None) and the sentence saying why.
 
-    Eligible: no wrong action pooled over every replication (its exact 95% upper bound is
-    stated).  Among them the fewest mean turns per command wins only if its paired
-    difference with every other eligible policy excludes zero.
+    Eligible: ``eligible`` if given (the service needs one policy for every target level:
+    those with no wrong action at each of them), else the policies with no wrong action
+    pooled over every replication at ``level`` (the exact 95% upper bound is stated).
+    Among them the fewest mean turns per command wins only if its paired difference with
+    every other eligible policy excludes zero.
     """
-    eligible = [p for p in policies if _pooled(m, level, p)[0] == 0]
+    if eligible is None:
+        eligible = safe(m, [level], policies)
     if not eligible:
         return None, "No policy avoided every wrong action: none is recommended."
     turns = pd.DataFrame({p: _wide(m, f"voice.{level}.{p}.turns") for p in policies})
     choice = best_option(turns, lower_is_better=True, eligible=eligible)
     k, n = _pooled(m, level, choice.tied[0])
     text = (
-        f"Policies with no wrong action: {', '.join(html.escape(p) for p in eligible)} "
+        f"Policies eligible: {', '.join(html.escape(p) for p in eligible)} "
         f"({html.escape(choice.tied[0])}: {rate_text(k, n)}). "
         + verdict(choice, what="turns per command", lower_is_better=True)
     )
@@ -210,14 +221,18 @@ def voice_section(result: ExperimentResult, labels: dict[int, str]) -> str:
         _figure(m, levels, policies),
     ]
     chosen: list[str | None] = []
+    targets = [lv for lv in TARGET_LEVELS if lv in levels]
     for point in sorted(m["point"].unique()):
         mp = m[m["point"] == point]
         if len(m["point"].unique()) > 1:
             parts.append(f"<h3>{html.escape(labels.get(point, str(point)))}</h3>")
+        both = safe(mp, targets, policies)  # one policy must serve every target level
         for level in levels:
-            best, text = recommendation(mp, level, policies)
             if level in TARGET_LEVELS:
+                best, text = recommendation(mp, level, policies, both)
                 chosen.append(best)
+            else:
+                best, text = recommendation(mp, level, policies)
             parts += [f"<h3>{level}</h3>", _level_table(mp, level, policies), f"<p>{text}</p>"]
     named = {c for c in chosen if c is not None}
     if len(named) == 1 and None not in chosen:
@@ -225,8 +240,8 @@ def voice_section(result: ExperimentResult, labels: dict[int, str]) -> str:
         parts.append(
             f"<p><b>Recommendation: {html.escape(policy)}</b> — at "
             f"{' and '.join(TARGET_LEVELS)} it executed no wrong action and, among the "
-            "policies that executed none, needed the fewest turns by paired intervals (or "
-            "was the only one; see each level above).</p>"
+            "policies that executed none at either, needed the fewest turns at each by "
+            "paired intervals (or was the only one; see each level above).</p>"
         )
         parts.append(_targets(m, policy, levels))
     else:
@@ -235,7 +250,6 @@ def voice_section(result: ExperimentResult, labels: dict[int, str]) -> str:
             f"({', '.join(TARGET_LEVELS)}) the evidence names "
             f"{', '.join(c or 'no winner' for c in chosen)}.</p>"
         )
-        for p in policies:
-            if all(_pooled(m, lv, p)[0] == 0 for lv in TARGET_LEVELS if lv in levels):
-                parts.append(_targets(m, p, levels))
+        for p in safe(m, targets, policies):
+            parts.append(_targets(m, p, levels))
     return "".join(parts)
