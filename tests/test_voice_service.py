@@ -86,8 +86,10 @@ def test_a_typed_query_is_answered_and_not_journalled(svc):
     assert svc.http.get("/journal").json() == []
 
 
-def test_a_safe_command_executes_and_is_journalled_with_who_text_and_confidence(svc):
-    r = svc.say("connect port two to line two", who="alice")
+def test_a_change_is_read_back_then_executed_and_journalled_with_who_text_and_confidence(svc):
+    r = svc.say("connect port two to line two", who="alice")  # the default policy: changes
+    assert r["outcome"] == "confirm" and "2" not in svc.state()["cross"]
+    r = svc.say("yes", who="alice")
     assert r["outcome"] == "executed" and r["journal"] is not None
     assert svc.state()["cross"]["2"] == 2
     entry = svc.http.get("/journal").json()[0]
@@ -253,7 +255,8 @@ def test_kill_9_loses_no_acknowledged_action(tmp_path):
     s = Service(tmp_path, module=("services.voice",))  # a faster start than tnlab's
     acked = []
     for port, line in ((2, 2), (4, 4)):
-        r = s.say(f"connect port {port} to line {line}")
+        assert s.say(f"connect port {port} to line {line}")["outcome"] == "confirm"
+        r = s.say("yes")
         assert r["outcome"] == "executed"
         acked.append(r["journal"])
     s.say("release number 2125550142")

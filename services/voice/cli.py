@@ -24,7 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--db", default="voice.db", help="SQLite database file (default voice.db)")
     a("--equipment", help="JSON of the starting equipment (else a small switch from --seed)")
     a("--seed", default="1", help="seed of the default starting equipment (default 1)")
-    a("--policy", default="threshold_destructive", help="confirmation policy")
+    a(
+        "--policy",
+        default="changes",
+        help="confirmation policy (default changes: the study's recommendation, docs/voice.md)",
+    )
     a(
         "--threshold",
         default="0.55",
