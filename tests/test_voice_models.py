@@ -231,7 +231,8 @@ def _compiled(grammar: str, tmp_path, decoder):
     path = tmp_path / "command.gram"
     path.write_text(grammar)
     jsgf = ps.Jsgf(str(path))
-    fsg = jsgf.build_fsg(jsgf.get_rule("command.command"), decoder.get_logmath(), 6.5)
+    lw = decoder.config["lw"]  # the language weight minimal_fsg's parse uses
+    fsg = jsgf.build_fsg(jsgf.get_rule("command.command"), decoder.get_logmath(), lw)
     return fsg, minimal_fsg(decoder, grammar, "command")
 
 
@@ -261,6 +262,7 @@ def _mutations(words: list[str], rng: np.random.Generator, vocabulary: list[str]
 @settings(max_examples=40, deadline=None)
 @given(seed=SEEDS)
 def test_minimal_automaton_has_the_weighted_language_of_the_jsgf(seed, tmp_path_factory, decoder):
+    require_module("pynini", "pip install pynini (in requirements.lock)")
     import pynini
 
     rng = np.random.default_rng(seed)

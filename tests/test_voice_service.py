@@ -225,6 +225,42 @@ def test_spoken_commands_are_recognised_read_back_and_confirmed(svc, spoken_wavs
     assert "1" not in svc.state()["cross"]
 
 
+def test_the_next_grammar_is_compiled_after_each_turn_in_the_decoder_thread(tmp_path):
+    import asyncio
+    import threading
+
+    from models.voice import CONFIRMATION_POLICIES, Equipment
+    from models.voice.jsgf import command_grammar
+    from models.voice.recognize import in_dictionary
+    from services.voice.engine import Engine
+    from services.voice.store import Store
+    from services.voice.web import Limits, Voice
+
+    class Recorder:  # stands for the recogniser: which grammar it compiled, in which thread
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str, str]] = []
+
+        def set_grammar(self, name: str, text: str, *, fillers: bool = False) -> None:
+            self.calls.append((name, text, threading.current_thread().name))
+
+    store = Store(str(tmp_path / "voice.db"), Equipment.from_dict(EQUIPMENT))
+    engine = Engine(store, CONFIRMATION_POLICIES.build("changes"), repeat_below=0.05, timeout=30)
+    voice = Voice(engine, Limits(max_seconds=10, silence_dbfs=-50, max_text=500))
+    asyncio.run(voice.text_turn({"text": "show status of port one"}))  # before any speech:
+    voice.pool.submit(lambda: None).result()
+    assert voice._recognizer is None  # no speech yet: no decoder loaded, nothing compiled
+    voice._recognizer = recorder = Recorder()
+    asyncio.run(voice.text_turn({"text": "disconnect port one from line one"}))
+    asyncio.run(voice.text_turn({"text": "yes"}))
+    voice.pool.submit(lambda: None).result()
+    assert "1" not in store.equipment.to_dict()["cross"]
+    name, text, thread = recorder.calls[-1]
+    assert (name, text) == ("command", command_grammar(store.equipment, in_dictionary))
+    assert "port one from line one" not in text and thread.startswith("decoder")
+    voice.pool.shutdown()
+    store.close()
+
+
 def test_the_websocket_takes_text_and_audio_turns(svc, spoken_wavs):
     import websocket  # websocket-client
 

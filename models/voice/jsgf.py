@@ -6,11 +6,13 @@ area code and the exchange starting with 2-9).
 Destructive forms are narrowed further to what they can act on: ``disconnect`` only the
 port/line pairs that are cross-connected (a "two" for a "twelve" cannot make a pair that
 does not exist) and ``release`` only assigned numbers.  That is safe only because every
-destructive command is read back under the policies that act without asking
-(``destructive``, ``threshold_destructive``): a speaker who names a pair that does not exist
-hears another pair read back and says no, instead of hearing that it does not exist.
-Commands that are not destructive are never narrowed by preconditions: a connect of a
-busy port heard as a free one would be executed without a read-back."""
+destructive command is read back under every policy but ``never`` and ``threshold``
+(``destructive``, ``changes``, ``threshold_destructive``, ``always``): a speaker who names a
+pair that does not exist hears another pair read back and says no, instead of hearing that
+it does not exist.  Commands that are not destructive are never narrowed by preconditions:
+under a policy that does not read them back (``destructive``, or
+``threshold_destructive`` above its threshold) a connect of a busy port heard as a free one
+would be executed."""
 
 from __future__ import annotations
 

@@ -124,9 +124,9 @@ class Recognizer:
     options : dict, optional
         pocketsphinx options over :data:`DECODER_OPTIONS` and :data:`COMMAND_OPTIONS` (the
         bench's sweeps).
-    minimal : bool
-        Search each grammar as its minimal automaton (:func:`.fsg.minimal_fsg`); False:
-        as pocketsphinx compiles the JSGF (the bench's comparison).
+    minimal : bool, optional
+        Search each grammar as its minimal automaton (:func:`.fsg.minimal_fsg`; the
+        default); False: as pocketsphinx compiles the JSGF (the bench's comparison).
 
     Notes
     -----

@@ -11,8 +11,9 @@ with one sentence saying why.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from .engine import Engine
 __all__ = ["Limits", "app"]
 
 PAGE = Path(__file__).with_name("page.html")
+_LOG = logging.getLogger(__name__)
 _SESSION = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -50,6 +52,13 @@ class CommandIn(BaseModel):
     text: str = Field(min_length=1, max_length=500)
     session: str = Field(default="default", pattern=_SESSION.pattern)
     who: str = Field(default="anonymous", min_length=1, max_length=64)
+
+
+def _log_failure(job: Future) -> None:
+    """Log a grammar compilation that failed after a turn (the next decode compiles the
+    grammar again and answers with the error, if any)."""
+    if job.exception() is not None:
+        _LOG.error("compiling the next grammar failed: %s", job.exception())
 
 
 class _Bad(Exception):
@@ -89,7 +98,8 @@ class Voice:
         has been used (the recogniser exists)."""
         if self._recognizer is not None:
             grammar = command_grammar(self.engine.store.equipment, in_dictionary)
-            self.pool.submit(self._recognizer.set_grammar, "command", grammar)
+            job = self.pool.submit(self._recognizer.set_grammar, "command", grammar)
+            job.add_done_callback(_log_failure)
 
     async def text_turn(self, body: dict[str, Any]) -> dict[str, Any]:
         try:

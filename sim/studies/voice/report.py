@@ -19,7 +19,7 @@ from models.stats import mean_ci
 from ...results.store import ExperimentResult
 from ..render import figure, table, verdict
 
-__all__ = ["recommendation", "voice_section"]
+__all__ = ["recommendation", "safe", "voice_section"]
 
 TARGET_LEVELS = ("clean", "20db")
 """Levels at which the issue's targets apply."""
@@ -59,8 +59,22 @@ def _pooled(m: pd.DataFrame, level: str, policy: str) -> tuple[int, int]:
 
 
 def safe(m: pd.DataFrame, levels: list[str], policies: list[str]) -> list[str]:
-    """The policies with no wrong action pooled over every replication at every one of
-    ``levels``."""
+    """The policies with no wrong action pooled over every replication at every level.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        The experiment's metrics (``replication``, ``metric``, ``value``).
+    levels : list of str
+        Noise levels ("clean", "20db"...).
+    policies : list of str
+        The policies compared, in report order.
+
+    Returns
+    -------
+    list of str
+        Those of ``policies`` with no wrong action at any of ``levels``, in their order.
+    """
     return [p for p in policies if all(_pooled(m, lv, p)[0] == 0 for lv in levels)]
 
 
@@ -69,11 +83,28 @@ def recommendation(
 ) -> tuple[str | None, str]:
     """The recommended policy at ``level`` (or None) and the sentence saying why.
 
-    Eligible: ``eligible`` if given (the service needs one policy for every target level:
-    those with no wrong action at each of them), else the policies with no wrong action
-    pooled over every replication at ``level`` (the exact 95% upper bound is stated).
-    Among them the fewest mean turns per command wins only if its paired difference with
-    every other eligible policy excludes zero.
+    Among the eligible policies the fewest mean turns per command wins only if its paired
+    difference with every other eligible policy excludes zero.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        The experiment's metrics (``replication``, ``metric``, ``value``).
+    level : str
+        The noise level judged.
+    policies : list of str
+        The policies compared.
+    eligible : list of str, optional
+        The policies allowed to win (the report passes :func:`safe` over every target
+        level: the service runs one policy whatever the noise); by default those with no
+        wrong action pooled over every replication at ``level`` (the exact 95% upper bound
+        of a zero is stated).
+
+    Returns
+    -------
+    tuple
+        The recommended policy (None when there is none or the evidence does not separate
+        the best) and the HTML sentence saying why.
     """
     if eligible is None:
         eligible = safe(m, [level], policies)
