@@ -48,6 +48,10 @@ SESSIONS_PER_SECOND = 1.0e6
 """The DNI market's end-to-end rate in ad sessions (``make bench``: 1.2 M per CPU-second)."""
 PLATFORM_SESSIONS_PER_SECOND = 2.5e5
 """The softphone platform's end-to-end rate in sessions (``make bench``)."""
+VOICE_SECONDS_PER_COMMAND = 0.17
+"""The voice study: one command at one noise level -- its utterances, read-back answers and
+repeats decoded, their speech synthesised when not cached (``voice_confirmation``: 10 runs
+of 40 commands at 3 levels in 95 s on 2 workers, synthesis included)."""
 
 
 def _calls_per_day(config: ExperimentConfig) -> float:
@@ -65,7 +69,7 @@ def _calls_per_day(config: ExperimentConfig) -> float:
 def estimate_seconds(config: ExperimentConfig) -> float:
     """Rough wall time of one world of ``config`` on one core (within a factor of about two):
     a fixed cost, its hourly slices, and its calls, ad sessions and platform sessions at the
-    rates ``make bench`` measures."""
+    rates ``make bench`` measures, and the voice study's commands."""
     days = config.scenario.days
     calls = _calls_per_day(config) * days
     seconds = RUN_SECONDS + calls / CALLS_PER_SECOND
@@ -80,6 +84,8 @@ def estimate_seconds(config: ExperimentConfig) -> float:
             for t in config.platform.tenants
         )
         seconds += sessions * days / PLATFORM_SESSIONS_PER_SECOND
+    if config.voice.enabled:
+        seconds += config.voice.commands * len(config.voice.levels()) * VOICE_SECONDS_PER_COMMAND
     return seconds
 
 
