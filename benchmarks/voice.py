@@ -13,6 +13,7 @@ Decoder options are swept with ``--decoder KEY=VALUE`` (repeatable) on the tunin
 only: the held-out part is for the report's figures, never for choosing.
 
     python -m benchmarks.voice [--quick] [--part tuning] [--decoder ds=1] [--no-lm]
+    python -m benchmarks.voice --recorded FOLDER   # recorded commands with transcripts
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from models.voice.corpus import babble_speech, speak
-from models.voice.grammar import parse
+from models.voice.corpus import (
+    babble_speech,
+    equipment_for,
+    recorded,
+    sample_equipment,
+    speak,
+)
+from models.voice.grammar import Intent, parse
 from models.voice.jsgf import command_grammar
 from models.voice.recognize import Recognizer, in_dictionary
+from models.voice.state import Equipment
 
 __all__ = ["bench_voice"]
 
@@ -40,6 +48,7 @@ def bench_voice(
     part: str = "heldout",
     decoder: dict[str, Any] | None = None,
     lm: bool = True,
+    recorded: str | None = None,
 ) -> None:
     """Print p50 / p95 decoding time per utterance and exact-intent accuracy, JSGF against
     the unconstrained language model.
@@ -54,27 +63,27 @@ def bench_voice(
         pocketsphinx options over the recogniser's defaults (JSGF mode).
     lm : bool
         Also decode with the language model (slow).
+    recorded : str, optional
+        A folder of recorded commands (``transcripts.csv`` with ``file,text`` and 16 kHz
+        mono WAV files, :func:`models.voice.corpus.recorded`) to measure instead of the
+        synthesised corpus, against a grammar over a switch holding everything they name.
     """
     pinned = hasattr(os, "sched_setaffinity")
     cores = os.sched_getaffinity(0) if pinned else set()
     if pinned:
         os.sched_setaffinity(0, {min(cores)})
     try:
-        _bench(quick, part, decoder or {}, lm)
+        if recorded:
+            _bench_recorded(recorded, decoder or {}, lm)
+        else:
+            _bench(quick, part, decoder or {}, lm)
     finally:
         if pinned:  # the benches after this one have every core again
             os.sched_setaffinity(0, cores)
 
 
-def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> None:
-    from sim import load_config
-    from sim.studies.voice.metrics import draw_corpus, noisy, utterance_rng
-
-    config = load_config(EXPERIMENT, [f"voice.part={part!r}"])
-    cfg = config.voice
-    state, utterances = draw_corpus(config, 0)
-    utterances = utterances[:12] if quick else utterances
-    babble = babble_speech(cfg.voices, cfg.cache or None)
+def _modes(state: Equipment, decoder: dict[str, Any], with_lm: bool) -> list[tuple[str, Any]]:
+    """The recognisers compared, each a function of the audio."""
     grammar = command_grammar(state, in_dictionary)
     jsgf = Recognizer("jsgf", decoder)
     jsgf.set_grammar("command", grammar)
@@ -86,41 +95,75 @@ def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> No
     ]
     if with_lm:
         modes.append(("trigram LM (baseline)", Recognizer("lm").recognize))
+    return modes
+
+
+def _header(what: str, decoder: dict[str, Any]) -> None:
     load = os.getloadavg()[0]
-    print(f"voice recognition, {part} part, {len(utterances)} commands per level, one core "
-          f"(load average {load:.1f}), decoder options {decoder or 'default'}")  # fmt: skip
+    print(f"voice recognition, {what}, one core (load average {load:.1f}), "
+          f"decoder options {decoder or 'default'}")  # fmt: skip
     print(
-        f"  {'level':<6} {'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}"
+        f"  {'level':<8} {'mode':<24} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8}"
         f" {'exact intent':>13}"
     )
+
+
+def _measure(
+    level: str, audio: list[np.ndarray], intents: list[Intent], modes: list[tuple[str, Any]]
+) -> None:
+    """Decode every utterance with every mode, the modes taking turns on each utterance,
+    and print one row per mode."""
+    for _, run in modes:  # warm up
+        run(audio[0])
+    results: dict[str, list[Any]] = {name: [] for name, _ in modes}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in modes}
+    for a in audio:
+        for name, run in modes:
+            start = time.thread_time()
+            results[name].append(run(a))
+            cpu[name].append(1000 * (time.thread_time() - start))
+    for name, _ in modes:
+        ms = np.array([r.seconds for r in results[name]]) * 1000
+        exact = np.mean([parse(r.text) == i for r, i in zip(results[name], intents)])
+        print(
+            f"  {level:<8} {name:<24} {np.percentile(ms, 50):8.0f} "
+            f"{np.percentile(ms, 95):8.0f} {np.percentile(cpu[name], 50):8.0f} "
+            f"{np.percentile(cpu[name], 95):8.0f} {exact:13.0%}"
+        )
+    seconds = np.mean([len(a) for a in audio]) / 16_000
+    print(
+        f"  (mean utterance {seconds:.1f} s of audio; wall-clock and CPU ms per utterance; "
+        "p95 target <= 150 ms)"
+    )
+
+
+def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> None:
+    from sim import load_config
+    from sim.studies.voice.metrics import draw_corpus, noisy, utterance_rng
+
+    config = load_config(EXPERIMENT, [f"voice.part={part!r}"])
+    cfg = config.voice
+    state, utterances = draw_corpus(config, 0)
+    utterances = utterances[:12] if quick else utterances
+    babble = babble_speech(cfg.voices, cfg.cache or None)
+    modes = _modes(state, decoder, with_lm)
+    _header(f"{part} part, {len(utterances)} commands per level", decoder)
     for li, level in enumerate(("clean", "20db")):
         audio = []
         for i, u in enumerate(utterances):
             x = speak(u.text, u.voice, u.rate, cfg.cache or None)
             snr = None if level == "clean" else 20.0  # the study's draw for the first utterance
             audio.append(noisy(cfg, x, snr, utterance_rng(config, 0, li, i), babble))
-        for _, run in modes:  # warm up
-            run(audio[0])
-        results: dict[str, list[Any]] = {name: [] for name, _ in modes}
-        cpu: dict[str, list[float]] = {name: [] for name, _ in modes}
-        for a in audio:
-            for name, run in modes:
-                start = time.thread_time()
-                results[name].append(run(a))
-                cpu[name].append(1000 * (time.thread_time() - start))
-        for name, _ in modes:
-            ms = np.array([r.seconds for r in results[name]]) * 1000
-            heard = results[name]
-            exact = np.mean([parse(r.text) == u.intent for r, u in zip(heard, utterances)])
-            print(
-                f"  {level:<6} {name:<24} {np.percentile(ms, 50):8.0f} "
-                f"{np.percentile(ms, 95):8.0f} {np.percentile(cpu[name], 50):8.0f} "
-                f"{np.percentile(cpu[name], 95):8.0f} {exact:13.0%}"
-            )
-    seconds = np.mean([len(a) for a in audio]) / 16_000
-    print(
-        f"  (mean utterance {seconds:.1f} s of audio; wall-clock and CPU ms per utterance; "
-        "p95 target <= 150 ms)"
+        _measure(level, audio, [u.intent for u in utterances], modes)
+
+
+def _bench_recorded(folder: str, decoder: dict[str, Any], with_lm: bool) -> None:
+    commands = recorded(folder)
+    intents = [intent for _, intent in commands]
+    state = equipment_for(intents, sample_equipment(np.random.default_rng(0)))
+    _header(f"{len(commands)} recorded commands from {folder}", decoder)
+    _measure(
+        "recorded", [samples for samples, _ in commands], intents, _modes(state, decoder, with_lm)
     )
 
 
@@ -140,5 +183,6 @@ if __name__ == "__main__":
     p.add_argument("--part", choices=("heldout", "tuning"), default="heldout")
     p.add_argument("--decoder", type=_option, action="append", default=[])
     p.add_argument("--no-lm", action="store_true")
+    p.add_argument("--recorded", metavar="FOLDER", help="recorded commands instead (see docs)")
     a = p.parse_args()
-    bench_voice(a.quick, a.part, dict(a.decoder), not a.no_lm)
+    bench_voice(a.quick, a.part, dict(a.decoder), not a.no_lm, a.recorded)

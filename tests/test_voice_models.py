@@ -27,7 +27,7 @@ from models.voice import (
     spoken,
     undo,
 )
-from models.voice.corpus import sample_equipment, sample_intent
+from models.voice.corpus import equipment_for, sample_equipment, sample_intent
 from models.voice.dialogue import run_dialogue
 from models.voice.fsg import minimal_fsg, to_fst
 from models.voice.grammar import parse_cardinal, parse_digits
@@ -285,6 +285,18 @@ def test_minimal_automaton_has_the_weighted_language_of_the_jsgf(seed, tmp_path_
     delta = 32 * math.log(1.0001)
     assert pynini.randequivalent(original, smaller, npath=200, seed=seed % 2**31, delta=delta)
     assert smaller.num_states() * 2 < original.num_states()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=SEEDS)
+def test_a_grammar_over_equipment_for_recorded_commands_hears_each(seed, tmp_path_factory, decoder):
+    rng = np.random.default_rng(seed)
+    elsewhere = sample_equipment(rng)  # the commands name another switch's equipment
+    intents = [sample_intent(rng, elsewhere) for _ in range(8)]
+    state = equipment_for(intents, sample_equipment(rng))
+    accepts = _accepts(command_grammar(state), tmp_path_factory.mktemp("g"), decoder)
+    for intent in intents:
+        assert accepts(canonical(intent)), canonical(intent)
 
 
 @pytest.mark.parametrize(

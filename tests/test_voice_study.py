@@ -140,3 +140,22 @@ def test_the_threshold_reads_back_every_unguarded_harmful_hypothesis():
     assert t == pytest.approx(0.65)
     assert (first[first.harmful & ~first.risky].confidence < t).all()
     assert threshold_for(first.assign(harmful=False)) == pytest.approx(0.05)
+
+
+def test_recorded_commands_are_read_with_their_transcripts_and_bad_rows_named(tmp_path):
+    require("espeak-ng", "apt-get install espeak-ng")
+    from models.voice.corpus import recorded
+    from models.voice.grammar import parse
+    from models.voice.speech import synthesize
+
+    (tmp_path / "a.wav").write_bytes(synthesize("show status of port three", voice="en-us"))
+    csv = tmp_path / "transcripts.csv"
+    csv.write_text("file,text\na.wav,show status of port three\n")
+    [(samples, intent)] = recorded(tmp_path)
+    assert intent == parse("show status of port three") and len(samples) > 8000
+    csv.write_text("file,text\na.wav,make me a sandwich\n")
+    with pytest.raises(ValueError, match="line 2: 'make me a sandwich' is no command"):
+        recorded(tmp_path)
+    csv.write_text("file,text\na.wav,show status of port three\nmissing.wav,undo the last change\n")
+    with pytest.raises(ValueError, match="line 3: 'missing.wav'"):
+        recorded(tmp_path)

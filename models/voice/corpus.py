@@ -34,6 +34,7 @@ __all__ = [
     "Utterance",
     "babble_speech",
     "cache_dir",
+    "equipment_for",
     "recorded",
     "sample_equipment",
     "sample_intent",
@@ -216,6 +217,40 @@ def babble_speech(voices: list[str], folder: str | os.PathLike[str] | None = Non
     return np.concatenate(parts)
 
 
+def equipment_for(intents: list[Intent], base: Equipment) -> Equipment:
+    """``base`` with everything ``intents`` name added, so that a grammar over it can hear
+    each of them: their ports, lines, phones and extensions; the numbers they name
+    (assigned, so that a release can be heard); the port/line pairs they disconnect,
+    cross-connected.  For measuring recognition on recorded commands, whose equipment is
+    whatever the speakers named (preconditions of other commands are not arranged).
+
+    Parameters
+    ----------
+    intents : list of Intent
+        The recorded commands.
+    base : Equipment
+        The rest of the switch (e.g. :func:`sample_equipment`); not changed.
+    """
+    state = base.copy()
+    for intent in intents:
+        slots = dict(intent.slots)
+        if "port" in slots:
+            state.ports.add(int(slots["port"]))
+        if "line" in slots:
+            state.lines.add(int(slots["line"]))
+        if "phone" in slots:
+            state.phones.add(str(slots["phone"]))
+        if "extension" in slots:
+            state.extensions.setdefault(str(slots["extension"]), sorted(state.phones)[0])
+        if "number" in slots:
+            state.numbers[str(slots["number"])] = {"state": "assigned", "holder": None}
+        if intent.action == "disconnect":
+            port, line = int(slots["port"]), int(slots["line"])
+            state.cross = {p: x for p, x in state.cross.items() if p != port and x != line}
+            state.cross[port] = line
+    return state
+
+
 def recorded(folder: str | os.PathLike[str]) -> list[tuple[np.ndarray, Intent]]:
     """Recorded commands: ``folder/transcripts.csv`` with columns ``file,text`` (16 kHz
     mono WAV files beside it; the text as spoken, parsed by the grammar).
@@ -229,9 +264,12 @@ def recorded(folder: str | os.PathLike[str]) -> list[tuple[np.ndarray, Intent]]:
     out = []
     with open(base / "transcripts.csv", newline="", encoding="utf-8") as f:
         for i, row in enumerate(csv.DictReader(f), start=2):
-            intent = parse(row["text"])
+            intent = parse(row["text"] or "")
             if intent is None:
                 raise ValueError(f"transcripts.csv line {i}: {row['text']!r} is no command")
-            samples = read_wav((base / row["file"]).read_bytes(), max_seconds=60)
+            try:
+                samples = read_wav((base / (row["file"] or "")).read_bytes(), max_seconds=60)
+            except (OSError, ValueError) as e:
+                raise ValueError(f"transcripts.csv line {i}: {row['file']!r}: {e}") from None
             out.append((samples, intent))
     return out
