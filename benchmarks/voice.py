@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -158,7 +159,11 @@ def _bench(quick: bool, part: str, decoder: dict[str, Any], with_lm: bool) -> No
 
 
 def _bench_recorded(folder: str, decoder: dict[str, Any], with_lm: bool) -> None:
-    commands = recorded(folder)
+    try:
+        commands = recorded(folder)
+    except (OSError, ValueError) as e:  # a bad folder or row: one line, status 2
+        print(f"--recorded: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     intents = [intent for _, intent in commands]
     state = equipment_for(intents, sample_equipment(np.random.default_rng(0)))
     _header(f"{len(commands)} recorded commands from {folder}", decoder)

@@ -1,4 +1,4 @@
-"""A JSGF grammar compiled to the smallest word automaton with the same weighted language.
+"""A JSGF grammar compiled to its minimal deterministic word automaton (same weighted language).
 
 pocketsphinx compiles a JSGF grammar into a finite-state grammar with a state for every
 word position of every alternative (a list of twelve telephone numbers spoken with "oh"
