@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from models.jit import PREFETCH_AHEAD, prefetch
+from models.jit import PREFETCH_AHEAD, prefetch, unowned
 
 from ..core.fastrng import exponential, sample, uniform
 from ..core.numbering import BLOCK
@@ -101,6 +101,7 @@ def _complete_calls(n0, n1, subs, inv, prof, ra, keys, out):
     number ``2 * PREFETCH_AHEAD`` rows ahead, then their callee's line): the contact lists
     and the inventory are far larger than the cache and read at random.
     """
+    subs, inv, prof, ra, out = unowned((subs, inv, prof, ra, out))
     number_id, sub_type, sub_campaign, sub_start, contact_off, contact_deg, contacts = subs
     numbers, npa_slot, block_of, disconnected_at = inv
     answer_p, code, pa, pb = prof
@@ -183,6 +184,9 @@ def _source_calls(src, clock, clock_end, rate, t0, start, line_of, subs, rc, out
         Rows used (``n0`` plus those written), and the source to resume from (the number
         of sources when the slice is done).
     """
+    src, clock, clock_end, rate, line_of, subs, rc, out = unowned(
+        (src, clock, clock_end, rate, line_of, subs, rc, out)
+    )
     next_c, inv_mult, end_t, group = src
     contact_off, contact_deg = subs[4], subs[5]
     o_t, o_callee, o_line = out[0], out[2], out[3]
@@ -219,6 +223,7 @@ source_calls = njit(cache=True, nogil=True)(_source_calls)
 def _line_calls(times, lines, subs, rc, out, n0):
     """Calls at known ``times`` from known ``lines`` (bursts), written from row ``n0`` like
     :func:`source_calls` (the output must have room for them).  Returns the rows used."""
+    times, lines, subs, rc, out = unowned((times, lines, subs, rc, out))
     contact_off, contact_deg = subs[4], subs[5]
     o_t, o_callee, o_line = out[0], out[2], out[3]
     for k in range(times.shape[0]):
@@ -235,6 +240,7 @@ line_calls = njit(cache=True, nogil=True)(_line_calls)
 def _draw_outcomes(kind, prof, ra, answer, talk):
     """Whether each call would be answered and its talk time, by the caller's ``kind``
     (calls from outside: no campaign), in order, from stream ``ra`` (in place)."""
+    kind, prof, ra, answer, talk = unowned((kind, prof, ra, answer, talk))
     answer_p, code, pa, pb = prof
     for j in range(kind.shape[0]):
         p = kind[j]
@@ -256,6 +262,9 @@ def _route_tally(batch, truth, line_state, outcome, answered, duration, tally):
     is answered if its callee would answer, and lasts its talk time.  ``tally[kind]`` adds
     the columns of :data:`TALLY` (minutes in minutes).
     """
+    batch, truth, line_state, outcome, answered, duration, tally = unowned(
+        (batch, truth, line_state, outcome, answered, duration, tally)
+    )
     callee_id, t, blocked = batch
     kind, would_answer, talk_time = truth
     state, prev_state, changed_at = line_state
