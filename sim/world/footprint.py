@@ -36,14 +36,16 @@ PER_CONSUMER = 8.0
 
 
 RUN_SECONDS = 3.0
-"""Fixed cost of a run: building the world, loading the compiled kernels, its metrics."""
-CALLS_PER_SECOND = 3.5e6
-"""The world's end-to-end rate on one core (``make bench``: 3.8-4.1 M calls per CPU-second
-for 1 M subscribers)."""
-SLICE_SECONDS = 0.5e-3
+"""Fixed cost of a run: building the world, loading the compiled kernels, its metrics (on a
+warm worker 0.01-1 s; the rest stands for what the rates below leave out, such as a
+robocall run's arriving campaign lines, handled one at a time)."""
+CALLS_PER_SECOND = 6e6
+"""The world's end-to-end rate on one core (``make bench``, 2026-12-02: 4.7-5.5 M calls/s
+for 1 M subscribers with their set-up, 8 M/s once running)."""
+SLICE_SECONDS = 0.2e-3
 """Python of one slice of a world with subscribers (lifecycle events, policies, tallies)
-besides its calls: what dominates small worlds over long horizons (``aging_policies``: 40
-runs of a year in 4 min 38 s on 2 workers, 14 s a run of which ~10 s are its calls)."""
+besides its calls: what dominates small worlds over long horizons (``aging_policies``,
+2026-12-02: 40 runs of a year of 35.6 M calls in 2 min 48 s on 2 workers, 6-9 s a run)."""
 SESSIONS_PER_SECOND = 1.0e6
 """The DNI market's end-to-end rate in ad sessions (``make bench``: 1.2 M per CPU-second)."""
 PLATFORM_SESSIONS_PER_SECOND = 2.5e5
@@ -54,16 +56,20 @@ repeats decoded, their speech synthesised when not cached (``voice_confirmation`
 of 40 commands at 3 levels in 95 s on 2 workers, synthesis included)."""
 
 
-def _calls_per_day(config: ExperimentConfig) -> float:
-    """Calls a day of the world makes at the horizon (subscribers and background spam)."""
+def _calls_per_day(config: ExperimentConfig, mean: bool = False) -> float:
+    """Calls a day of the world makes (subscribers and background spam): with every line
+    that ever joined by the horizon (an upper bound, for memory), or with ``mean`` by the
+    average line count over the run (joins less departures, for time)."""
     days = config.scenario.days
-    return (
-        sum(
-            (t.initial + t.steady_arrivals_per_day * days) * t.calls_per_day
-            for t in config.subscribers.by_code()
-        )
-        + config.inventory.size * config.spam.calls_per_line_per_day
-    )
+    total = config.inventory.size * config.spam.calls_per_line_per_day
+    for t in config.subscribers.by_code():
+        if mean:
+            net = t.steady_arrivals_per_day - t.initial / t.tenure.mean
+            lines = max(t.initial + net * days / 2, 0.0)
+        else:
+            lines = t.initial + t.steady_arrivals_per_day * days
+        total += lines * t.calls_per_day
+    return total
 
 
 def estimate_seconds(config: ExperimentConfig) -> float:
@@ -71,7 +77,7 @@ def estimate_seconds(config: ExperimentConfig) -> float:
     a fixed cost, its hourly slices, and its calls, ad sessions and platform sessions at the
     rates ``make bench`` measures, and the voice study's commands."""
     days = config.scenario.days
-    calls = _calls_per_day(config) * days
+    calls = _calls_per_day(config, mean=True) * days
     seconds = RUN_SECONDS + calls / CALLS_PER_SECOND
     if calls > 0:  # an empty world's slices cost next to nothing
         seconds += days * DAY / config.scenario.slice_seconds * SLICE_SECONDS
