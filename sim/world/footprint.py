@@ -10,6 +10,7 @@ and the libraries.  Checked against measured peaks in ``tests/test_faults.py``.
 
 from __future__ import annotations
 
+import math
 import os
 
 from models.common import DAY
@@ -59,13 +60,20 @@ of 40 commands at 3 levels in 95 s on 2 workers, synthesis included)."""
 def _calls_per_day(config: ExperimentConfig, mean: bool = False) -> float:
     """Calls a day of the world makes (subscribers and background spam): with every line
     that ever joined by the horizon (an upper bound, for memory), or with ``mean`` by the
-    average line count over the run (joins less departures, for time)."""
+    average line count over the run, for time: the count moves from ``initial`` towards
+    the ``arrivals x mean tenure`` the arrivals sustain, at the rate ``1 / mean tenure``
+    (exact for exponential tenures)."""
     days = config.scenario.days
     total = config.inventory.size * config.spam.calls_per_line_per_day
     for t in config.subscribers.by_code():
         if mean:
-            net = t.steady_arrivals_per_day - t.initial / t.tenure.mean
-            lines = max(t.initial + net * days / 2, 0.0)
+            m = t.tenure.mean
+            sustained = t.steady_arrivals_per_day * m
+            if days <= 0:
+                kept = 1.0
+            else:  # the average over the run of exp(-t / m)
+                kept = -math.expm1(-days / m) * m / days if m > 0 else 0.0
+            lines = sustained + (t.initial - sustained) * kept
         else:
             lines = t.initial + t.steady_arrivals_per_day * days
         total += lines * t.calls_per_day

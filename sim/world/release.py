@@ -51,7 +51,7 @@ def features_frame(episodes, rows: np.ndarray, early: np.ndarray | None = None) 
     """
     columns = {"type": np.asarray(LINE_TYPES, dtype=object)[episodes["type"][rows]]}
     columns.update((name, episodes[name][rows]) for name in _NUMERIC)
-    if early is not None:  # one frame built at once: a column added at a time costs 20x
+    if early is not None:  # one frame at once: a column added at a time costs several times more
         columns.update((f"early_{d}", early[d, rows]) for d in range(early.shape[0]))
     return pd.DataFrame(columns)
 
