@@ -166,8 +166,10 @@ def test_an_interruption_is_one_line_and_resumes(
     else:
         proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
+    # the status first: a process killed outright (by a signal it did not catch, or a crash)
+    # says so here, where the line below would only show what it printed before
+    assert proc.returncode == status, (proc.returncode, err)
     line = _one_line(err)
-    assert proc.returncode == status, err
     assert line.startswith("tnlab: interrupted;") and f"of {RUNS} runs kept" in line
     assert "run the same command to resume" in line
     assert not _leftovers(out)
