@@ -69,10 +69,8 @@ def _calls_per_day(config: ExperimentConfig, mean: bool = False) -> float:
         if mean:
             m = t.tenure.mean
             sustained = t.steady_arrivals_per_day * m
-            if days <= 0:
-                kept = 1.0
-            else:  # the average over the run of exp(-t / m)
-                kept = -math.expm1(-days / m) * m / days if m > 0 else 0.0
+            # the average over the run (days > 0, validated) of exp(-t / m)
+            kept = -math.expm1(-days / m) * m / days if m > 0 else 0.0
             lines = sustained + (t.initial - sustained) * kept
         else:
             lines = t.initial + t.steady_arrivals_per_day * days
