@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from benchmarks.dni import erlang_validation, naive_market
 from models.dni.erlang import erlang_b
-from sim.world.leases import RECENT, Pool, allocate
+from sim.world.leases import RECENT, Pool, allocate, compact
 
 
 def _pool(sizes, steal=False, kernel=allocate) -> Pool:
@@ -121,6 +121,75 @@ def test_allocate_matches_python_twin(sc):
     assert state
     for name, arr in state.items():
         np.testing.assert_array_equal(arr, getattr(slow, name), err_msg=name)
+
+
+def _covering_impression(pool: Pool, numbers: np.ndarray, t: np.ndarray) -> np.ndarray:
+    lease = pool.lease_at(numbers, t)
+    return np.where(lease >= 0, pool.lease_imp[np.maximum(lease, 0)], -1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sc=scenarios())
+def test_compacting_the_lease_log_changes_nothing_a_session_or_a_call_sees(sc):
+    """A pool whose lease log is compacted after every step (jitted and Python twin) gives
+    every session the number the never-compacted pool gives, matches every (number, time)
+    to the same impression, keeps only leases still referred to, and stays consistent."""
+    n_groups, steal, initial, steps = sc
+    plain, fast, slow = (_pool(initial, steal) for _ in range(3))
+    first = 0
+    for start, length, group, until, ops in steps:
+        ids = np.arange(first, first + len(start))
+        first += len(start)
+        out = plain.allocate(start, length, group, ids, until)
+        for pool in (fast, slow):
+            np.testing.assert_array_equal(pool.allocate(start, length, group, ids, until), out)
+        kept = fast.compact()
+        assert slow.compact(kernel=compact.py_func) == kept
+        for name, arr in vars(fast).items():
+            if isinstance(arr, np.ndarray):
+                np.testing.assert_array_equal(arr, getattr(slow, name), err_msg=name)
+        _check_invariants(fast, until)
+        n = fast.n
+        referred = np.concatenate(
+            [fast.num_lease[:n], fast.recent[:n].ravel(), fast.hl[: int(fast.heap_size[0])]]
+        )
+        assert set(range(kept)) == set(referred[referred >= 0].tolist())
+        # every number at every half second of the run so far, and just before each tick
+        grid = np.arange(0.0, until + 0.5, 0.25)
+        numbers = np.repeat(np.arange(n), len(grid))
+        t = np.tile(grid, n)
+        np.testing.assert_array_equal(
+            _covering_impression(fast, numbers, t), _covering_impression(plain, numbers, t)
+        )
+        for op, g, k in ops:
+            for pool in (plain, fast, slow):
+                if op == "buy":
+                    pool.buy(g, k)
+                else:
+                    pool.release(g, k)
+
+
+def test_a_long_run_keeps_the_lease_log_the_size_of_its_recent_past():
+    """A thousand times more leases than numbers pass through a log that stays small; the
+    numbers given equal those of a log that never compacts."""
+    rng = np.random.default_rng(3)
+    n_steps, per_step = 200, 100
+    pools = [_pool([20, 20], steal=s) for s in (False, True)]
+    big = [_pool([20, 20], steal=s) for s in (False, True)]
+    for pool in big:
+        pool._leases(n_steps * per_step + 1)  # never full: never compacted
+    for k in range(n_steps):
+        start = np.sort(rng.uniform(k, k + 1, per_step))
+        length = rng.exponential(0.25, per_step)  # 12.5 Erlangs on 20 numbers a group
+        group = rng.integers(0, 2, per_step)
+        ids = np.arange(k * per_step, (k + 1) * per_step)
+        for pool, ref in zip(pools, big):
+            out = pool.allocate(start, length, group, ids, k + 1.0)
+            np.testing.assert_array_equal(out, ref.allocate(start, length, group, ids, k + 1.0))
+    # some sessions were blocked (or stole) and most got a number
+    assert 18_000 < int(big[0].n_leases[0]) < 20_000 == int(big[1].n_leases[0])
+    for pool in pools:
+        assert len(pool.lease_number) <= 4096 and int(pool.n_leases[0]) < 2048
 
 
 @pytest.mark.parametrize("seed", range(5))

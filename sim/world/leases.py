@@ -7,9 +7,12 @@ lease returns its number to the queue when it ends.  When a group has no free nu
 session gets the overflow number (``-1``) or steals the group's oldest active lease.
 
 All state lives in flat arrays (:class:`Pool`), so one kernel call allocates a whole step's
-sessions in time order.  Every lease is logged (number, start, end, impression); the
-``recent`` ring keeps each number's last few leases, so a call can be matched to the lease
-that held its number at the call's time.
+sessions in time order.  Leases are logged (number, start, end, impression); the ``recent``
+ring keeps each number's last few leases, so a call can be matched to the lease that held
+its number at the call's time.  When the log is full, :func:`compact` drops the leases
+nothing refers to any more (neither a number, its recent ring, the heap nor a group's list
+of active leases) and renumbers the rest, so the log stays the size of the pool's recent
+past however long the run (not 56 bytes for every lease ever made).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["Pool", "allocate", "heap_push", "heap_pop", "RECENT"]
+__all__ = ["Pool", "allocate", "compact", "heap_push", "heap_pop", "RECENT"]
 
 RECENT = 4
 """Leases remembered per number for matching calls (ample: a lease lasts at least the hold)."""
@@ -176,9 +179,96 @@ def _allocate(
     return out
 
 
+def _compact(
+    num_lease,
+    recent,
+    act_head,
+    act_tail,
+    hl,
+    heap_size,
+    lease_number,
+    lease_start,
+    lease_end,
+    lease_imp,
+    lease_next,
+    n_leases,
+):
+    """Keep only the leases still referred to, renumbered in their order; returns how many.
+
+    Call between steps (every session after it starts no earlier than the last step's
+    end).  A lease is kept if it holds its number, is in its number's ``recent`` ring or
+    waits in the heap of lease ends.  A group's list of active leases keeps, in order, the
+    leases that still hold their number: any other one has ended by the last step's end,
+    which :func:`allocate` would skip when stealing.
+
+    Parameters (updated in place)
+    ----------
+    num_lease, recent, act_head, act_tail, hl, heap_size, lease_number, lease_start,
+    lease_end, lease_imp, lease_next, n_leases :
+        Pool state (see :class:`Pool`).
+
+    Returns
+    -------
+    int
+        The leases kept (``n_leases[0]`` after the call).
+    """
+    k = n_leases[0]
+    live = np.zeros(k, dtype=np.bool_)
+    for i in range(num_lease.shape[0]):
+        if num_lease[i] >= 0:
+            live[num_lease[i]] = True
+        for r in range(recent.shape[1]):
+            if recent[i, r] >= 0:
+                live[recent[i, r]] = True
+    for h in range(heap_size[0]):
+        live[hl[h]] = True
+    for g in range(act_head.shape[0]):  # relink each list through the leases it keeps
+        head, last, old = -1, -1, act_head[g]
+        while old >= 0:
+            nxt = lease_next[old]
+            if num_lease[lease_number[old]] == old:
+                if last < 0:
+                    head = old
+                else:
+                    lease_next[last] = old
+                last = old
+            old = nxt
+        if last >= 0:
+            lease_next[last] = -1
+        act_head[g], act_tail[g] = head, last
+    new = np.full(k, -1, dtype=np.int64)
+    m = 0
+    for old in range(k):
+        if live[old]:
+            new[old] = m
+            m += 1
+    for old in range(k):  # new[old] <= old: moving in order overwrites only what was read
+        j = new[old]
+        if j >= 0:
+            lease_number[j] = lease_number[old]
+            lease_start[j] = lease_start[old]
+            lease_end[j] = lease_end[old]
+            lease_imp[j] = lease_imp[old]
+            lease_next[j] = new[lease_next[old]] if lease_next[old] >= 0 else -1
+    for i in range(num_lease.shape[0]):
+        if num_lease[i] >= 0:
+            num_lease[i] = new[num_lease[i]]
+        for r in range(recent.shape[1]):
+            if recent[i, r] >= 0:
+                recent[i, r] = new[recent[i, r]]
+    for h in range(heap_size[0]):
+        hl[h] = new[hl[h]]
+    for g in range(act_head.shape[0]):
+        if act_head[g] >= 0:
+            act_head[g], act_tail[g] = new[act_head[g]], new[act_tail[g]]
+    n_leases[0] = m
+    return m
+
+
 heap_push = njit(cache=True, nogil=True)(_heap_push)
 heap_pop = njit(cache=True, nogil=True)(_heap_pop)
 allocate = njit(cache=True, nogil=True)(_allocate)
+compact = njit(cache=True, nogil=True)(_compact)
 
 
 class Pool:
@@ -196,7 +286,8 @@ class Pool:
     num_group, in_pool, num_lease :
         Per number: its group, whether it is still in the pool, its current lease (-1).
     lease_number, lease_start, lease_end, lease_imp :
-        The lease log (``lease_end`` cut short when a lease is stolen).
+        The lease log (``lease_end`` cut short when a lease is stolen): the leases still
+        referred to, renumbered when :meth:`compact` drops the others.
     """
 
     def __init__(self, n_groups: int, steal: bool, kernel=allocate):
@@ -295,10 +386,34 @@ class Pool:
 
     # -- a step ----------------------------------------------------------------------------
     def reserve(self, k: int) -> None:
-        """Make room in the lease log for ``k`` more leases."""
-        need = int(self.n_leases[0]) + int(k)
-        if need > len(self.lease_number):
-            self._leases(max(2 * len(self.lease_number), need))
+        """Make room in the lease log for ``k`` more leases (between steps): compact it when
+        it is full, and grow it if it would still be more than half full."""
+        cap = len(self.lease_number)
+        if int(self.n_leases[0]) + k <= cap:
+            return
+        need = self.compact() + int(k)
+        if 2 * need > cap:
+            self._leases(max(2 * cap, 2 * need))
+
+    def compact(self, kernel=compact) -> int:
+        """Drop the leases nothing refers to and renumber the rest (between steps; see
+        :func:`compact`); returns how many are kept."""
+        return int(
+            kernel(
+                self.num_lease,
+                self.recent,
+                self.act_head,
+                self.act_tail,
+                self.hl,
+                self.heap_size,
+                self.lease_number,
+                self.lease_start,
+                self.lease_end,
+                self.lease_imp,
+                self.lease_next,
+                self.n_leases,
+            )
+        )
 
     def state(self) -> tuple:
         """The pool's arrays in :func:`allocate`'s order, then the count of numbers (what

@@ -429,12 +429,14 @@ class Market:
         self._rows[name].append({k: np.asarray(v) for k, v in columns.items()})
 
     def _flush(self) -> None:
-        """Append the rows kept since the last flush to the tables, a table at a time."""
+        """Append the rows kept since the last flush to the tables, a table at a time (a
+        day run in one block is appended as it is: the table copies it anyway)."""
         for name, parts in self._rows.items():
             if parts:
-                self.tables[name].append(
-                    **{k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-                )
+                rows = parts[0]
+                if len(parts) > 1:
+                    rows = {k: np.concatenate([p[k] for p in parts]) for k in rows}
+                self.tables[name].append(**rows)
                 parts.clear()
 
     def _feedback(self, now: float) -> None:
