@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,62 @@ def test_several_row_groups_and_part_file():
         f = pq.ParquetFile(path)
         assert f.num_row_groups == 4
         assert f.metadata.num_rows == 21
+
+
+def test_row_groups_are_written_while_the_run_goes_on(monkeypatch):
+    """A flush hands its row group to the writer thread and returns: the run appends on
+    while the write is held up; ``finish`` waits for it and the file has every row in
+    order."""
+    rng = np.random.default_rng(6)
+    release, started = threading.Event(), threading.Event()
+    write = pq.ParquetWriter.write_table
+
+    def held(writer, table, *args, **kwargs):
+        started.set()
+        assert release.wait(30)
+        return write(writer, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", held)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "ledger.parquet"
+        table = Table("ledger", path, flush_rows=4)
+        parts = [make_values("ledger", 5, rng)]
+        table.append(**parts[0])  # a row group handed over, its write held up
+        assert started.wait(30)
+        parts.append(make_values("ledger", 3, rng))
+        table.append(**parts[1])  # the run goes on meanwhile
+        assert not path.exists()
+        release.set()
+        table.finish()
+        assert_same_rows(pd.read_parquet(path), expected_frame("ledger", parts))
+        assert pq.ParquetFile(path).num_row_groups == 2
+
+
+@pytest.mark.parametrize("failing", [1, 2], ids=["first-row-group", "second-row-group"])
+def test_a_failed_background_write_is_raised_naming_the_file(monkeypatch, failing):
+    """The writer thread's error (a full disk) comes out of the next flush or ``finish`` as
+    an OSError naming the table's file; abandoning then leaves nothing behind."""
+    rng = np.random.default_rng(7)
+    write = pq.ParquetWriter.write_table
+    calls = []
+
+    def full(writer, table, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == failing:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(writer, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "ledger.parquet"
+        table = Table("ledger", path, flush_rows=2)
+        with pytest.raises(OSError, match="No space left") as err:
+            for _ in range(3):
+                table.append(**make_values("ledger", 2, rng))
+            table.finish()
+        assert err.value.filename == str(path) and err.value.errno == errno.ENOSPC
+        table.abandon()
+        assert os.listdir(d) == []
 
 
 def test_finish_with_no_rows_writes_an_empty_table():

@@ -9,11 +9,19 @@ When a run writes to a directory, a table is streamed to ``<name>.parquet.<pid>.
 group at a time (so memory is bounded by the flush size, not the horizon) and renamed to
 ``<name>.parquet`` only when the run has finished: an interrupted run never leaves a
 truncated table behind and never replaces a finished one.
+
+Row groups are encoded and written on a background thread (Arrow releases the GIL while it
+compresses), one at a time per table, while the simulation goes on: a run that keeps its
+calls table spends a third of its time there.  A table waits for its previous row group
+before handing over the next, so at most two are in memory; an error of the writer is
+raised by the next flush or by ``finish``.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +33,18 @@ from ..core.columns import batch_rows
 from .schemas import SCHEMAS, Column
 
 __all__ = ["Recorder", "Table"]
+
+
+_WRITERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _writer() -> ThreadPoolExecutor:
+    """The thread that encodes and writes row groups, in the order they are handed over:
+    one per process (a forked child starts its own; the parent's thread is not in it)."""
+    pid = os.getpid()
+    if pid not in _WRITERS:
+        _WRITERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tnlab-parquet")
+    return _WRITERS[pid]
 
 
 def _arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:
@@ -61,6 +81,7 @@ class Table:
         self._schema = _arrow_schema(self.columns)
         self._categorical = [c.name for c in self.columns if c.categories is not None]
         self._writer: pq.ParquetWriter | None = None
+        self._pending: Future | None = None  # the row group being written
 
     @property
     def _part(self) -> Path:
@@ -101,7 +122,8 @@ class Table:
         return pa.Table.from_arrays(arrays, schema=self._schema)
 
     def _flush(self) -> None:
-        try:
+        self._wait()
+        with self._naming_errors():
             if self._writer is None:
                 # dictionary pages only for the categorical columns: on ids, times and
                 # durations Arrow's default tried a dictionary per column and fell back,
@@ -109,14 +131,26 @@ class Table:
                 self._writer = pq.ParquetWriter(
                     self._part, self._schema, use_dictionary=self._categorical
                 )
-            self._writer.write_table(self._arrow())
+        self._pending = _writer().submit(self._writer.write_table, self._arrow())
+        for chunks in self._chunks.values():
+            chunks.clear()
+        self._buffered = 0
+
+    def _wait(self) -> None:
+        """Wait for the row group being written; raise its error, naming the file."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            with self._naming_errors():
+                pending.result()
+
+    @contextmanager
+    def _naming_errors(self):
+        try:
+            yield
         except OSError as err:  # Arrow's errors name no file: say which one failed
             raise OSError(
                 err.errno, os.strerror(err.errno) if err.errno else str(err), str(self.path)
             ) from err
-        for chunks in self._chunks.values():
-            chunks.clear()
-        self._buffered = 0
 
     def to_frame(self) -> pd.DataFrame:
         """The in-memory rows as a DataFrame (categorical columns as ``Categorical``)."""
@@ -141,16 +175,16 @@ class Table:
             return
         if self._buffered or self._writer is None:
             self._flush()
-        try:
+        self._wait()
+        with self._naming_errors():
             self._writer.close()
-        except OSError as err:
-            raise OSError(
-                err.errno, os.strerror(err.errno) if err.errno else str(err), str(self.path)
-            ) from err
         os.replace(self._part, self.path)
 
     def abandon(self) -> None:
         """Drop a partly written file, leaving any earlier finished table untouched."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            wait([pending])  # its error, if any, is the run's failure, reported already
         if self._writer is not None:
             self._writer.close()
             self._writer = None
