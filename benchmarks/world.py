@@ -115,6 +115,7 @@ def bench_big(national: bool = False) -> None:
         ("big", "1 M subscribers x 7 days, events not kept"),
         ("big-calls", "1 M subscribers x 7 days, calls table kept (Parquet written)"),
     ]  # fmt: skip
+    where = {"big-calls": "the simulation on one core, Parquet encoded on a second thread"}
     for which, title in runs:
         out = subprocess.run(
             [sys.executable, "-m", "benchmarks", "--child", which],
@@ -124,7 +125,7 @@ def bench_big(national: bool = False) -> None:
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         run_s = r["seconds"] - r["setup_s"]
-        print(f"World, {title} (one core):")
+        print(f"World, {title} ({where.get(which, 'one core')}):")
         print(
             f"  {r['calls']:,} calls in {r['seconds']:.1f} s = "
             f"{r['calls'] / r['seconds'] / 1e6:.2f} M calls/s end to end (target "
