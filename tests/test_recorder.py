@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,37 @@ def test_row_groups_are_written_while_the_run_goes_on(monkeypatch):
         table.finish()
         assert_same_rows(pd.read_parquet(path), expected_frame("ledger", parts))
         assert pq.ParquetFile(path).num_row_groups == 2
+
+
+def test_an_interrupt_while_a_row_group_is_written_abandons_after_it(monkeypatch):
+    """Ctrl-C or SIGTERM during ``finish``'s wait for the writer thread: ``abandon`` lets
+    the row group in flight finish before it closes and removes the file (closing a writer
+    in use had crashed the process or masked the interrupt with Arrow's error)."""
+    rng = np.random.default_rng(8)
+    release, written = threading.Event(), threading.Event()
+    write, result = pq.ParquetWriter.write_table, Future.result
+
+    def held(writer, table, *args, **kwargs):
+        assert release.wait(30)
+        write(writer, table, *args, **kwargs)
+        written.set()
+
+    def interrupted(self, timeout=None):
+        monkeypatch.setattr(Future, "result", result)
+        raise KeyboardInterrupt  # the signal's exception, raised in the waiting thread
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", held)
+    with tempfile.TemporaryDirectory() as d:
+        table = Table("ledger", Path(d) / "ledger.parquet", flush_rows=4)
+        table.append(**make_values("ledger", 5, rng))
+        monkeypatch.setattr(Future, "result", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            table.finish()
+        assert not written.is_set()
+        threading.Timer(0.2, release.set).start()
+        table.abandon()
+        assert written.is_set()  # abandon returned only after the write
+        assert os.listdir(d) == []
 
 
 @pytest.mark.parametrize("failing", [1, 2], ids=["first-row-group", "second-row-group"])

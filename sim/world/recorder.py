@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -137,11 +137,17 @@ class Table:
         self._buffered = 0
 
     def _wait(self) -> None:
-        """Wait for the row group being written; raise its error, naming the file."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
+        """Wait for the row group being written; raise its error, naming the file.  An
+        interrupt while waiting leaves it pending (``abandon`` then waits for it)."""
+        pending = self._pending
+        if pending is None:
+            return
+        try:
             with self._naming_errors():
                 pending.result()
+        finally:
+            if pending.done():
+                self._pending = None
 
     @contextmanager
     def _naming_errors(self):
@@ -181,12 +187,19 @@ class Table:
         os.replace(self._part, self.path)
 
     def abandon(self) -> None:
-        """Drop a partly written file, leaving any earlier finished table untouched."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            wait([pending])  # its error, if any, is the run's failure, reported already
+        """Drop a partly written file, leaving any earlier finished table untouched.
+
+        Called after a failure or an interrupt: first every row group handed to the writer
+        thread is let finish (a no-op queued behind them is waited for, since the interrupt
+        may have come between handing one over and keeping its future), then the file is
+        closed and removed; an error closing it (after a failed write) is not the run's and
+        is dropped with the file.
+        """
         if self._writer is not None:
-            self._writer.close()
+            wait([_writer().submit(int)])
+            self._pending = None
+            with suppress(Exception):
+                self._writer.close()
             self._writer = None
         if self.path is not None and self._part.exists():
             self._part.unlink()
