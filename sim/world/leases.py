@@ -179,20 +179,7 @@ def _allocate(
     return out
 
 
-def _compact(
-    num_lease,
-    recent,
-    act_head,
-    act_tail,
-    hl,
-    heap_size,
-    lease_number,
-    lease_start,
-    lease_end,
-    lease_imp,
-    lease_next,
-    n_leases,
-):
+def _compact(refs, log):
     """Keep only the leases still referred to, renumbered in their order; returns how many.
 
     Call between steps (every session after it starts no earlier than the last step's
@@ -203,15 +190,19 @@ def _compact(
 
     Parameters (updated in place)
     ----------
-    num_lease, recent, act_head, act_tail, hl, heap_size, lease_number, lease_start,
-    lease_end, lease_imp, lease_next, n_leases :
-        Pool state (see :class:`Pool`).
+    refs : tuple
+        What refers to leases: ``(num_lease, recent, act_head, act_tail, hl, heap_size)``.
+    log : tuple
+        The log: ``(lease_number, lease_start, lease_end, lease_imp, lease_next,
+        n_leases)``.  All of :class:`Pool`'s state.
 
     Returns
     -------
     int
         The leases kept (``n_leases[0]`` after the call).
     """
+    num_lease, recent, act_head, act_tail, hl, heap_size = refs
+    lease_number, lease_start, lease_end, lease_imp, lease_next, n_leases = log
     k = n_leases[0]
     live = np.zeros(k, dtype=np.bool_)
     for i in range(num_lease.shape[0]):
@@ -398,22 +389,9 @@ class Pool:
     def compact(self, kernel=compact) -> int:
         """Drop the leases nothing refers to and renumber the rest (between steps; see
         :func:`compact`); returns how many are kept."""
-        return int(
-            kernel(
-                self.num_lease,
-                self.recent,
-                self.act_head,
-                self.act_tail,
-                self.hl,
-                self.heap_size,
-                self.lease_number,
-                self.lease_start,
-                self.lease_end,
-                self.lease_imp,
-                self.lease_next,
-                self.n_leases,
-            )
-        )
+        refs = ("num_lease", "recent", "act_head", "act_tail", "hl", "heap_size")
+        log = ("lease_number", "lease_start", "lease_end", "lease_imp", "lease_next", "n_leases")
+        return int(kernel(*(tuple(getattr(self, k) for k in names) for names in (refs, log))))
 
     def state(self) -> tuple:
         """The pool's arrays in :func:`allocate`'s order, then the count of numbers (what
